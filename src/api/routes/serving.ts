@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { FluxError } from '../../core/index.js';
+import { pingDatabase } from '../../storage/db/index.js';
+import type { RouteDeps } from '../build-app.js';
+
+/** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
+export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, modelServer, metrics }) => {
+  app.get('/api/health', { schema: { tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (_req, reply) => {
+    let storeOk = true;
+    let storeError: string | undefined;
+    try {
+      await pingDatabase(platform.db);
+    } catch (e) {
+      storeOk = false;
+      storeError = (e as Error).message;
+    }
+    const m = modelServer?.model;
+    const model =
+      modelServer === undefined
+        ? { configured: false, ready: false }
+        : { configured: true, ready: m !== undefined, ref: modelServer.ref, name: m?.name, version: m?.version, error: m ? undefined : modelServer.error };
+    const ok = storeOk && (modelServer === undefined || m !== undefined);
+    void reply.status(ok ? 200 : 503);
+    return {
+      status: ok ? 'ok' : 'unavailable',
+      store: { ok: storeOk, backend: platform.db.dialect, error: storeError },
+      model,
+    };
+  });
+
+  app.get('/api/model-info', { schema: { tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
+    const m = modelServer?.model;
+    if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
+    if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${modelServer.ref} is not loaded${modelServer.error ? `: ${modelServer.error}` : ''}`);
+    return {
+      model: m.name,
+      version: m.version,
+      alias: m.alias,
+      signature: m.info.signature,
+      classes: m.predictor.classes,
+      metrics: m.info.metrics,
+      trained_at: m.trainedAt,
+      registered_at: new Date(m.info.creationTime).toISOString(),
+      run_id: m.info.runId,
+    };
+  });
+
+  app.post(
+    '/api/predict',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: 'Predict classes and probabilities (records in "inputs", or "columns" + "data")',
+        security: [{ bearer: [] }],
+      },
+    },
+    async (req) => {
+      await platform.keys.verifyHeader(req.headers.authorization);
+      if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
+      const result = modelServer.predict(req.body);
+      const counts = new Map<string, number>();
+      for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
+      for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+      return { request_id: req.id, ...result };
+    },
+  );
+};

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { FluxError } from '../../core/index.js';
+import { openPlatform } from '../../platform.js';
+import { generateDiabetesCsv, loadCsv } from '../../training/index.js';
+import { trainAndTrack } from '../../workflows/index.js';
+import type { GlobalOptions } from '../context.js';
+import { formatNumber } from '../output.js';
+import { progressBar } from '../progress.js';
+import { parseParamFlags, collect } from './train.js';
+import { parsePort, startServing } from './server.js';
+
+export function registerQuickstart(program: Command): void {
+  program
+    .command('quickstart')
+    .description('generate demo data (or use --data), train, track, register as <name>@production, create an API key, and serve it')
+    .option('--port <n>', 'port to listen on', '8000')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--data <file>', 'train on this CSV instead of the generated diabetes data')
+    .option('--target <column>', 'column to predict (required with --data)')
+    .option('--name <model>', 'registered model name', 'diabetes')
+    .option('--param <name=value>', 'hyperparameter, as for fluxops train (repeatable)', collect, [])
+    .option('--rows <n>', 'rows of generated demo data', '10000')
+    .option('--no-serve', 'stop after registering (do not start the server)')
+    .action(async (o: { port: string; host: string; data?: string; target?: string; name: string; param: string[]; rows: string; serve: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const port = parsePort(o.port);
+      if (o.data !== undefined && o.target === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', '--data needs --target <column> to say which column to predict');
+      const rows = Number(o.rows);
+      if (!Number.isInteger(rows) || rows < 50 || rows > 10_000_000) throw new FluxError('INVALID_PARAMETER_VALUE', '--rows must be an integer from 50 to 10000000');
+      const platform = await openPlatform({ home: g.home });
+      const say = (s: string) => process.stdout.write(`${s}\n`);
+      try {
+        let csvText: string;
+        let dataSource: string;
+        if (o.data !== undefined) {
+          if (!fs.existsSync(o.data)) throw new FluxError('INVALID_PARAMETER_VALUE', `data file ${o.data} does not exist`);
+          csvText = fs.readFileSync(o.data, 'utf8');
+          dataSource = path.resolve(o.data);
+        } else {
+          csvText = generateDiabetesCsv(rows, 42);
+          const file = path.join(platform.config.home, 'data', 'diabetes-demo.csv');
+          fs.mkdirSync(path.dirname(file), { recursive: true });
+          fs.writeFileSync(file, csvText);
+          dataSource = 'generated:diabetes';
+          say(`generated ${rows} rows of demo diabetes data → ${file}`);
+        }
+        const target = o.target ?? 'Diabetic';
+        const bar = progressBar('training');
+        const result = await trainAndTrack(platform.tracking, platform.registry, {
+          csvText,
+          dataSource,
+          target,
+          params: parseParamFlags(o.param),
+          experiment: 'quickstart',
+          register: o.name,
+          aliases: ['production'],
+          onProgress: (i, max) => bar.update(i, max),
+          onNotice: (msg) => say(`notice: ${msg}`),
+        }).finally(() => bar.stop());
+        const m = result.training.metrics;
+        const v = result.version!;
+        say(`trained run ${result.run.info.runId}: f1 ${formatNumber(m.f1)}, roc_auc ${formatNumber(m.roc_auc)}, accuracy ${formatNumber(m.accuracy)}`);
+        say(`registered ${v.name} version ${v.version} with alias production (store: ${platform.db.location})`);
+        const { key } = await platform.keys.create(`quickstart-${new Date().toISOString()}`);
+        if (!o.serve) {
+          say(`API key: ${key}`);
+          await platform.close();
+          return;
+        }
+        const { url } = await startServing(platform, { port, host: o.host, model: `${v.name}@production` });
+        const sample = sampleRecord(csvText, result.training.featureNames);
+        say('');
+        say(`FluxOps is serving ${v.name}@production (v${v.version}) at ${url}`);
+        say(`API key (shown once): ${key}`);
+        say('');
+        say('Try it:');
+        say(`  curl ${url}/api/health`);
+        say(`  curl ${url}/api/model-info`);
+        say(`  curl -X POST ${url}/api/predict -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`);
+        say(`       -d '${JSON.stringify({ inputs: [sample] })}'`);
+        say('');
+        say(`API docs: ${url}/api/docs   metrics: ${url}/metrics   Ctrl-C to stop`);
+      } catch (e) {
+        await platform.close();
+        throw e;
+      }
+    });
+}
+
+function sampleRecord(csvText: string, features: string[]): Record<string, number> {
+  const head = csvText.split('\n').slice(0, 3).join('\n');
+  const ds = loadCsv(head);
+  const rec: Record<string, number> = {};
+  for (const f of features) {
+    const c = ds.columns.indexOf(f);
+    rec[f] = ds.numeric[c]?.[0] ?? 0;
+  }
+  return rec;
+}

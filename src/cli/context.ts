@@ -1,0 +1,46 @@
+import { FluxClient, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import { openPlatform, type Platform } from '../platform.js';
+
+export interface GlobalOptions {
+  home?: string | undefined;
+  url?: string | undefined;
+  apiKey?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** What a command works on: the local home (in process) or a running server (over HTTP). */
+export interface Backend {
+  tracking: TrackingApi;
+  registry: RegistryApi;
+  keys: KeysApi;
+  platform: Platform | undefined;
+  where: string;
+  close(): Promise<void>;
+}
+
+export async function openBackend(opts: GlobalOptions): Promise<Backend> {
+  const url = opts.url ?? process.env.FLUXOPS_URL;
+  if (url !== undefined && url !== '') {
+    const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
+    return { tracking: client, registry: client, keys: client, platform: undefined, where: url, close: async () => undefined };
+  }
+  const platform = await openPlatform({ home: opts.home });
+  return {
+    tracking: platform.tracking,
+    registry: platform.registry,
+    keys: platform.keys,
+    platform,
+    where: platform.config.home,
+    close: () => platform.close(),
+  };
+}
+
+/** Runs a command body against a backend and closes it, whatever happens. */
+export async function withBackend<T>(opts: GlobalOptions, body: (b: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(opts);
+  try {
+    return await body(backend);
+  } finally {
+    await backend.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { KeyService } from '../auth/index.js';
+import type { RegistryService } from '../registry/index.js';
+import type { TrackingService } from '../tracking/index.js';
+
+/**
+ * The service surfaces a remote caller uses. The in-process services satisfy them as they are;
+ * the HTTP client implements them over the REST API, so the CLI, the SDK and the tests can run
+ * the same code against either.
+ */
+export type TrackingApi = Pick<
+  TrackingService,
+  | 'createExperiment'
+  | 'getExperiment'
+  | 'getExperimentByName'
+  | 'ensureExperiment'
+  | 'searchExperiments'
+  | 'createRun'
+  | 'getRun'
+  | 'updateRun'
+  | 'endRun'
+  | 'deleteRun'
+  | 'logMetric'
+  | 'logParam'
+  | 'setTag'
+  | 'logBatch'
+  | 'logInputs'
+  | 'getMetricHistory'
+  | 'searchRuns'
+  | 'listArtifacts'
+> & {
+  logArtifact(runId: string, path: string, data: Buffer | string): Promise<{ path: string; size: number }>;
+  readArtifact(runId: string, path: string): Promise<Buffer>;
+};
+
+export type RegistryApi = Pick<
+  RegistryService,
+  | 'createRegisteredModel'
+  | 'getRegisteredModel'
+  | 'searchRegisteredModels'
+  | 'registerModel'
+  | 'getModelVersion'
+  | 'searchModelVersions'
+  | 'setAlias'
+  | 'deleteAlias'
+  | 'getVersionByAlias'
+  | 'resolve'
+  | 'lineage'
+>;
+
+export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;

@@ -1,0 +1,28 @@
+import path from 'node:path';
+
+export interface FluxConfig {
+  /** Folder holding the embedded store and artifacts. */
+  home: string;
+  /** `sqlite:<file>` or `postgres://…`. */
+  databaseUrl: string;
+  /** Root of the local artifact store (`file:` scheme). */
+  artifactRoot: string;
+}
+
+export interface ConfigInput {
+  home?: string | undefined;
+  databaseUrl?: string | undefined;
+  artifactRoot?: string | undefined;
+}
+
+/**
+ * Resolves where state lives: flags first, then FLUXOPS_HOME / FLUXOPS_DATABASE_URL /
+ * FLUXOPS_ARTIFACT_ROOT, then `./.fluxops` in the working directory.
+ */
+export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): FluxConfig {
+  const home = path.resolve(input.home ?? env.FLUXOPS_HOME ?? '.fluxops');
+  const databaseUrl = input.databaseUrl ?? env.FLUXOPS_DATABASE_URL ?? `sqlite:${path.join(home, 'fluxops.db')}`;
+  const artifactRootRaw = input.artifactRoot ?? env.FLUXOPS_ARTIFACT_ROOT ?? path.join(home, 'artifacts');
+  const artifactRoot = path.resolve(artifactRootRaw.replace(/^file:(\/\/)?/, ''));
+  return { home, databaseUrl, artifactRoot };
+}

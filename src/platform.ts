@@ -1,0 +1,35 @@
+import { KeyService, KyselyKeyStore } from './auth/index.js';
+import { resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
+import { inspectModelFolder } from './models/index.js';
+import { KyselyRegistryStore, RegistryService } from './registry/index.js';
+import { openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
+import { migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
+import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
+
+/** Every service of one FluxOps instance, wired over one metadata store and one artifact store. */
+export interface Platform {
+  config: FluxConfig;
+  db: MetadataDb;
+  artifacts: ArtifactStore;
+  tracking: TrackingService;
+  registry: RegistryService;
+  keys: KeyService;
+  close(): Promise<void>;
+}
+
+/** The composition root: opens the stores named by the config, migrates, and builds the services. */
+export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
+  const config = resolveConfig(input);
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const artifacts = openArtifactStore(config.artifactRoot);
+  const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
+  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc));
+  const keys = new KeyService(new KyselyKeyStore(db));
+  return { config, db, artifacts, tracking, registry, keys, close: () => db.close() };
+}

@@ -1,0 +1,273 @@
+import type { Kysely } from 'kysely';
+import { FluxError, encodePageToken } from '../core/index.js';
+import type { Database, MetadataDb } from '../storage/db/index.js';
+import type { Page } from '../tracking/index.js';
+import type { RegistryStore } from './registry-store.js';
+import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
+
+type VersionRow = Database['model_versions'];
+
+export class KyselyRegistryStore implements RegistryStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(m: MetadataDb) {
+    this.db = m.db;
+  }
+
+  async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('registered_models').select('name').where('name', '=', input.name).executeTakeFirst();
+      if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${input.name}) already exists.`);
+      await trx
+        .insertInto('registered_models')
+        .values({ name: input.name, description: input.description, creation_time: now, last_updated_time: now })
+        .execute();
+      if (input.tags.length > 0) {
+        await trx.insertInto('registered_model_tags').values(input.tags.map((t) => ({ name: input.name, key: t.key, value: t.value }))).execute();
+      }
+    });
+  }
+
+  private async hydrateModels(rows: Database['registered_models'][]): Promise<RegisteredModel[]> {
+    if (rows.length === 0) return [];
+    const names = rows.map((r) => r.name);
+    const [tags, aliases, versions] = await Promise.all([
+      this.db.selectFrom('registered_model_tags').selectAll().where('name', 'in', names).execute(),
+      this.db.selectFrom('model_aliases').selectAll().where('name', 'in', names).orderBy('alias').execute(),
+      // Latest version per (model, stage).
+      this.db
+        .selectFrom('model_versions as v')
+        .selectAll('v')
+        .where('v.name', 'in', names)
+        .where(({ eb, selectFrom }) =>
+          eb(
+            'v.version',
+            '=',
+            selectFrom('model_versions as w')
+              .select(({ fn }) => fn.max('w.version').as('m'))
+              .whereRef('w.name', '=', 'v.name')
+              .whereRef('w.current_stage', '=', 'v.current_stage'),
+          ),
+        )
+        .execute(),
+    ]);
+    const hydratedVersions = await this.hydrateVersions(versions);
+    return rows.map((r) => ({
+      name: r.name,
+      description: r.description,
+      creationTime: r.creation_time,
+      lastUpdatedTime: r.last_updated_time,
+      tags: Object.fromEntries(tags.filter((t) => t.name === r.name).map((t) => [t.key, t.value])),
+      aliases: aliases.filter((a) => a.name === r.name).map((a) => ({ alias: a.alias, version: String(a.version) })),
+      latestVersions: hydratedVersions.filter((v) => v.name === r.name).sort((a, b) => Number(a.version) - Number(b.version)),
+    }));
+  }
+
+  private async hydrateVersions(rows: VersionRow[]): Promise<ModelVersion[]> {
+    if (rows.length === 0) return [];
+    const names = [...new Set(rows.map((r) => r.name))];
+    const [tags, aliases] = await Promise.all([
+      this.db.selectFrom('model_version_tags').selectAll().where('name', 'in', names).execute(),
+      this.db.selectFrom('model_aliases').selectAll().where('name', 'in', names).orderBy('alias').execute(),
+    ]);
+    return rows.map((r) => ({
+      name: r.name,
+      version: String(r.version),
+      source: r.source,
+      runId: r.run_id,
+      storageLocation: r.storage_location,
+      status: r.status as ModelVersion['status'],
+      statusMessage: r.status_message,
+      description: r.description,
+      currentStage: r.current_stage as Stage,
+      userId: r.user_id,
+      signature: r.signature === '' ? null : (JSON.parse(r.signature) as ModelVersion['signature']),
+      metrics: JSON.parse(r.metrics) as Record<string, number>,
+      creationTime: r.creation_time,
+      lastUpdatedTime: r.last_updated_time,
+      tags: Object.fromEntries(tags.filter((t) => t.name === r.name && t.version === r.version).map((t) => [t.key, t.value])),
+      aliases: aliases.filter((a) => a.name === r.name && a.version === r.version).map((a) => a.alias),
+    }));
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
+    const row = await this.db.selectFrom('registered_models').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? (await this.hydrateModels([row]))[0] : undefined;
+  }
+
+  async searchRegisteredModels(q: { nameLike?: string | undefined; maxResults: number; offset: number }): Promise<Page<RegisteredModel>> {
+    let query = this.db.selectFrom('registered_models').selectAll();
+    if (q.nameLike !== undefined) query = query.where('name', 'like', q.nameLike);
+    const rows = await query.orderBy('name').limit(q.maxResults + 1).offset(q.offset).execute();
+    const more = rows.length > q.maxResults;
+    return { items: await this.hydrateModels(rows.slice(0, q.maxResults)), nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
+  }
+
+  async updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (patch.newName !== undefined && patch.newName !== name) {
+        const clash = await trx.selectFrom('registered_models').select('name').where('name', '=', patch.newName).executeTakeFirst();
+        if (clash) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${patch.newName}) already exists.`);
+      }
+      await trx
+        .updateTable('registered_models')
+        .set({
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.newName !== undefined ? { name: patch.newName } : {}),
+          last_updated_time: Date.now(),
+        })
+        .where('name', '=', name)
+        .execute();
+    });
+  }
+
+  async deleteRegisteredModel(name: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('model_aliases').where('name', '=', name).execute();
+      await trx.deleteFrom('model_version_tags').where('name', '=', name).execute();
+      await trx.deleteFrom('model_versions').where('name', '=', name).execute();
+      await trx.deleteFrom('registered_model_tags').where('name', '=', name).execute();
+      await trx.deleteFrom('registered_models').where('name', '=', name).execute();
+    });
+  }
+
+  async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('registered_model_tags')
+      .values({ name, key, value })
+      .onConflict((oc) => oc.columns(['name', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
+
+  async deleteRegisteredModelTag(name: string, key: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('registered_model_tags').where('name', '=', name).where('key', '=', key).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async createModelVersion(input: NewModelVersion): Promise<ModelVersion> {
+    // Two writers may race for the same number on Postgres; the primary key catches it, retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const version = await this.db.transaction().execute(async (trx) => {
+          const now = Date.now();
+          const max = await trx
+            .selectFrom('model_versions')
+            .select(({ fn }) => fn.max('version').as('m'))
+            .where('name', '=', input.name)
+            .executeTakeFirst();
+          const version = Number(max?.m ?? 0) + 1;
+          await trx
+            .insertInto('model_versions')
+            .values({
+              name: input.name,
+              version,
+              source: input.source,
+              run_id: input.runId,
+              storage_location: input.storageLocation,
+              status: input.status,
+              status_message: input.statusMessage,
+              description: input.description,
+              current_stage: 'None',
+              user_id: input.userId,
+              signature: input.signature === null ? '' : JSON.stringify(input.signature),
+              metrics: JSON.stringify(input.metrics),
+              creation_time: now,
+              last_updated_time: now,
+            })
+            .execute();
+          if (input.tags.length > 0) {
+            await trx
+              .insertInto('model_version_tags')
+              .values(input.tags.map((t) => ({ name: input.name, version, key: t.key, value: t.value })))
+              .execute();
+          }
+          await trx.updateTable('registered_models').set({ last_updated_time: now }).where('name', '=', input.name).execute();
+          return version;
+        });
+        return (await this.getModelVersion(input.name, version))!;
+      } catch (e) {
+        if (attempt < 5 && /unique|duplicate|constraint/i.test((e as Error).message) && !(e instanceof FluxError)) continue;
+        throw e;
+      }
+    }
+  }
+
+  async getModelVersion(name: string, version: number): Promise<ModelVersion | undefined> {
+    const row = await this.db.selectFrom('model_versions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+    return row ? (await this.hydrateVersions([row]))[0] : undefined;
+  }
+
+  async searchModelVersions(q: { name?: string | undefined; runId?: string | undefined; maxResults: number; offset: number }): Promise<Page<ModelVersion>> {
+    let query = this.db.selectFrom('model_versions').selectAll();
+    if (q.name !== undefined) query = query.where('name', '=', q.name);
+    if (q.runId !== undefined) query = query.where('run_id', '=', q.runId);
+    const rows = await query.orderBy('name').orderBy('version', 'desc').limit(q.maxResults + 1).offset(q.offset).execute();
+    const more = rows.length > q.maxResults;
+    return { items: await this.hydrateVersions(rows.slice(0, q.maxResults)), nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
+  }
+
+  async updateModelVersion(name: string, version: number, patch: { description?: string; stage?: Stage; archiveOthersIn?: Stage }): Promise<void> {
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      if (patch.archiveOthersIn !== undefined) {
+        await trx
+          .updateTable('model_versions')
+          .set({ current_stage: 'Archived', last_updated_time: now })
+          .where('name', '=', name)
+          .where('version', '!=', version)
+          .where('current_stage', '=', patch.archiveOthersIn)
+          .execute();
+      }
+      await trx
+        .updateTable('model_versions')
+        .set({
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.stage !== undefined ? { current_stage: patch.stage } : {}),
+          last_updated_time: now,
+        })
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .execute();
+    });
+  }
+
+  async deleteModelVersion(name: string, version: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
+      await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
+      await trx.deleteFrom('model_versions').where('name', '=', name).where('version', '=', version).execute();
+    });
+  }
+
+  async setModelVersionTag(name: string, version: number, key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('model_version_tags')
+      .values({ name, version, key, value })
+      .onConflict((oc) => oc.columns(['name', 'version', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
+
+  async deleteModelVersionTag(name: string, version: number, key: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).where('key', '=', key).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    await this.db
+      .insertInto('model_aliases')
+      .values({ name, alias, version })
+      .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version }))
+      .execute();
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async getAlias(name: string, alias: string): Promise<number | undefined> {
+    const r = await this.db.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+    return r?.version;
+  }
+}

@@ -1,0 +1,3 @@
+export { openDatabase, pingDatabase, type Dialect, type MetadataDb } from './database.js';
+export { migrateToLatest, migrationsFor } from './migrate.js';
+export type { Database } from './schema.js';

@@ -1,0 +1,53 @@
+import { Migrator, type Migration, type MigrationProvider, sql } from 'kysely';
+import { FluxError } from '../../core/errors.js';
+import type { MetadataDb } from './database.js';
+import { initial } from './migrations/0001-initial.js';
+
+/** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
+export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
+  return {
+    '0001-initial': initial(dialect),
+  };
+}
+
+const MIGRATION_TABLE = 'fluxops_migration';
+const LOCK_TABLE = 'fluxops_migration_lock';
+
+/**
+ * Brings the schema up to this build's latest version. Refuses a database that has migrations
+ * this build does not know, which means a newer FluxOps wrote it.
+ */
+export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[] }> {
+  const known = migrationsFor(m.dialect);
+  const applied = await appliedMigrations(m);
+  const unknown = applied.filter((name) => !(name in known));
+  if (unknown.length > 0) {
+    throw new FluxError(
+      'SCHEMA_TOO_NEW',
+      `the database at ${m.location} has schema version ${unknown.at(-1)}, newer than this FluxOps understands ` +
+        `(latest ${Object.keys(known).at(-1)}); upgrade FluxOps or point it at another database`,
+    );
+  }
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(known) };
+  const migrator = new Migrator({
+    db: m.db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: LOCK_TABLE,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new FluxError('INTERNAL_ERROR', `database migration ${failed} failed: ${(error as Error).message}`);
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+async function appliedMigrations(m: MetadataDb): Promise<string[]> {
+  try {
+    const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(m.db);
+    return rows.rows.map((r) => r.name);
+  } catch {
+    return []; // no migration table yet: a fresh database
+  }
+}

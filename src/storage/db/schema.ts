@@ -1,0 +1,116 @@
+import type { Generated } from 'kysely';
+
+/** Row types of the metadata store, shared by every dialect. Times are epoch milliseconds. */
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+export interface RunsTable {
+  run_uuid: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  source_type: string;
+  source_name: string;
+  source_version: string;
+  lifecycle_stage: string;
+  artifact_uri: string;
+  deleted_time: number | null;
+}
+export interface KeyValueRunTable {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+export interface MetricsTable {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+export interface RunInputsTable {
+  run_uuid: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string;
+  profile: string;
+  context: string;
+}
+export interface RegisteredModelsTable {
+  name: string;
+  description: string;
+  creation_time: number;
+  last_updated_time: number;
+}
+export interface RegisteredModelTagsTable {
+  name: string;
+  key: string;
+  value: string;
+}
+export interface ModelVersionsTable {
+  name: string;
+  version: number;
+  source: string;
+  run_id: string;
+  storage_location: string;
+  status: string;
+  status_message: string;
+  description: string;
+  current_stage: string;
+  user_id: string;
+  signature: string;
+  metrics: string;
+  creation_time: number;
+  last_updated_time: number;
+}
+export interface ModelVersionTagsTable {
+  name: string;
+  version: number;
+  key: string;
+  value: string;
+}
+export interface ModelAliasesTable {
+  name: string;
+  alias: string;
+  version: number;
+}
+export interface ApiKeysTable {
+  key_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  params: KeyValueRunTable;
+  tags: KeyValueRunTable;
+  metrics: MetricsTable;
+  latest_metrics: MetricsTable;
+  run_inputs: RunInputsTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_versions: ModelVersionsTable;
+  model_version_tags: ModelVersionTagsTable;
+  model_aliases: ModelAliasesTable;
+  api_keys: ApiKeysTable;
+}

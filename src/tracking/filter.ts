@@ -1,0 +1,283 @@
+import { FluxError } from '../core/errors.js';
+
+/**
+ * Parser for the run search grammar (MLflow's): clauses joined by AND, each
+ * `<entity>.<key> <comparator> <value>` where entity is metrics, params, tags or attributes
+ * (with the usual short forms metric/param/tag/attribute/attr/run). Keys with spaces or dots are
+ * quoted with backticks or double quotes. Values: numbers for metrics and numeric attributes,
+ * quoted strings otherwise, and `(...)` lists for IN / NOT IN.
+ */
+export type FilterEntity = 'metric' | 'param' | 'tag' | 'attribute';
+export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+
+export interface FilterClause {
+  entity: FilterEntity;
+  key: string;
+  comparator: Comparator;
+  value: string | number | Array<string | number>;
+}
+
+export interface OrderClause {
+  entity: FilterEntity;
+  key: string;
+  ascending: boolean;
+}
+
+/** Attributes a filter or order may name, with whether they compare as numbers. */
+export const RUN_ATTRIBUTES: Record<string, { column: string; numeric: boolean }> = {
+  run_id: { column: 'run_uuid', numeric: false },
+  run_name: { column: 'name', numeric: false },
+  status: { column: 'status', numeric: false },
+  user_id: { column: 'user_id', numeric: false },
+  artifact_uri: { column: 'artifact_uri', numeric: false },
+  lifecycle_stage: { column: 'lifecycle_stage', numeric: false },
+  start_time: { column: 'start_time', numeric: true },
+  end_time: { column: 'end_time', numeric: true },
+  created: { column: 'start_time', numeric: true },
+  Created: { column: 'start_time', numeric: true },
+};
+
+const ENTITY_ALIASES: Record<string, FilterEntity> = {
+  metric: 'metric',
+  metrics: 'metric',
+  param: 'param',
+  params: 'param',
+  parameter: 'param',
+  parameters: 'param',
+  tag: 'tag',
+  tags: 'tag',
+  attribute: 'attribute',
+  attributes: 'attribute',
+  attr: 'attribute',
+  run: 'attribute',
+};
+
+type Token =
+  | { t: 'ident'; v: string }
+  | { t: 'string'; v: string }
+  | { t: 'number'; v: number }
+  | { t: 'op'; v: string }
+  | { t: 'punct'; v: '(' | ')' | ',' | '.' };
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      let v = '';
+      while (j < input.length && input[j] !== c) {
+        if (input[j] === '\\' && j + 1 < input.length) j++;
+        v += input[j];
+        j++;
+      }
+      if (j >= input.length) throw bad(`unterminated quote starting at position ${i}`);
+      // Backticks and double quotes may quote keys; a double quote may also be a string value.
+      tokens.push(c === '`' ? { t: 'ident', v } : { t: 'string', v });
+      i = j + 1;
+      continue;
+    }
+    const two = input.slice(i, i + 2);
+    if (two === '!=' || two === '<=' || two === '>=' || two === '==') {
+      tokens.push({ t: 'op', v: two === '==' ? '=' : two });
+      i += 2;
+      continue;
+    }
+    if (c === '=' || c === '<' || c === '>') {
+      tokens.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',' || c === '.') {
+      const num = c === '.' ? /^\.\d+(e[+-]?\d+)?/i.exec(input.slice(i)) : null;
+      if (num !== null && tokens.at(-1)?.t !== 'ident') {
+        tokens.push({ t: 'number', v: Number(num[0]) });
+        i += num[0].length;
+        continue;
+      }
+      tokens.push({ t: 'punct', v: c });
+      i++;
+      continue;
+    }
+    const num = /^-?\d+(\.\d*)?(e[+-]?\d+)?/i.exec(input.slice(i));
+    const prev = tokens.at(-1);
+    if (num !== null && (c === '-' || /\d/.test(c)) && !(prev?.t === 'punct' && prev.v === '.')) {
+      tokens.push({ t: 'number', v: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
+    const id = /^[A-Za-z_][A-Za-z0-9_\-:/]*/.exec(input.slice(i));
+    if (id !== null) {
+      tokens.push({ t: 'ident', v: id[0] });
+      i += id[0].length;
+      continue;
+    }
+    // A key segment after a dot may start with a digit (metrics.1st_loss).
+    const seg = /^[A-Za-z0-9_\-:/]+/.exec(input.slice(i));
+    if (seg !== null) {
+      tokens.push({ t: 'ident', v: seg[0] });
+      i += seg[0].length;
+      continue;
+    }
+    throw bad(`unexpected character '${c}' at position ${i}`);
+  }
+  return tokens;
+}
+
+function bad(message: string): FluxError {
+  return new FluxError('INVALID_PARAMETER_VALUE', `invalid filter: ${message}`);
+}
+
+class Cursor {
+  private i = 0;
+  constructor(private readonly tokens: Token[]) {}
+  peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
+  next(): Token | undefined {
+    return this.tokens[this.i++];
+  }
+  done(): boolean {
+    return this.i >= this.tokens.length;
+  }
+}
+
+/** Reads `entity.key` where key may span several dotted identifier segments. */
+function readIdentifier(cur: Cursor, what: string): { entity: FilterEntity; key: string } {
+  const first = cur.next();
+  if (first?.t !== 'ident') throw bad(`expected ${what} such as metrics.f1, found ${describe(first)}`);
+  let entity: FilterEntity;
+  let key: string;
+  const dot = cur.peek();
+  if (dot?.t === 'punct' && dot.v === '.') {
+    const ent = ENTITY_ALIASES[first.v.toLowerCase()];
+    if (ent === undefined) throw bad(`unknown entity '${first.v}': use metrics., params., tags. or attributes.`);
+    entity = ent;
+    cur.next();
+    const k = cur.next();
+    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw bad(`expected a key after '${first.v}.'`);
+    key = String(k.v);
+    // Unquoted keys may contain dots: metrics.val.loss
+    for (;;) {
+      const p = cur.peek();
+      if (p?.t === 'punct' && p.v === '.') {
+        cur.next();
+        const more = cur.next();
+        if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw bad(`expected a key segment after '.'`);
+        key += `.${String(more.v)}`;
+      } else break;
+    }
+  } else {
+    throw bad(`'${first.v}' needs an entity prefix, for example metrics.${first.v} or attributes.${first.v}`);
+  }
+  if (entity === 'attribute' && !(key in RUN_ATTRIBUTES)) {
+    throw bad(`unknown attribute '${key}'; known attributes: ${Object.keys(RUN_ATTRIBUTES).join(', ')}`);
+  }
+  return { entity, key };
+}
+
+function describe(t: Token | undefined): string {
+  return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
+}
+
+function readComparator(cur: Cursor): Comparator {
+  const t = cur.next();
+  if (t?.t === 'op') return t.v as Comparator;
+  if (t?.t === 'ident') {
+    const up = t.v.toUpperCase();
+    if (up === 'LIKE' || up === 'ILIKE' || up === 'IN') return up;
+    if (up === 'NOT') {
+      const n = cur.next();
+      if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
+      throw bad(`expected IN after NOT`);
+    }
+  }
+  throw bad(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describe(t)}`);
+}
+
+function readValue(cur: Cursor, comparator: Comparator): FilterClause['value'] {
+  if (comparator === 'IN' || comparator === 'NOT IN') {
+    const open = cur.next();
+    if (open?.t !== 'punct' || open.v !== '(') throw bad(`expected '(' after ${comparator}`);
+    const values: Array<string | number> = [];
+    for (;;) {
+      const v = cur.next();
+      if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
+      else throw bad(`expected a value in the ${comparator} list, found ${describe(v)}`);
+      const sep = cur.next();
+      if (sep?.t === 'punct' && sep.v === ')') break;
+      if (sep?.t !== 'punct' || sep.v !== ',') throw bad(`expected ',' or ')' in the ${comparator} list`);
+    }
+    return values;
+  }
+  const v = cur.next();
+  if (v?.t === 'string' || v?.t === 'number') return v.v;
+  throw bad(`expected a value, found ${describe(v)}`);
+}
+
+export function parseFilter(filter: string | undefined | null): FilterClause[] {
+  if (filter === undefined || filter === null || filter.trim() === '') return [];
+  if (filter.length > 10_000) throw bad('longer than 10000 characters');
+  const cur = new Cursor(tokenize(filter));
+  const clauses: FilterClause[] = [];
+  for (;;) {
+    const { entity, key } = readIdentifier(cur, 'a field');
+    const comparator = readComparator(cur);
+    const value = readValue(cur, comparator);
+    clauses.push(validateClause({ entity, key, comparator, value }));
+    if (cur.done()) break;
+    const and = cur.next();
+    if (and?.t !== 'ident' || and.v.toUpperCase() !== 'AND') {
+      throw bad(`expected AND between clauses, found ${describe(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
+    }
+  }
+  return clauses;
+}
+
+function validateClause(c: FilterClause): FilterClause {
+  const numeric = c.entity === 'metric' || (c.entity === 'attribute' && RUN_ATTRIBUTES[c.key]!.numeric);
+  const list = Array.isArray(c.value) ? c.value : [c.value];
+  if (numeric) {
+    if (c.comparator === 'LIKE' || c.comparator === 'ILIKE' || c.comparator === 'IN' || c.comparator === 'NOT IN') {
+      throw bad(`${c.comparator} cannot be used with ${label(c)}, which is numeric`);
+    }
+    if (list.some((v) => typeof v !== 'number')) throw bad(`${label(c)} must be compared with a number`);
+  } else {
+    if (c.comparator === '<' || c.comparator === '<=' || c.comparator === '>' || c.comparator === '>=') {
+      if (c.entity !== 'param' && c.entity !== 'tag') throw bad(`${c.comparator} cannot be used with ${label(c)}`);
+    }
+    if (list.some((v) => typeof v !== 'string')) throw bad(`${label(c)} must be compared with a quoted string`);
+  }
+  return c;
+}
+
+function label(c: { entity: FilterEntity; key: string }): string {
+  const prefix = { metric: 'metrics', param: 'params', tag: 'tags', attribute: 'attributes' }[c.entity];
+  return `${prefix}.${c.key}`;
+}
+
+export function parseOrderBy(orderBy: string[] | string | undefined | null): OrderClause[] {
+  if (orderBy === undefined || orderBy === null) return [];
+  const list = Array.isArray(orderBy) ? orderBy : [orderBy];
+  return list
+    .filter((s) => s.trim() !== '')
+    .map((s) => {
+      const cur = new Cursor(tokenize(s));
+      const { entity, key } = readIdentifier(cur, 'an order field');
+      let ascending = true;
+      const dir = cur.next();
+      if (dir !== undefined) {
+        if (dir.t !== 'ident' || !['ASC', 'DESC'].includes(dir.v.toUpperCase())) {
+          throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': expected ASC or DESC after the field`);
+        }
+        ascending = dir.v.toUpperCase() === 'ASC';
+      }
+      if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': unexpected text after the direction`);
+      return { entity, key, ascending };
+    });
+}

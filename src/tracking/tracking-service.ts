@@ -1,0 +1,352 @@
+import type { Readable } from 'node:stream';
+import { FluxError, decodePageToken, newRunId } from '../core/index.js';
+import type { ArtifactEntry, ArtifactStore } from '../storage/artifacts/index.js';
+import { safeRelativePath } from '../storage/artifacts/index.js';
+import { parseFilter, parseOrderBy } from './filter.js';
+import type { KeyValue, TrackingStore } from './tracking-store.js';
+import {
+  RUN_STATUSES,
+  type CreateRunInput,
+  type DatasetInput,
+  type Experiment,
+  type LogBatchInput,
+  type Metric,
+  type Page,
+  type Run,
+  type RunStatus,
+  type UpdateRunInput,
+  type ViewType,
+} from './types.js';
+import {
+  LIMITS,
+  validateExperimentId,
+  validateInteger,
+  validateKey,
+  validateMetricValue,
+  validateRunId,
+  validateValue,
+} from './validation.js';
+
+export interface SearchRunsInput {
+  experimentIds: string[];
+  filter?: string | undefined;
+  orderBy?: string[] | undefined;
+  viewType?: ViewType | undefined;
+  maxResults?: number | undefined;
+  pageToken?: string | undefined;
+}
+
+/**
+ * Tracking: experiments, runs, params, metrics, tags, inputs and run artifacts. Every transport
+ * (native REST, MLflow adapter, CLI, SDK) goes through this service, so the rules live here once.
+ */
+export class TrackingService {
+  constructor(
+    private readonly store: TrackingStore,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  // ---- experiments ----
+  async createExperiment(input: { name: unknown; artifactLocation?: string | undefined; tags?: KeyValue[] | undefined }): Promise<string> {
+    const name = this.experimentName(input.name);
+    const tags = (input.tags ?? []).map((t, i) => this.tag(t, `tags[${i}]`));
+    return this.store.createExperiment({ name, artifactLocation: input.artifactLocation, tags });
+  }
+
+  async getExperiment(experimentId: unknown): Promise<Experiment> {
+    const id = validateExperimentId(experimentId);
+    const exp = await this.store.getExperiment(id);
+    if (!exp) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`);
+    return exp;
+  }
+
+  async getExperimentByName(name: unknown): Promise<Experiment> {
+    const n = this.experimentName(name, 'experiment_name');
+    const exp = await this.store.getExperimentByName(n);
+    if (!exp) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${n}'`);
+    return exp;
+  }
+
+  /** Returns the id of the named experiment, creating it when absent. */
+  async ensureExperiment(name: string): Promise<string> {
+    const exp = await this.store.getExperimentByName(name);
+    if (exp) return exp.experimentId;
+    try {
+      return await this.createExperiment({ name });
+    } catch (e) {
+      if (e instanceof FluxError && e.code === 'RESOURCE_ALREADY_EXISTS') return (await this.getExperimentByName(name)).experimentId;
+      throw e;
+    }
+  }
+
+  async searchExperiments(input: { viewType?: ViewType | undefined; maxResults?: number | undefined; pageToken?: string | undefined; nameLike?: string | undefined } = {}): Promise<Page<Experiment>> {
+    const maxResults = validateInteger(input.maxResults ?? 1000, 'max_results', 1, 50_000);
+    return this.store.searchExperiments({
+      viewType: input.viewType ?? 'ACTIVE_ONLY',
+      maxResults,
+      offset: this.offset(input.pageToken),
+      nameLike: input.nameLike,
+    });
+  }
+
+  async renameExperiment(experimentId: unknown, newName: unknown): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    await this.store.updateExperiment(exp.experimentId, { name: this.experimentName(newName, 'new_name') });
+  }
+
+  async deleteExperiment(experimentId: unknown): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    if (exp.experimentId === '0') throw new FluxError('INVALID_PARAMETER_VALUE', 'the Default experiment (id 0) cannot be deleted');
+    await this.store.updateExperiment(exp.experimentId, { lifecycleStage: 'deleted' });
+  }
+
+  async restoreExperiment(experimentId: unknown): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    await this.store.updateExperiment(exp.experimentId, { lifecycleStage: 'active' });
+  }
+
+  async setExperimentTag(experimentId: unknown, key: unknown, value: unknown): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    await this.store.setExperimentTag(exp.experimentId, this.tag({ key, value }, 'tag'));
+  }
+
+  // ---- runs ----
+  async createRun(input: CreateRunInput): Promise<Run> {
+    const exp = await this.getExperiment(input.experimentId);
+    if (exp.lifecycleStage !== 'active') throw new FluxError('INVALID_STATE', `experiment ${exp.experimentId} is deleted; restore it before creating runs`);
+    const tags = Object.entries(input.tags ?? {}).map(([key, value]) => this.tag({ key, value }, `tags.${key}`));
+    const runId = newRunId();
+    const tagName = tags.find((t) => t.key === 'mlflow.runName')?.value;
+    const runName = validateValue(input.runName ?? tagName ?? defaultRunName(runId), 'run_name', LIMITS.keyLength);
+    if (tagName === undefined) tags.push({ key: 'mlflow.runName', value: runName });
+    const userId = input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
+    await this.store.createRun({
+      runId,
+      experimentId: exp.experimentId,
+      runName,
+      userId,
+      startTime: input.startTime ?? Date.now(),
+      sourceType: input.sourceType ?? tags.find((t) => t.key === 'mlflow.source.type')?.value ?? 'LOCAL',
+      sourceName: input.sourceName ?? tags.find((t) => t.key === 'mlflow.source.name')?.value ?? '',
+      sourceVersion: input.sourceVersion ?? tags.find((t) => t.key === 'mlflow.source.git.commit')?.value ?? '',
+      artifactUri: `${exp.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
+      tags,
+    });
+    return this.getRun(runId);
+  }
+
+  async getRun(runId: unknown): Promise<Run> {
+    const id = validateRunId(runId);
+    const run = await this.store.getRun(id);
+    if (!run) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Run '${id}' not found`);
+    return run;
+  }
+
+  async updateRun(runId: unknown, patch: { status?: unknown; endTime?: unknown; runName?: unknown }): Promise<Run> {
+    const run = await this.activeRun(runId);
+    const update: UpdateRunInput = {};
+    if (patch.status !== undefined) {
+      if (typeof patch.status !== 'string' || !(RUN_STATUSES as readonly string[]).includes(patch.status)) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `status must be one of ${RUN_STATUSES.join(', ')}`, { field: 'status' });
+      }
+      update.status = patch.status as RunStatus;
+    }
+    if (patch.endTime !== undefined && patch.endTime !== null) update.endTime = validateInteger(patch.endTime, 'end_time', 0);
+    if (patch.runName !== undefined && patch.runName !== null) update.runName = validateValue(patch.runName, 'run_name', LIMITS.keyLength);
+    await this.store.updateRun(run.info.runId, update);
+    return this.getRun(run.info.runId);
+  }
+
+  /** Marks a run finished (or failed/killed) with an end time. */
+  async endRun(runId: unknown, status: RunStatus = 'FINISHED'): Promise<Run> {
+    return this.updateRun(runId, { status, endTime: Date.now() });
+  }
+
+  async deleteRun(runId: unknown): Promise<void> {
+    const run = await this.getRun(runId);
+    await this.store.updateRun(run.info.runId, { lifecycleStage: 'deleted', deletedTime: Date.now() });
+  }
+
+  async restoreRun(runId: unknown): Promise<void> {
+    const run = await this.getRun(runId);
+    await this.store.updateRun(run.info.runId, { lifecycleStage: 'active', deletedTime: null });
+  }
+
+  async logMetric(runId: unknown, m: { key: unknown; value: unknown; timestamp?: unknown; step?: unknown }): Promise<void> {
+    await this.logBatch(runId, { metrics: [m] });
+  }
+
+  async logParam(runId: unknown, key: unknown, value: unknown): Promise<void> {
+    await this.logBatch(runId, { params: [{ key: key as string, value: value as string }] });
+  }
+
+  async setTag(runId: unknown, key: unknown, value: unknown): Promise<void> {
+    await this.logBatch(runId, { tags: [{ key: key as string, value: value as string }] });
+  }
+
+  async deleteTag(runId: unknown, key: unknown): Promise<void> {
+    const run = await this.activeRun(runId);
+    const k = validateKey(key, 'key');
+    if (!(await this.store.deleteTag(run.info.runId, k))) {
+      throw new FluxError('RESOURCE_DOES_NOT_EXIST', `No tag with name: ${k} in run with id ${run.info.runId}`);
+    }
+  }
+
+  /**
+   * Writes many metrics, params and tags in one transaction. Params are immutable: re-logging
+   * the same value is accepted, a different one refuses the whole batch.
+   */
+  async logBatch(runId: unknown, batch: LogBatchInput): Promise<void> {
+    const metricsIn = batch.metrics ?? [];
+    const paramsIn = toKv(batch.params);
+    const tagsIn = toKv(batch.tags);
+    if (!Array.isArray(metricsIn)) throw new FluxError('INVALID_PARAMETER_VALUE', 'metrics must be a list', { field: 'metrics' });
+    if (metricsIn.length > LIMITS.batchMetrics) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', `A batch logging request can contain at most ${LIMITS.batchMetrics} metrics; got ${metricsIn.length}`, { field: 'metrics' });
+    }
+    if (paramsIn.length + tagsIn.length > LIMITS.batchParamsAndTags) {
+      throw new FluxError(
+        'INVALID_PARAMETER_VALUE',
+        `A batch logging request can contain at most ${LIMITS.batchParamsAndTags} params and tags together; got ${paramsIn.length + tagsIn.length}`,
+        { field: 'params' },
+      );
+    }
+    const now = Date.now();
+    const metrics: Metric[] = metricsIn.map((m, i) => {
+      if (typeof m !== 'object' || m === null) throw new FluxError('INVALID_PARAMETER_VALUE', `metrics[${i}] must be an object`, { field: `metrics[${i}]` });
+      return {
+        key: validateKey(m.key, `metrics[${i}].key`),
+        value: validateMetricValue(m.value, `metrics[${i}].value`),
+        timestamp: m.timestamp === undefined || m.timestamp === null ? now : validateInteger(m.timestamp, `metrics[${i}].timestamp`, 0),
+        step: m.step === undefined || m.step === null ? 0 : validateInteger(m.step, `metrics[${i}].step`),
+      };
+    });
+    const params = paramsIn.map((p, i) => ({
+      key: validateKey(p.key, `params[${i}].key`),
+      value: validateValue(typeof p.value === 'number' ? String(p.value) : p.value, `params[${i}].value`, LIMITS.paramValueLength),
+    }));
+    const tags = tagsIn.map((t, i) => this.tag(t, `tags[${i}]`));
+    const run = await this.activeRun(runId);
+    await this.store.logBatch(run.info.runId, { metrics, params, tags });
+  }
+
+  async logInputs(runId: unknown, datasets: DatasetInput[]): Promise<void> {
+    const run = await this.activeRun(runId);
+    await this.store.logInputs(
+      run.info.runId,
+      datasets.map((d, i) => ({
+        name: validateValue(d.name, `datasets[${i}].name`, 500),
+        digest: validateValue(d.digest, `datasets[${i}].digest`, 64),
+        sourceType: validateValue(d.sourceType, `datasets[${i}].source_type`, 36),
+        source: validateValue(d.source, `datasets[${i}].source`, 65535),
+        schema: validateValue(d.schema ?? '', `datasets[${i}].schema`, 1_048_576),
+        profile: validateValue(d.profile ?? '', `datasets[${i}].profile`, 16_384),
+        context: validateValue(d.context ?? '', `datasets[${i}].context`, 500),
+      })),
+    );
+  }
+
+  async getMetricHistory(runId: unknown, key: unknown, opts: { maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<Metric>> {
+    const run = await this.getRun(runId);
+    const k = validateKey(key, 'metric_key');
+    const maxResults = validateInteger(opts.maxResults ?? 25_000, 'max_results', 1, 25_000);
+    return this.store.getMetricHistory(run.info.runId, k, this.offset(opts.pageToken), maxResults);
+  }
+
+  async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    if (!Array.isArray(input.experimentIds) || input.experimentIds.length === 0) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', 'experiment_ids must list at least one experiment id', { field: 'experiment_ids' });
+    }
+    const experimentIds = input.experimentIds.map((e, i) => validateExperimentId(e, `experiment_ids[${i}]`));
+    const maxResults = validateInteger(input.maxResults ?? 1000, 'max_results', 1, LIMITS.maxSearchResults);
+    const viewType = input.viewType ?? 'ACTIVE_ONLY';
+    if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'].includes(viewType)) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', 'run_view_type must be ACTIVE_ONLY, DELETED_ONLY or ALL', { field: 'run_view_type' });
+    }
+    return this.store.searchRuns({
+      experimentIds,
+      filter: parseFilter(input.filter),
+      orderBy: parseOrderBy(input.orderBy),
+      viewType,
+      maxResults,
+      offset: this.offset(input.pageToken),
+    });
+  }
+
+  // ---- run artifacts ----
+  /** Store-relative folder of a run's artifacts, from its artifact URI. */
+  runArtifactRoot(run: Run): string {
+    const uri = run.info.artifactUri;
+    const m = /^mlflow-artifacts:\/*(.*)$/.exec(uri);
+    if (m === null) throw new FluxError('INVALID_STATE', `run ${run.info.runId} stores artifacts outside FluxOps (${uri})`);
+    return m[1]!.replace(/\/+$/, '');
+  }
+
+  async logArtifact(runId: unknown, relPath: string, data: Buffer | string | Readable | AsyncIterable<Uint8Array>): Promise<{ path: string; size: number }> {
+    const run = await this.activeRun(runId);
+    const segments = safeRelativePath(relPath);
+    if (segments.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file', { field: 'path' });
+    const { size } = await this.artifacts.put(`${this.runArtifactRoot(run)}/${segments.join('/')}`, data);
+    return { path: segments.join('/'), size };
+  }
+
+  async listArtifacts(runId: unknown, relDir = ''): Promise<ArtifactEntry[]> {
+    const run = await this.getRun(runId);
+    const root = this.runArtifactRoot(run);
+    const segments = safeRelativePath(relDir);
+    const entries = await this.artifacts.list([root, ...segments].join('/'));
+    return entries.map((e) => ({ ...e, path: e.path.slice(root.length + 1) }));
+  }
+
+  async openArtifact(runId: unknown, relPath: string): Promise<Readable> {
+    const run = await this.getRun(runId);
+    const segments = safeRelativePath(relPath);
+    return this.artifacts.get([this.runArtifactRoot(run), ...segments].join('/'));
+  }
+
+  async readArtifact(runId: unknown, relPath: string): Promise<Buffer> {
+    const run = await this.getRun(runId);
+    const segments = safeRelativePath(relPath);
+    return this.artifacts.read([this.runArtifactRoot(run), ...segments].join('/'));
+  }
+
+  // ---- helpers ----
+  private async activeRun(runId: unknown): Promise<Run> {
+    const run = await this.getRun(runId);
+    if (run.info.lifecycleStage !== 'active') {
+      throw new FluxError('INVALID_STATE', `The run ${run.info.runId} must be in the 'active' state. Current state is ${run.info.lifecycleStage}.`);
+    }
+    return run;
+  }
+
+  private experimentName(name: unknown, field = 'name'): string {
+    if (typeof name !== 'string' || name.trim() === '') throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be a non-empty string`, { field });
+    return validateValue(name, field, LIMITS.experimentNameLength);
+  }
+
+  private tag(t: { key: unknown; value: unknown }, field: string): KeyValue {
+    return { key: validateKey(t.key, `${field}.key`), value: validateValue(t.value, `${field}.value`, LIMITS.tagValueLength) };
+  }
+
+  private offset(pageToken: string | undefined): number {
+    const offset = decodePageToken(pageToken);
+    if (offset < 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'page_token is not a token this server issued', { field: 'page_token' });
+    return offset;
+  }
+}
+
+function toKv(v: LogBatchInput['params']): Array<{ key: string; value: string }> {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  if (typeof v !== 'object') throw new FluxError('INVALID_PARAMETER_VALUE', 'params and tags must be lists of {key, value} or objects');
+  return Object.entries(v).map(([key, value]) => ({ key, value }));
+}
+
+const ADJECTIVES = ['bold', 'calm', 'eager', 'brisk', 'keen', 'quiet', 'sunny', 'swift', 'wise', 'merry'];
+const NOUNS = ['otter', 'falcon', 'maple', 'comet', 'river', 'badger', 'cedar', 'lynx', 'heron', 'quartz'];
+
+/** A memorable default run name derived from the id, as MLflow's `adjective-noun-123`. */
+function defaultRunName(runId: string): string {
+  const n = parseInt(runId.slice(0, 8), 16);
+  return `${ADJECTIVES[n % ADJECTIVES.length]}-${NOUNS[(n >>> 4) % NOUNS.length]}-${n % 1000}`;
+}

@@ -1,0 +1,39 @@
+import type { FilterClause, OrderClause } from './filter.js';
+import type { CreateRunInput, DatasetInput, Experiment, Metric, Page, Run, UpdateRunInput, ViewType } from './types.js';
+
+export interface SearchRunsQuery {
+  experimentIds: string[];
+  filter: FilterClause[];
+  orderBy: OrderClause[];
+  viewType: ViewType;
+  maxResults: number;
+  offset: number;
+}
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/**
+ * The tracking store port. The Kysely implementation serves SQLite and Postgres; the HTTP client
+ * implements the service above it. Inputs arrive validated by the service.
+ */
+export interface TrackingStore {
+  createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string>;
+  getExperiment(experimentId: string): Promise<Experiment | undefined>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  searchExperiments(q: { viewType: ViewType; maxResults: number; offset: number; nameLike?: string | undefined }): Promise<Page<Experiment>>;
+  updateExperiment(experimentId: string, patch: { name?: string; lifecycleStage?: 'active' | 'deleted' }): Promise<void>;
+  setExperimentTag(experimentId: string, tag: KeyValue): Promise<void>;
+
+  createRun(input: Required<Omit<CreateRunInput, 'tags'>> & { runId: string; artifactUri: string; tags: KeyValue[] }): Promise<void>;
+  getRun(runId: string): Promise<Run | undefined>;
+  updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }): Promise<void>;
+  /** Writes metrics, params and tags in one transaction; a param already logged with another value fails the whole batch. */
+  logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void>;
+  deleteTag(runId: string, key: string): Promise<boolean>;
+  logInputs(runId: string, datasets: DatasetInput[]): Promise<void>;
+  getMetricHistory(runId: string, key: string, offset: number, maxResults: number): Promise<Page<Metric>>;
+  searchRuns(q: SearchRunsQuery): Promise<Page<Run>>;
+}

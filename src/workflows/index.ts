@@ -1,0 +1,2 @@
+export { trainAndTrack, MODEL_ARTIFACT_DIR, type TrainRunInput, type TrainRunResult } from './train-run.js';
+export { scoreCsvFile, type ScoreResult } from './batch-score.js';

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import type { RegistryApi, TrackingApi } from '../client/index.js';
+import { FluxError } from '../core/index.js';
+import type { ModelVersion } from '../registry/index.js';
+import { MODEL_FILE, serializeModel } from '../models/index.js';
+import type { Run } from '../tracking/index.js';
+import { loadCsv, trainClassifier, type RawTrainParams, type TrainClassifierResult } from '../training/index.js';
+
+export interface TrainRunInput {
+  csvText: string;
+  /** Where the data came from (a path, or "generated:diabetes"), recorded as the dataset source. */
+  dataSource: string;
+  target: string;
+  exclude?: string[] | undefined;
+  params?: RawTrainParams | undefined;
+  experiment?: string | undefined;
+  runName?: string | undefined;
+  /** Register the trained model under this name. */
+  register?: string | undefined;
+  /** Point these aliases at the new version (needs `register`). */
+  aliases?: string[] | undefined;
+  onProgress?: ((iteration: number, maxIter: number, loss: number) => void) | undefined;
+  onNotice?: ((message: string) => void) | undefined;
+}
+
+export interface TrainRunResult {
+  run: Run;
+  training: TrainClassifierResult;
+  version?: ModelVersion | undefined;
+}
+
+/** Folder of the model inside a run's artifacts. */
+export const MODEL_ARTIFACT_DIR = 'model';
+
+/**
+ * Train → track → register, over any TrackingApi/RegistryApi (in process or over HTTP): records
+ * the run with params, metrics, the data fingerprint, code version and the model artifact, then
+ * registers a version and moves aliases. A failure marks the run FAILED and is rethrown.
+ */
+export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi, input: TrainRunInput): Promise<TrainRunResult> {
+  if (input.aliases !== undefined && input.aliases.length > 0 && input.register === undefined) {
+    throw new FluxError('INVALID_PARAMETER_VALUE', 'an alias needs a registered model: pass --register <name> too');
+  }
+  const dataset = loadCsv(input.csvText, { source: input.dataSource });
+  const experimentId = input.experiment === undefined ? '0' : await tracking.ensureExperiment(input.experiment);
+  const gitCommit = currentGitCommit();
+  const run = await tracking.createRun({
+    experimentId,
+    runName: input.runName,
+    sourceName: input.dataSource,
+    sourceVersion: gitCommit,
+    tags: {
+      'mlflow.source.type': 'LOCAL',
+      'fluxops.trainer': 'logistic_regression',
+      ...(gitCommit !== '' ? { 'mlflow.source.git.commit': gitCommit } : {}),
+    },
+  });
+  const runId = run.info.runId;
+  try {
+    const training = trainClassifier({
+      dataset,
+      target: input.target,
+      ...(input.exclude !== undefined ? { exclude: input.exclude } : {}),
+      ...(input.params !== undefined ? { params: input.params } : {}),
+      ...(input.onProgress !== undefined ? { onProgress: input.onProgress } : {}),
+    });
+    for (const n of training.notices) input.onNotice?.(n);
+    const m = training.metrics;
+    const now = Date.now();
+    const scalar = { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss };
+    await tracking.logBatch(runId, {
+      params: training.params,
+      metrics: Object.entries(scalar).map(([key, value]) => ({ key, value, timestamp: now, step: 0 })),
+      tags: { 'fluxops.data.sha256': training.fingerprint.sha256, 'fluxops.target': input.target },
+    });
+    await tracking.logInputs(runId, [
+      {
+        name: 'training-data',
+        digest: training.fingerprint.sha256.slice(0, 16),
+        sourceType: input.dataSource.startsWith('generated:') ? 'generated' : 'local',
+        source: JSON.stringify({ uri: input.dataSource }),
+        schema: JSON.stringify({ columns: dataset.columns.map((c, i) => ({ name: c, type: dataset.types[i] })) }),
+        profile: JSON.stringify({ rows: training.fingerprint.rows, columns: training.fingerprint.columns, sha256: training.fingerprint.sha256 }),
+        context: 'training',
+      },
+    ]);
+    await tracking.logArtifact(runId, `${MODEL_ARTIFACT_DIR}/${MODEL_FILE}`, serializeModel(training.model));
+    await tracking.logArtifact(
+      runId,
+      'metrics.json',
+      JSON.stringify({ ...scalar, confusion_matrix: m.confusion_matrix, train_rows: training.trainRows, test_rows: training.testRows }, null, 2),
+    );
+    const finished = await tracking.endRun(runId, 'FINISHED');
+    let version: ModelVersion | undefined;
+    if (input.register !== undefined) {
+      version = await registry.registerModel({ name: input.register, source: `runs:/${runId}/${MODEL_ARTIFACT_DIR}`, runId });
+      for (const alias of input.aliases ?? []) version = await registry.setAlias(input.register, alias, version.version);
+    }
+    return { run: finished, training, version };
+  } catch (e) {
+    await tracking.endRun(runId, 'FAILED').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The commit of the git work tree around the current directory, or '' outside one. */
+function currentGitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
+  } catch {
+    return '';
+  }
+}
