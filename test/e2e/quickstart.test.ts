@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, startCli, stop } from '../helpers/cli.js';
+import { freshHome } from '../helpers/server.js';
+
+const READY = /serving (\S+)@production \(v(\d+)\) at (http:\/\/[\d.]+:\d+)\nAPI key \(shown once\): (flx_\S+)[\s\S]*Ctrl-C to stop/;
+
+describe('fluxops quickstart (the README command, as a child process)', () => {
+  let home: string;
+  beforeAll(() => {
+    assertBuilt();
+    home = freshHome('fluxops-quickstart-');
+  });
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('trains, registers diabetes@production, creates a key and answers curl-style requests; a second run adds version 2', async () => {
+    for (const expected of ['1', '2']) {
+      const { child, match, stdout } = await startCli(['quickstart', '--port', '0', '--home', home], READY);
+      try {
+        const [, name, version, url, key] = match;
+        expect(name).toBe('diabetes');
+        expect(version).toBe(expected);
+        expect(stdout()).toContain('curl');
+        const health = await fetch(`${url}/api/health`);
+        expect(health.status).toBe(200);
+        const info = (await (await fetch(`${url}/api/model-info`)).json()) as { version: string };
+        expect(info.version).toBe(expected);
+        // The exact curl line the quickstart printed, run through fetch.
+        const body = /-d '(.+)'/.exec(stdout())![1]!;
+        const res = await fetch(`${url}/api/predict`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+        expect(res.status).toBe(200);
+        const pred = (await res.json()) as { predictions: number[]; version: string };
+        expect(pred.version).toBe(expected);
+        expect([0, 1]).toContain(pred.predictions[0]);
+      } finally {
+        expect(await stop(child)).toBe(0);
+      }
+    }
+  });
+});
