@@ -26,14 +26,13 @@ export function registerModels(program: Command): void {
       });
     });
   models
-    .command('show <name>')
-    .description('show a model and its versions; with --version, one version and its lineage')
-    .option('--version <n>', 'one version, with lineage back to its run and data')
-    .action(async (name: string, o: { version?: string }, cmd: Command) => {
+    .command('show <name> [version]')
+    .description('show a model and its versions; with a version, that version and its lineage back to run and data')
+    .action(async (name: string, version: string | undefined, _o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await withBackend(g, async (b) => {
-        if (o.version !== undefined) {
-          const lineage = await b.registry.lineage(name, o.version);
+        if (version !== undefined) {
+          const lineage = await b.registry.lineage(name, version);
           const v = lineage.model;
           printResult(g, lineage, () =>
             [
