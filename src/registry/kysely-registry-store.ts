@@ -1,17 +1,25 @@
 import type { Kysely } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import type { Database, MetadataDb } from '../storage/db/index.js';
+import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import type { RegistryStore } from './registry-store.js';
 import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
 
 type VersionRow = Database['model_versions'];
 
+/**
+ * A deleted version keeps its row under this internal stage (as MLflow does), so its number is
+ * never handed out again: `models:/m/3` always means the same model, even after a delete.
+ */
+const DELETED_STAGE = 'Deleted_Internal';
+
 export class KyselyRegistryStore implements RegistryStore {
   private readonly db: Kysely<Database>;
+  private readonly dialect: Dialect;
 
   constructor(m: MetadataDb) {
     this.db = m.db;
+    this.dialect = m.dialect;
   }
 
   async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
@@ -40,11 +48,13 @@ export class KyselyRegistryStore implements RegistryStore {
         .selectFrom('model_versions as v')
         .selectAll('v')
         .where('v.name', 'in', names)
-        .where(({ eb, selectFrom }) =>
+        .where('v.current_stage', '!=', DELETED_STAGE)
+        .where((eb) =>
           eb(
             'v.version',
             '=',
-            selectFrom('model_versions as w')
+            eb
+              .selectFrom('model_versions as w')
               .select(({ fn }) => fn.max('w.version').as('m'))
               .whereRef('w.name', '=', 'v.name')
               .whereRef('w.current_stage', '=', 'v.current_stage'),
@@ -98,7 +108,8 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async searchRegisteredModels(q: { nameLike?: string | undefined; maxResults: number; offset: number }): Promise<Page<RegisteredModel>> {
     let query = this.db.selectFrom('registered_models').selectAll();
-    if (q.nameLike !== undefined) query = query.where('name', 'like', q.nameLike);
+    const nameLike = q.nameLike;
+    if (nameLike !== undefined) query = query.where((eb) => caseSensitiveLike(eb.ref('name'), nameLike, this.dialect));
     const rows = await query.orderBy('name').limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
     return { items: await this.hydrateModels(rows.slice(0, q.maxResults)), nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
@@ -146,11 +157,14 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async createModelVersion(input: NewModelVersion): Promise<ModelVersion> {
-    // Two writers may race for the same number on Postgres; the primary key catches it, retry.
+    // Touching the model row first locks it (Postgres) until commit, so concurrent registrations
+    // of one model queue there and each reads the max the previous one committed. SQLite runs one
+    // write transaction at a time. Should two writers still collide, the primary key catches it.
     for (let attempt = 0; ; attempt++) {
       try {
         const version = await this.db.transaction().execute(async (trx) => {
           const now = Date.now();
+          await trx.updateTable('registered_models').set({ last_updated_time: now }).where('name', '=', input.name).execute();
           const max = await trx
             .selectFrom('model_versions')
             .select(({ fn }) => fn.max('version').as('m'))
@@ -182,7 +196,6 @@ export class KyselyRegistryStore implements RegistryStore {
               .values(input.tags.map((t) => ({ name: input.name, version, key: t.key, value: t.value })))
               .execute();
           }
-          await trx.updateTable('registered_models').set({ last_updated_time: now }).where('name', '=', input.name).execute();
           return version;
         });
         return (await this.getModelVersion(input.name, version))!;
@@ -194,12 +207,18 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async getModelVersion(name: string, version: number): Promise<ModelVersion | undefined> {
-    const row = await this.db.selectFrom('model_versions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('name', '=', name)
+      .where('version', '=', version)
+      .where('current_stage', '!=', DELETED_STAGE)
+      .executeTakeFirst();
     return row ? (await this.hydrateVersions([row]))[0] : undefined;
   }
 
   async searchModelVersions(q: { name?: string | undefined; runId?: string | undefined; maxResults: number; offset: number }): Promise<Page<ModelVersion>> {
-    let query = this.db.selectFrom('model_versions').selectAll();
+    let query = this.db.selectFrom('model_versions').selectAll().where('current_stage', '!=', DELETED_STAGE);
     if (q.name !== undefined) query = query.where('name', '=', q.name);
     if (q.runId !== undefined) query = query.where('run_id', '=', q.runId);
     const rows = await query.orderBy('name').orderBy('version', 'desc').limit(q.maxResults + 1).offset(q.offset).execute();
@@ -236,7 +255,12 @@ export class KyselyRegistryStore implements RegistryStore {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
       await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
-      await trx.deleteFrom('model_versions').where('name', '=', name).where('version', '=', version).execute();
+      await trx
+        .updateTable('model_versions')
+        .set({ current_stage: DELETED_STAGE, last_updated_time: Date.now() })
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .execute();
     });
   }
 

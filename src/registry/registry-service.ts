@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
 import type { RegistryStore } from './registry-store.js';
-import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel, type Stage } from './types.js';
+import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel } from './types.js';
 
 /** What a model folder turned out to hold, as told by the models context. */
 export interface ModelInspection {
@@ -122,7 +122,7 @@ export class RegistryService {
       throw new FluxError('INVALID_PARAMETER_VALUE', `source '${source}' is not a valid runs:/<run_id>/<path> URI`, { field: 'source' });
     }
     if (run === undefined && typeof input.runId === 'string' && input.runId !== '') run = await this.tracking.getRun(input.runId);
-    let status: ModelVersion['status'] = 'READY';
+    const status: ModelVersion['status'] = 'READY';
     let statusMessage = storageLocation === '' ? 'source is outside FluxOps and was not verified' : '';
     let signature: ModelSignature | null = null;
     if (storageLocation !== '') {

@@ -1,9 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
+import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { RUN_ATTRIBUTES, type FilterClause } from './filter.js';
 import type { KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
-import type { DatasetInput, Experiment, Metric, Page, Run, RunStatus, UpdateRunInput, ViewType } from './types.js';
+import type { DatasetInput, Experiment, Metric, Page, Run, RunInfo, RunStatus, UpdateRunInput, ViewType } from './types.js';
 
 type Eb = ExpressionBuilder<Database, 'runs'>;
 
@@ -82,7 +82,8 @@ export class KyselyTrackingStore implements TrackingStore {
 
   async searchExperiments(q: { viewType: ViewType; maxResults: number; offset: number; nameLike?: string | undefined }): Promise<Page<Experiment>> {
     let query = this.db.selectFrom('experiments').selectAll().where('lifecycle_stage', 'in', stagesFor(q.viewType));
-    if (q.nameLike !== undefined) query = query.where('name', 'like', q.nameLike);
+    const nameLike = q.nameLike;
+    if (nameLike !== undefined) query = query.where((eb) => caseSensitiveLike(eb.ref('name'), nameLike, this.dialect));
     const rows = await query.orderBy('experiment_id', 'asc').limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
     const items = await this.experimentsWithTags(rows.slice(0, q.maxResults));
@@ -167,6 +168,11 @@ export class KyselyTrackingStore implements TrackingStore {
     return run;
   }
 
+  async getRunInfo(runId: string): Promise<RunInfo | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    return row ? toRunInfo(row) : undefined;
+  }
+
   /** Attaches latest metrics, params, tags (and optionally inputs) to run rows with one query each. */
   private async hydrate(rows: RunRow[], withInputs: boolean): Promise<Run[]> {
     if (rows.length === 0) return [];
@@ -180,20 +186,7 @@ export class KyselyTrackingStore implements TrackingStore {
     const runs = new Map<string, Run>();
     for (const r of rows) {
       runs.set(r.run_uuid, {
-        info: {
-          runId: r.run_uuid,
-          runName: r.name,
-          experimentId: String(r.experiment_id),
-          userId: r.user_id,
-          status: r.status as RunStatus,
-          startTime: r.start_time,
-          endTime: r.end_time,
-          artifactUri: r.artifact_uri,
-          lifecycleStage: r.lifecycle_stage as Run['info']['lifecycleStage'],
-          sourceType: r.source_type,
-          sourceName: r.source_name,
-          sourceVersion: r.source_version,
-        },
+        info: toRunInfo(r),
         data: { metrics: [], params: {}, tags: {} },
         inputs: [],
       });
@@ -273,7 +266,9 @@ export class KyselyTrackingStore implements TrackingStore {
     const rows = metrics.map((m) => ({
       run_uuid: runId,
       key: m.key,
-      value: Number.isNaN(m.value) ? 0 : clampInfinite(m.value),
+      // SQLite stores NaN as NULL, so NaN is a flag beside a placeholder; ±Infinity are stored as
+      // they are (SQLite REAL and Postgres double precision both keep them).
+      value: Number.isNaN(m.value) ? 0 : m.value,
       timestamp: m.timestamp,
       step: m.step,
       is_nan: Number.isNaN(m.value) ? 1 : 0,
@@ -404,6 +399,23 @@ export class KyselyTrackingStore implements TrackingStore {
 type ExperimentRow = { experiment_id: number; name: string; artifact_location: string; lifecycle_stage: string; creation_time: number; last_update_time: number };
 type RunRow = Database['runs'];
 
+function toRunInfo(r: RunRow): RunInfo {
+  return {
+    runId: r.run_uuid,
+    runName: r.name,
+    experimentId: String(r.experiment_id),
+    userId: r.user_id,
+    status: r.status as RunStatus,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    artifactUri: r.artifact_uri,
+    lifecycleStage: r.lifecycle_stage as RunInfo['lifecycleStage'],
+    sourceType: r.source_type,
+    sourceName: r.source_name,
+    sourceVersion: r.source_version,
+  };
+}
+
 function compare(col: Expression<unknown>, c: FilterClause, dialect: Dialect): Expression<SqlBool> {
   const v = c.value;
   switch (c.comparator) {
@@ -413,14 +425,15 @@ function compare(col: Expression<unknown>, c: FilterClause, dialect: Dialect): E
     case '<=':
     case '>':
     case '>=':
-      return sql<SqlBool>`${col} ${sql.raw(c.comparator)} ${v as string | number}`;
+      // Time attributes are bigint columns: Postgres refuses a fractional or out-of-range bigint
+      // parameter, so such a number is compared as a double (exact for epoch milliseconds).
+      return typeof v === 'number' && !Number.isSafeInteger(v)
+        ? sql<SqlBool>`${col} ${sql.raw(c.comparator)} cast(${v} as double precision)`
+        : sql<SqlBool>`${col} ${sql.raw(c.comparator)} ${v}`;
     case 'LIKE':
-      // SQLite's LIKE ignores case by default; GLOB-free exactness comes from a binary comparison.
-      return dialect === 'sqlite'
-        ? sql<SqlBool>`(${col} like ${v as string} and ${col} glob ${likeToGlob(v as string)})`
-        : sql<SqlBool>`${col} like ${v as string}`;
+      return caseSensitiveLike(col, v as string, dialect);
     case 'ILIKE':
-      return sql<SqlBool>`lower(${col}) like lower(${v as string})`;
+      return sql<SqlBool>`lower(${col}) like lower(${v})`;
     case 'IN':
       return sql<SqlBool>`${col} in (${sql.join(v as string[])})`;
     case 'NOT IN':
@@ -428,29 +441,10 @@ function compare(col: Expression<unknown>, c: FilterClause, dialect: Dialect): E
   }
 }
 
-/** Case-sensitive twin of a LIKE pattern for SQLite: % → *, _ → ?, glob metacharacters bracketed. */
-function likeToGlob(pattern: string): string {
-  let out = '';
-  for (const ch of pattern) {
-    if (ch === '%') out += '*';
-    else if (ch === '_') out += '?';
-    else if (ch === '*' || ch === '?' || ch === '[') out += `[${ch}]`;
-    else out += ch;
-  }
-  return out;
-}
-
 function newer(a: { step: number; timestamp: number; value: number }, b: { step: number; timestamp: number; value: number }): boolean {
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
   return a.value > b.value;
-}
-
-/** Stores ±Infinity as the largest finite doubles (both databases reject or mangle infinities); MLflow does the same. */
-function clampInfinite(v: number): number {
-  if (v === Infinity) return Number.MAX_VALUE;
-  if (v === -Infinity) return -Number.MAX_VALUE;
-  return v;
 }
 
 async function upsertKv(trx: Transaction<Database>, table: 'tags', runId: string, kvs: KeyValue[]): Promise<void> {

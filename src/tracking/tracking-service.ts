@@ -13,6 +13,7 @@ import {
   type Metric,
   type Page,
   type Run,
+  type RunInfo,
   type RunStatus,
   type UpdateRunInput,
   type ViewType,
@@ -275,7 +276,7 @@ export class TrackingService {
 
   // ---- run artifacts ----
   /** Store-relative folder of a run's artifacts, from its artifact URI. */
-  runArtifactRoot(run: Run): string {
+  runArtifactRoot(run: { info: RunInfo }): string {
     const uri = run.info.artifactUri;
     const m = /^mlflow-artifacts:\/*(.*)$/.exec(uri);
     if (m === null) throw new FluxError('INVALID_STATE', `run ${run.info.runId} stores artifacts outside FluxOps (${uri})`);
@@ -311,12 +312,15 @@ export class TrackingService {
   }
 
   // ---- helpers ----
-  private async activeRun(runId: unknown): Promise<Run> {
-    const run = await this.getRun(runId);
-    if (run.info.lifecycleStage !== 'active') {
-      throw new FluxError('INVALID_STATE', `The run ${run.info.runId} must be in the 'active' state. Current state is ${run.info.lifecycleStage}.`);
+  /** Checks that a run exists and is active, reading only its row (this is on the ingest path). */
+  private async activeRun(runId: unknown): Promise<{ info: RunInfo }> {
+    const id = validateRunId(runId);
+    const info = await this.store.getRunInfo(id);
+    if (!info) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Run '${id}' not found`);
+    if (info.lifecycleStage !== 'active') {
+      throw new FluxError('INVALID_STATE', `The run ${id} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
     }
-    return run;
+    return { info };
   }
 
   private experimentName(name: unknown, field = 'name'): string {

@@ -1,5 +1,5 @@
 import type { FilterClause, OrderClause } from './filter.js';
-import type { CreateRunInput, DatasetInput, Experiment, Metric, Page, Run, UpdateRunInput, ViewType } from './types.js';
+import type { CreateRunInput, DatasetInput, Experiment, Metric, Page, Run, RunInfo, UpdateRunInput, ViewType } from './types.js';
 
 export interface SearchRunsQuery {
   experimentIds: string[];
@@ -29,6 +29,8 @@ export interface TrackingStore {
 
   createRun(input: Required<Omit<CreateRunInput, 'tags'>> & { runId: string; artifactUri: string; tags: KeyValue[] }): Promise<void>;
   getRun(runId: string): Promise<Run | undefined>;
+  /** The run row alone, for checks on the write path (no params, metrics or tags). */
+  getRunInfo(runId: string): Promise<RunInfo | undefined>;
   updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }): Promise<void>;
   /** Writes metrics, params and tags in one transaction; a param already logged with another value fails the whole batch. */
   logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void>;

@@ -17,7 +17,8 @@ const KEY_PATTERN = /^[\w\-. /]+$/;
 export function validateKey(key: unknown, field: string): string {
   if (typeof key !== 'string' || key.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be a non-empty string`, { field });
   if (key.length > LIMITS.keyLength) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} '${key.slice(0, 40)}…' is longer than ${LIMITS.keyLength} characters`, { field });
-  if (!KEY_PATTERN.test(key) || key.startsWith('/') || key.split('/').some((s) => s === '..' || s === '.')) {
+  // A key must be a normalised relative path, as MLflow requires: no empty, '.' or '..' segments.
+  if (!KEY_PATTERN.test(key) || key.split('/').some((s) => s === '' || s === '..' || s === '.')) {
     throw new FluxError(
       'INVALID_PARAMETER_VALUE',
       `${field} '${key}' may only contain letters, digits, underscores, dashes, periods, spaces and slashes, and must not be a relative path`,

@@ -50,13 +50,19 @@ export class LocalArtifactStore implements ArtifactStore {
     const { abs, segments } = await this.resolve(rel);
     if (segments.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file');
     const dir = path.dirname(abs);
-    await fsp.mkdir(dir, { recursive: true });
+    await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+      // A file stands where a folder of the path should be: the caller's mistake, not ours.
+      if (e.code === 'EEXIST' || e.code === 'ENOTDIR') {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `artifact path '${rel}' goes through a file, not a folder`);
+      }
+      throw e;
+    });
     const existing = await fsp.lstat(abs).catch(() => undefined);
     if (existing?.isDirectory()) throw new FluxError('INVALID_PARAMETER_VALUE', `artifact path '${rel}' is a directory`);
     const tmp = path.join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
     let size = 0;
+    const out = fs.createWriteStream(tmp, { flags: 'wx' });
     try {
-      const out = fs.createWriteStream(tmp, { flags: 'wx' });
       const source = typeof data === 'string' || Buffer.isBuffer(data) ? Readable.from([Buffer.from(data)]) : data;
       await pipeline(
         source,
@@ -77,6 +83,9 @@ export class LocalArtifactStore implements ArtifactStore {
       await fsp.rename(tmp, abs);
       await syncDir(dir);
     } catch (e) {
+      // The stream opens its file lazily: when the copy fails early, the open may still be under
+      // way and would create the temp file after the rm below. Wait until the stream has closed.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fsp.rm(tmp, { force: true });
       throw e;
     }

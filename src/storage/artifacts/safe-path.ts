@@ -18,6 +18,12 @@ export function safeRelativePath(input: string, field = 'path'): string[] {
   if (segments.some((s) => s === '..')) {
     throw new FluxError('INVALID_PARAMETER_VALUE', `${field} '${printable(input)}' must not contain '..'`);
   }
+  // File systems (and object stores' key rules) cap a name at 255 bytes; refuse it here, as the
+  // client's mistake, rather than fail in the store.
+  const long = segments.find((seg) => Buffer.byteLength(seg) > 255);
+  if (long !== undefined) {
+    throw new FluxError('INVALID_PARAMETER_VALUE', `${field} has a segment longer than 255 bytes ('${printable(long).slice(0, 40)}…')`);
+  }
   return segments;
 }
 

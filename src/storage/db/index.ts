@@ -1,3 +1,4 @@
 export { openDatabase, pingDatabase, type Dialect, type MetadataDb } from './database.js';
 export { migrateToLatest, migrationsFor } from './migrate.js';
+export { caseSensitiveLike } from './like.js';
 export type { Database } from './schema.js';

@@ -19,7 +19,11 @@ const LOCK_TABLE = 'fluxops_migration_lock';
  */
 export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[] }> {
   const known = migrationsFor(m.dialect);
-  const applied = await appliedMigrations(m);
+  // Without a schema Kysely's Migrator takes a migration table in ANY schema of the database as
+  // its own, so a second FluxOps store in another schema of the same Postgres database would skip
+  // creating its tables and fail. Name the connection's own schema (the first on its search_path).
+  const schema = m.dialect === 'postgres' ? await currentSchema(m) : undefined;
+  const applied = await appliedMigrations(m, schema);
   const unknown = applied.filter((name) => !(name in known));
   if (unknown.length > 0) {
     throw new FluxError(
@@ -34,6 +38,7 @@ export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[
     provider,
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: LOCK_TABLE,
+    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -43,11 +48,17 @@ export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
-async function appliedMigrations(m: MetadataDb): Promise<string[]> {
+async function appliedMigrations(m: MetadataDb, schema: string | undefined): Promise<string[]> {
+  const table = schema === undefined ? MIGRATION_TABLE : `${schema}.${MIGRATION_TABLE}`;
   try {
-    const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(m.db);
+    const rows = await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(m.db);
     return rows.rows.map((r) => r.name);
   } catch {
     return []; // no migration table yet: a fresh database
   }
+}
+
+async function currentSchema(m: MetadataDb): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(m.db);
+  return rows[0]?.schema ?? undefined;
 }

@@ -4,7 +4,8 @@ import type { Dialect } from '../database.js';
 /**
  * The first schema. Column types are chosen so the same statements run on SQLite and Postgres:
  * times are 64-bit integers (epoch ms), metric values double precision. Only the experiment id
- * needs a dialect-specific type (an auto-incrementing integer).
+ * needs a dialect-specific type (an auto-incrementing integer). Primary keys say NOT NULL
+ * explicitly: SQLite, unlike Postgres, lets a non-integer PRIMARY KEY column hold NULL.
  */
 export function initial(dialect: Dialect) {
   return {
@@ -12,7 +13,7 @@ export function initial(dialect: Dialect) {
       const idType = dialect === 'postgres' ? 'serial' : 'integer';
       await db.schema
         .createTable('experiments')
-        .addColumn('experiment_id', sql.raw(idType), (c) => c.primaryKey())
+        .addColumn('experiment_id', sql.raw(idType), (c) => c.primaryKey().notNull())
         .addColumn('name', 'text', (c) => c.notNull().unique())
         .addColumn('artifact_location', 'text', (c) => c.notNull())
         .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
@@ -28,7 +29,7 @@ export function initial(dialect: Dialect) {
         .execute();
       await db.schema
         .createTable('runs')
-        .addColumn('run_uuid', 'text', (c) => c.primaryKey())
+        .addColumn('run_uuid', 'text', (c) => c.primaryKey().notNull())
         .addColumn('experiment_id', 'integer', (c) => c.notNull().references('experiments.experiment_id'))
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('user_id', 'text', (c) => c.notNull())
@@ -88,7 +89,7 @@ export function initial(dialect: Dialect) {
         .execute();
       await db.schema
         .createTable('registered_models')
-        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.primaryKey().notNull())
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('creation_time', 'bigint', (c) => c.notNull())
         .addColumn('last_updated_time', 'bigint', (c) => c.notNull())
@@ -141,7 +142,7 @@ export function initial(dialect: Dialect) {
         .execute();
       await db.schema
         .createTable('api_keys')
-        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.primaryKey().notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('secret_hash', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
