@@ -1,0 +1,171 @@
+import path from 'node:path';
+import { Migrator, sql, type MigrationProvider } from 'kysely';
+import { describe, expect, inject, it } from 'vitest';
+import { FluxError } from '../../src/core/index.js';
+import { openPlatform } from '../../src/platform.js';
+import { migrateToLatest, migrationsFor, openDatabase, type MetadataDb } from '../../src/storage/db/index.js';
+import { postgresBackend, sqliteBackend, tmpDir, type StoreBackend } from '../helpers/backends.js';
+
+/** Every table the first schema must hold, besides the migrator's own two. */
+const EXPECTED_TABLES = [
+  'api_keys',
+  'experiment_tags',
+  'experiments',
+  'latest_metrics',
+  'metrics',
+  'model_aliases',
+  'model_version_tags',
+  'model_versions',
+  'params',
+  'registered_model_tags',
+  'registered_models',
+  'run_inputs',
+  'runs',
+  'tags',
+];
+const MIGRATOR_TABLES = ['fluxops_migration', 'fluxops_migration_lock'];
+
+const pgUrl = inject('pgUrl');
+const backends: StoreBackend[] = [sqliteBackend(), postgresBackend(pgUrl)];
+
+for (const backend of backends) {
+  const unavailable = backend.name === 'postgres' && !pgUrl;
+  const title = unavailable ? `migrations on postgres — SKIPPED: Postgres not reachable` : `migrations on ${backend.label}`;
+
+  describe.skipIf(unavailable)(title, () => {
+    it('migrates a fresh database once; running the migrations again changes nothing', async () => {
+      const db = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrationsFor(db.dialect)) });
+        const schema = await describeSchema(db);
+        expect(schema.map((t) => t.name)).toEqual([...EXPECTED_TABLES, ...MIGRATOR_TABLES].sort());
+
+        expect(await migrateToLatest(db)).toEqual({ applied: [] });
+        expect(await describeSchema(db)).toEqual(schema);
+        const recorded = await sql<{ name: string }>`select name from fluxops_migration order by name`.execute(db.db);
+        expect(recorded.rows.map((r) => r.name)).toEqual(Object.keys(migrationsFor(db.dialect)));
+        const experiments = await db.db.selectFrom('experiments').select(['experiment_id', 'name']).execute();
+        expect(experiments).toEqual([{ experiment_id: 0, name: 'Default' }]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('a database migrated one version at a time equals one migrated straight to the latest', async () => {
+      const straight = openDatabase(await backend.freshDatabaseUrl());
+      const stepwise = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        await migrateToLatest(straight);
+        const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrationsFor(stepwise.dialect)) };
+        const schemaName = stepwise.dialect === 'postgres' ? await currentSchema(stepwise) : undefined;
+        const migrator = new Migrator({
+          db: stepwise.db,
+          provider,
+          migrationTableName: 'fluxops_migration',
+          migrationLockTableName: 'fluxops_migration_lock',
+          ...(schemaName !== undefined ? { migrationTableSchema: schemaName } : {}),
+        });
+        const steps: string[] = [];
+        for (;;) {
+          const { error, results } = await migrator.migrateUp();
+          expect(error).toBeUndefined();
+          if (results === undefined || results.length === 0) break;
+          steps.push(...results.map((r) => r.migrationName));
+        }
+        expect(steps).toEqual(Object.keys(migrationsFor(stepwise.dialect)));
+        expect(await describeSchema(stepwise, { withTypes: true })).toEqual(await describeSchema(straight, { withTypes: true }));
+        expect(await migrateToLatest(stepwise)).toEqual({ applied: [] });
+      } finally {
+        await straight.close();
+        await stepwise.close();
+      }
+    });
+
+    it('refuses to open a database that a newer FluxOps migrated (SCHEMA_TOO_NEW)', async () => {
+      const databaseUrl = await backend.freshDatabaseUrl();
+      const home = tmpDir();
+      const config = { home, databaseUrl, artifactRoot: path.join(home, 'artifacts') };
+      const first = await openPlatform(config);
+      try {
+        await sql`insert into fluxops_migration (name, timestamp) values ('9999-future', ${new Date().toISOString()})`.execute(first.db.db);
+      } finally {
+        await first.close();
+      }
+
+      const error = await openPlatform(config).then(
+        async (p) => {
+          await p.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(FluxError);
+      const e = error as FluxError;
+      expect(e.code).toBe('SCHEMA_TOO_NEW');
+      expect(e.message).toMatch(/schema version 9999-future, newer than this FluxOps understands/);
+      expect(e.message).toMatch(/latest 0001-initial/);
+      expect(e.message).toMatch(/upgrade FluxOps/);
+      expect(e.message).not.toMatch(/:\/\/[^/@]*:[^@]*@/); // no password in the message
+
+      // The refusal touched nothing: the future migration is still recorded and the data is there.
+      const db = openDatabase(databaseUrl);
+      try {
+        const names = await sql<{ name: string }>`select name from fluxops_migration order by name`.execute(db.db);
+        expect(names.rows.map((r) => r.name)).toEqual(['0001-initial', '9999-future']);
+        expect(await db.db.selectFrom('experiments').select('name').execute()).toEqual([{ name: 'Default' }]);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
+
+describe.skipIf(!pgUrl)(pgUrl ? 'schema parity of sqlite and postgres' : 'schema parity — SKIPPED: Postgres not reachable', () => {
+  it('has the same tables with the same columns (and nullability) on both', async () => {
+    const schemas = [];
+    for (const backend of backends) {
+      const db = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        await migrateToLatest(db);
+        schemas.push(await describeSchema(db));
+      } finally {
+        await db.close();
+      }
+    }
+    const [sqlite, postgres] = schemas;
+    expect(sqlite!.map((t) => t.name)).toEqual(postgres!.map((t) => t.name));
+    for (const table of sqlite!) {
+      expect(table.columns, `columns of ${table.name}`).toEqual(postgres!.find((t) => t.name === table.name)?.columns);
+    }
+  });
+});
+
+interface TableShape {
+  name: string;
+  columns: Array<Record<string, unknown>>;
+}
+
+/**
+ * The tables of the store's own schema, sorted, with their columns in declaration order. Without
+ * types it is comparable across dialects; with them, across two databases of one dialect.
+ */
+async function describeSchema(m: MetadataDb, opts: { withTypes?: boolean } = {}): Promise<TableShape[]> {
+  const schema = m.dialect === 'postgres' ? await currentSchema(m) : undefined;
+  const tables = await m.db.introspection.getTables({ withInternalKyselyTables: true });
+  return tables
+    .filter((t) => schema === undefined || t.schema === schema)
+    .map((t) => ({
+      name: t.name,
+      columns: t.columns.map((c) =>
+        opts.withTypes
+          ? { name: c.name, dataType: c.dataType, nullable: c.isNullable, hasDefault: c.hasDefaultValue, autoIncrement: c.isAutoIncrementing }
+          : { name: c.name, nullable: c.isNullable },
+      ),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function currentSchema(m: MetadataDb): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(m.db);
+  return rows[0]!.schema;
+}
