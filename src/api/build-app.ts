@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../core/index.js';
 import type { Platform } from '../platform.js';
 import { ModelServer } from '../serving/index.js';
-import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, installErrorHandling, toErrorResponse } from './errors.js';
+import { schemaValidatorCompiler } from './validators.js';
 import { HttpMetrics } from './metrics.js';
 import { registryRoutes } from './routes/registry.js';
 import { servingRoutes } from './routes/serving.js';
@@ -23,6 +24,12 @@ export interface AppOptions {
   bodyLimit?: number | undefined;
   /** How often the served alias is re-resolved, in ms. */
   aliasPollMs?: number | undefined;
+  /**
+   * Longest a client may take to send one whole request, in ms (default 300 s, Node's own
+   * default, which Fastify turns off). Without it a client that declares a body and then stalls
+   * holds its connection and request forever; 0 disables the limit.
+   */
+  requestTimeoutMs?: number | undefined;
 }
 
 export type App = FastifyInstance & { modelServer: ModelServer | undefined; httpMetrics: HttpMetrics };
@@ -31,9 +38,22 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /** Builds the HTTP app without listening; tests use `inject()`, the CLI calls `listen()`. */
 export async function buildApp(opts: AppOptions): Promise<App> {
-  const logger = opts.logger ?? createLogger();
+  const logger: FastifyBaseLogger = opts.logger ?? createLogger();
+  const requestTimeout = opts.requestTimeoutMs ?? 300_000;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    requestTimeout,
+    // Node derives its headers timeout from the request timeout only at creation and skips the
+    // request timeout while the headers timeout is the larger one, so both go in here; it also
+    // looks for expired requests only every 30 s, too coarse for a short limit.
+    http:
+      requestTimeout > 0
+        ? {
+            requestTimeout,
+            headersTimeout: Math.min(60_000, requestTimeout),
+            connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))),
+          }
+        : null,
+    loggerInstance: logger,
     bodyLimit: opts.bodyLimit ?? 8 * 1024 * 1024,
     // One line per request is written by the onResponse hook below, at debug (errors at error).
     logController: new LogController({ disableRequestLogging: true }),
@@ -42,10 +62,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 1000 },
+    // Bad percent-encoding and over-long path parameters are refused by the router before any
+    // handler runs; without these two they would get Fastify's own error body, not ours.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(err);
+      void reply.status(status).send(body);
+    },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(schemaValidatorCompiler());
   // Only JSON is accepted on JSON routes; text/plain bodies get 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);

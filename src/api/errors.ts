@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ERROR_CODES, FluxError, type ErrorCode } from '../core/index.js';
 
@@ -34,6 +35,26 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
   if (status < 500) return { status, body: { error_code: 'BAD_REQUEST', message: fe.message ?? 'bad request' }, internal: false };
   return { status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'internal error; the server log has details under this request id' }, internal: true };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (broken request lines or headers,
+ * lying or conflicting lengths, oversized headers, a client that stops mid-body) are answered on
+ * the socket with the same `{error_code, message}` shape as every other refusal.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request was not received in time']
+        : [400, 'Bad Request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+  const body = JSON.stringify({ error_code: status === 400 ? 'MALFORMED_REQUEST' : 'BAD_REQUEST', message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** One handler turns anything thrown into `{error_code, message}`; stacks never reach clients. */

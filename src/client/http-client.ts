@@ -219,7 +219,7 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
 
 function query(params: Record<string, unknown>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') q.set(k, String(v));
   const s = q.toString();
   return s === '' ? '' : `?${s}`;
 }

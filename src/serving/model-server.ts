@@ -39,7 +39,7 @@ export class ModelServer {
   constructor(
     private readonly registry: RegistryService,
     readonly ref: string,
-    private readonly log?: Logger,
+    private readonly log?: Pick<Logger, 'info' | 'warn'>,
   ) {
     this.alias = /@([^@/]+)$/.exec(ref)?.[1] ?? null;
   }

@@ -56,7 +56,7 @@ export function startCli(args: string[], ready: RegExp, opts: { env?: Record<str
       child.kill('SIGKILL');
       reject(new Error(`fluxops ${args.join(' ')} did not become ready\n${out}\n${err}`));
     }, opts.timeoutMs ?? 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = out.match(ready);
       if (m) {
@@ -64,7 +64,7 @@ export function startCli(args: string[], ready: RegExp, opts: { env?: Record<str
         resolve({ child, stdout: () => out, match: m });
       }
     });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => {
       clearTimeout(timer);
       reject(new Error(`fluxops ${args.join(' ')} exited with ${code}\n${out}\n${err}`));

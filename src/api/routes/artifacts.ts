@@ -38,3 +38,4 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
   );
 };
+

@@ -18,7 +18,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   app.get(
     '/models',
     { schema: { tags, querystring: Type.Object({ nameLike: Type.Optional(Type.String()), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), pageToken: Type.Optional(Type.String()) }) } },
-    async (req) => r.searchRegisteredModels(req.query),
+    async (req) => {
+      return r.searchRegisteredModels(req.query);
+    },
   );
   app.get('/models/:name', { schema: { tags, params: Name } }, async (req) => r.getRegisteredModel(req.params.name));
   app.patch('/models/:name', { schema: { tags, params: Name, body: Type.Object({ description: Type.Optional(Type.String()), newName: Type.Optional(Type.String()) }) } }, async (req) => {

@@ -26,7 +26,9 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   app.get(
     '/experiments',
     { schema: { tags, querystring: Type.Object({ viewType: Type.Optional(ViewType), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000 })), pageToken: Type.Optional(Type.String()), nameLike: Type.Optional(Type.String()) }) } },
-    async (req) => t.searchExperiments(req.query),
+    async (req) => {
+      return t.searchExperiments(req.query);
+    },
   );
   app.get('/experiments/by-name/:name', { schema: { tags, params: Type.Object({ name: Type.String() }) } }, async (req) => t.getExperimentByName(req.params.name));
   app.get('/experiments/:experimentId', { schema: { tags, params: ExperimentId } }, async (req) => t.getExperiment(req.params.experimentId));
@@ -84,7 +86,9 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
         }),
       },
     },
-    async (req) => t.searchRuns(req.body),
+    async (req) => {
+      return t.searchRuns(req.body);
+    },
   );
   app.get('/runs/:runId', { schema: { tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
   app.patch(
@@ -184,6 +188,8 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
         querystring: Type.Object({ maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 25000 })), pageToken: Type.Optional(Type.String()) }),
       },
     },
-    async (req) => t.getMetricHistory(req.params.runId, req.params.key, req.query),
+    async (req) => {
+      return t.getMetricHistory(req.params.runId, req.params.key, req.query);
+    },
   );
 };
