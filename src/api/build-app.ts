@@ -14,6 +14,7 @@ import { servingRoutes } from './routes/serving.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { keyRoutes } from './routes/keys.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
   platform: Platform;
@@ -109,6 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(keyRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(mlflowRoutes, deps);
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);

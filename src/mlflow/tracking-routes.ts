@@ -1,0 +1,5 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { MlflowRouteDeps } from './index.js';
+
+/** Filled in by the MLflow adapter work (issue 3). */
+export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async () => {};
