@@ -3,3 +3,5 @@ export { buildApp, type App, type AppOptions } from './api/index.js';
 export { FluxClient, type ClientOptions } from './client/index.js';
 export { FluxError, type ErrorCode, ERROR_CODES } from './core/index.js';
 export { trainAndTrack } from './workflows/index.js';
+export { trainClassifier, generateDiabetesCsv, loadCsv, type TrainClassifierResult } from './training/index.js';
+export { serializeModel, parseModel, createPredictor, MODEL_FILE } from './models/index.js';

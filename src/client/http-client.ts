@@ -15,6 +15,7 @@ import type {
   ViewType,
 } from '../tracking/index.js';
 import type { KeysApi, RegistryApi, TrackingApi } from './api-types.js';
+import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
   /** Base URL of a FluxOps server, for example http://127.0.0.1:5000 */
@@ -81,6 +82,11 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
       throw new FluxError(e.error_code ?? 'INTERNAL_ERROR', e.message ?? `GET ${path} failed with ${res.status}`);
     }
     return Buffer.from(await res.arrayBuffer());
+  }
+
+  /** Starts a run whose metrics are batched automatically; end it with `run.end()`. */
+  startRun(opts: StartRunOptions = {}): Promise<RunLogger> {
+    return RunLogger.start(this, opts);
   }
 
   // ---- tracking ----

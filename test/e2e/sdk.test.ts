@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FluxClient } from '../../src/client/index.js';
+import { main as sdkExample } from '../../examples/train-with-sdk.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+describe('TypeScript SDK (fluxops/client)', () => {
+  it('batches metrics automatically and keeps every point', async () => {
+    const client = new FluxClient({ url: s.url });
+    const run = await client.startRun({ experiment: 'sdk-batching', runName: 'many-points', flushIntervalMs: 50 });
+    await run.logParams({ lr: 0.01, layers: 3, dropout: true });
+    for (let i = 0; i < 2500; i++) run.logMetric('loss', 1 / (i + 1), { step: i });
+    run.logMetric('late', 1);
+    await new Promise((r) => setTimeout(r, 200)); // the timer flushes a partial batch
+    const ended = await run.end();
+    expect(ended.info.status).toBe('FINISHED');
+    let count = 0;
+    let token: string | undefined;
+    do {
+      const page = await client.getMetricHistory(run.runId, 'loss', { maxResults: 1000, pageToken: token });
+      count += page.items.length;
+      token = page.nextPageToken;
+    } while (token !== undefined);
+    expect(count).toBe(2500);
+    const got = await client.getRun(run.runId);
+    expect(got.data.params).toEqual({ lr: '0.01', layers: '3', dropout: 'true' });
+    expect(got.data.metrics.map((m) => m.key).sort()).toEqual(['late', 'loss']);
+    expect(() => run.logMetric('after', 1)).toThrow(/already ended/);
+  });
+
+  it('surfaces a rejected batch and marks the run FAILED', async () => {
+    const client = new FluxClient({ url: s.url });
+    const run = await client.startRun();
+    run.logMetric('bad key/../x', 1);
+    await expect(run.end()).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    expect((await client.getRun(run.runId)).info.status).toBe('FAILED');
+  });
+
+  it('runs the example in examples/: train, log, register, alias, search', async () => {
+    const r = await sdkExample(s.url);
+    expect(r.version).toBe('1');
+    expect(r.bestF1).toBeGreaterThan(0.5);
+    const client = new FluxClient({ url: s.url });
+    expect((await client.resolve('sdk-diabetes@staging')).runId).toBe(r.runId);
+    const history = await client.getMetricHistory(r.runId, 'train_loss');
+    expect(history.items.length).toBeGreaterThan(2);
+  });
+});
