@@ -22,7 +22,7 @@ export class RunLogger {
   private buffer: Array<{ key: string; value: number; timestamp: number; step: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private failure: Error | undefined;
   private ended = false;
 
   private constructor(
@@ -89,7 +89,7 @@ export class RunLogger {
         try {
           await this.tracking.logBatch(this.runId, { metrics: batch.slice(i, i + this.batchSize) });
         } catch (e) {
-          this.failure ??= e;
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
         }
       }
     });
