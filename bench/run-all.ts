@@ -1,11 +1,14 @@
 /** Runs every benchmark and prints one summary; figures below target are reported, never fatal. */
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
+import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
 import { runPredictBench, PREDICT_TARGET_RATIO } from './predict.js';
 import { fmt, machine } from './support.js';
 
 const predict = await runPredictBench();
 console.log('');
 const ingest = await runIngestBench();
+console.log('');
+const mlflow = await runMlflowBench();
 
 console.log('\n==== FluxOps benchmark summary ====');
 console.log(`machine: ${machine()}`);
@@ -18,3 +21,12 @@ for (const f of ingest.figures) {
   console.log(`ingest   ${f.backend.padEnd(8)} ${f.path.padEnd(10)} ${fmt(f.pointsPerSecond)} points/s (target ${fmt(INGEST_TARGET)}) ${f.pass ? 'PASS' : 'BELOW TARGET'}`);
 }
 console.log(`ingest   postgres: ${ingest.postgres}`);
+for (const f of mlflow.ingest) {
+  console.log(`mlflow   ${f.backend.padEnd(8)} log-batch ${fmt(f.pointsPerSecond)} points/s (target ${fmt(MLFLOW_INGEST_TARGET)}) ${f.pass ? 'PASS' : 'BELOW TARGET'}`);
+}
+for (const f of mlflow.search) {
+  console.log(
+    `mlflow   ${f.backend.padEnd(8)} runs/search ${fmt(f.runs)} runs → ${fmt(f.returned)}: median ${fmt(f.medianMs, 1)} ms, p95 ${fmt(f.p95Ms, 1)} ms (target ≤ ${MLFLOW_SEARCH_TARGET_MS} ms) ${f.pass ? 'PASS' : 'ABOVE TARGET'}`,
+  );
+}
+console.log(`mlflow   postgres: ${mlflow.postgres}`);

@@ -1,5 +1,86 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { FluxError } from '../core/index.js';
+import { safeRelativePath } from '../storage/artifacts/index.js';
+import { byPath, fileInfoJson } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
+import { checkRunId, mlflowErrorHandler } from './request.js';
 
-/** Filled in by the MLflow adapter work (issue 3). */
-export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async () => {};
+/**
+ * MLflow's proxied artifact API (`mlflow-artifacts:` URIs), under `/api/2.0/mlflow-artifacts`:
+ * `PUT /artifacts/<path>` streams the raw body into the artifact store, `GET /artifacts/<path>`
+ * streams a file back, `GET /artifacts?path=<dir>` lists a folder with paths relative to it, and
+ * `DELETE /artifacts/<path>` removes. Paths are `<experiment>/<run>/artifacts/…`, the layout of
+ * runs' artifact URIs. Reads may name any path inside the store, as MLflow's do; writes and
+ * deletes must fall inside an existing, active run's artifact folder. The store itself refuses
+ * `..`, absolute paths, backslashes, control characters and symlinks.
+ */
+export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, hidden }) => {
+  const t = platform.tracking;
+  const store = platform.artifacts;
+  const schema = (summary: string, description: string) => ({ hide: hidden, tags: ['mlflow'], summary, description });
+  app.setErrorHandler(mlflowErrorHandler);
+  // Uploads are raw bytes of any type: hand the request stream over unread, so nothing is
+  // buffered and the body limit of JSON routes does not apply to model files.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.get('/artifacts', { schema: schema('List an artifact folder', 'Query: path (a folder such as 1/<run_id>/artifacts). Returns {files [{path, is_dir, file_size}]}, paths relative to the folder.') }, async (req) => {
+    const query = req.query as Record<string, unknown>;
+    const raw = Array.isArray(query.path) ? (query.path[0] as unknown) : query.path;
+    if (raw !== undefined && typeof raw !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'path must be a string');
+    const dir = safeRelativePath(raw ?? '').join('/');
+    const entries = await store.list(dir);
+    return entries.length > 0 ? { files: byPath(entries).map((e) => fileInfoJson(e, dir)) } : {};
+  });
+
+  app.get('/artifacts/*', { schema: schema('Download an artifact', 'Streams the file at <path>.') }, async (req, reply) => {
+    const path = safeRelativePath(wildcard(req)).join('/');
+    if (path === '') throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file');
+    const stream = await store.get(path);
+    void reply.header('content-type', 'application/octet-stream');
+    return reply.send(stream);
+  });
+
+  app.put('/artifacts/*', { schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
+    const { runId, rest } = await runPath(wildcard(req));
+    const body = req.body as Readable | undefined;
+    await t.logArtifact(runId, rest, body ?? Buffer.alloc(0));
+    return {};
+  });
+
+  app.delete('/artifacts/*', { schema: schema('Delete an artifact', 'Removes the file or folder at <path> inside a run folder. Returns {}.') }, async (req) => {
+    const { runId, rest } = await runPath(wildcard(req));
+    await t.deleteArtifact(runId, rest);
+    return {};
+  });
+
+  // Multipart uploads and anything else MLflow's artifact service has: 501, which the client does not retry.
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(501).send({ error_code: 'NOT_IMPLEMENTED', message: `FluxOps does not implement ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  /**
+   * Splits `<experiment>/<run>/…` and checks that the run exists, belongs to that experiment, and
+   * that the path lies inside its artifact folder; returns the path relative to that folder.
+   */
+  async function runPath(raw: string): Promise<{ runId: string; rest: string }> {
+    const segments = safeRelativePath(raw);
+    const [experimentId, runSegment] = segments;
+    if (experimentId === undefined || runSegment === undefined) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', `artifact path '${raw}' must start with <experiment_id>/<run_id>/ of an existing run`);
+    }
+    const run = await t.getRun(checkRunId(runSegment));
+    if (run.info.experimentId !== experimentId) {
+      throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Run with id=${runSegment} not found in experiment ${experimentId}`);
+    }
+    const root = safeRelativePath(t.runArtifactRoot(run));
+    const inside = root.length < segments.length && root.every((s, i) => segments[i] === s);
+    if (!inside) throw new FluxError('INVALID_PARAMETER_VALUE', `artifact path '${raw}' is not inside the artifact folder of run ${run.info.runId} (${root.join('/')}/)`);
+    return { runId: run.info.runId, rest: segments.slice(root.length).join('/') };
+  }
+};
+
+function wildcard(req: FastifyRequest): string {
+  return (req.params as Record<string, string | undefined>)['*'] ?? '';
+}

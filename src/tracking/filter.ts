@@ -37,6 +37,29 @@ export const RUN_ATTRIBUTES: Record<string, { column: string; numeric: boolean }
   Created: { column: 'start_time', numeric: true },
 };
 
+/** Experiment attributes a filter may name (MLflow's set); bare names such as `name` mean attributes. */
+export const EXPERIMENT_FILTER_ATTRIBUTES: Record<string, { column: string; numeric: boolean }> = {
+  name: { column: 'name', numeric: false },
+  creation_time: { column: 'creation_time', numeric: true },
+  last_update_time: { column: 'last_update_time', numeric: true },
+};
+
+/** Experiment attributes an order_by may name. */
+export const EXPERIMENT_ORDER_ATTRIBUTES: Record<string, { column: string; numeric: boolean }> = {
+  ...EXPERIMENT_FILTER_ATTRIBUTES,
+  experiment_id: { column: 'experiment_id', numeric: true },
+};
+
+/** What one search grammar accepts: its attributes and the entities besides attributes. */
+interface Grammar {
+  attributes: Record<string, { column: string; numeric: boolean }>;
+  entities: ReadonlySet<FilterEntity>;
+}
+
+const RUN_GRAMMAR: Grammar = { attributes: RUN_ATTRIBUTES, entities: new Set(['metric', 'param', 'tag', 'attribute']) };
+const EXPERIMENT_FILTER_GRAMMAR: Grammar = { attributes: EXPERIMENT_FILTER_ATTRIBUTES, entities: new Set(['tag', 'attribute']) };
+const EXPERIMENT_ORDER_GRAMMAR: Grammar = { attributes: EXPERIMENT_ORDER_ATTRIBUTES, entities: new Set(['attribute']) };
+
 const ENTITY_ALIASES: Record<string, FilterEntity> = {
   metric: 'metric',
   metrics: 'metric',
@@ -147,8 +170,11 @@ class Cursor {
   }
 }
 
-/** Reads `entity.key` where key may span several dotted identifier segments. */
-function readIdentifier(cur: Cursor, what: string): { entity: FilterEntity; key: string } {
+/**
+ * Reads `entity.key` where key may span several dotted identifier segments. A bare name is an
+ * attribute when the grammar knows it (`start_time`, or `name` for experiments), as in MLflow.
+ */
+function readIdentifier(cur: Cursor, what: string, grammar: Grammar): { entity: FilterEntity; key: string } {
   const first = cur.next();
   if (first?.t !== 'ident') throw bad(`expected ${what} such as metrics.f1, found ${describe(first)}`);
   let entity: FilterEntity;
@@ -156,7 +182,9 @@ function readIdentifier(cur: Cursor, what: string): { entity: FilterEntity; key:
   const dot = cur.peek();
   if (dot?.t === 'punct' && dot.v === '.') {
     const ent = ENTITY_ALIASES[first.v.toLowerCase()];
-    if (ent === undefined) throw bad(`unknown entity '${first.v}': use metrics., params., tags. or attributes.`);
+    if (ent === undefined || !grammar.entities.has(ent)) {
+      throw bad(`unknown entity '${first.v}': use ${[...grammar.entities].map((e) => `${PREFIX[e]}.`).join(', ')}`);
+    }
     entity = ent;
     cur.next();
     const k = cur.next();
@@ -172,14 +200,19 @@ function readIdentifier(cur: Cursor, what: string): { entity: FilterEntity; key:
         key += `.${String(more.v)}`;
       } else break;
     }
+  } else if (Object.hasOwn(grammar.attributes, first.v)) {
+    entity = 'attribute';
+    key = first.v;
   } else {
-    throw bad(`'${first.v}' needs an entity prefix, for example metrics.${first.v} or attributes.${first.v}`);
+    throw bad(`'${first.v}' needs an entity prefix, for example ${grammar.entities.has('metric') ? 'metrics' : 'tags'}.${first.v} or attributes.${first.v}`);
   }
-  if (entity === 'attribute' && !(key in RUN_ATTRIBUTES)) {
-    throw bad(`unknown attribute '${key}'; known attributes: ${Object.keys(RUN_ATTRIBUTES).join(', ')}`);
+  if (entity === 'attribute' && !Object.hasOwn(grammar.attributes, key)) {
+    throw bad(`unknown attribute '${key}'; known attributes: ${Object.keys(grammar.attributes).join(', ')}`);
   }
   return { entity, key };
 }
+
+const PREFIX: Record<FilterEntity, string> = { metric: 'metrics', param: 'params', tag: 'tags', attribute: 'attributes' };
 
 function describe(t: Token | undefined): string {
   return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
@@ -221,15 +254,24 @@ function readValue(cur: Cursor, comparator: Comparator): FilterClause['value'] {
 }
 
 export function parseFilter(filter: string | undefined | null): FilterClause[] {
+  return parseWith(filter, RUN_GRAMMAR);
+}
+
+/** MLflow's experiment filter: `name`, `creation_time`, `last_update_time` and `tags.<key>`. */
+export function parseExperimentFilter(filter: string | undefined | null): FilterClause[] {
+  return parseWith(filter, EXPERIMENT_FILTER_GRAMMAR);
+}
+
+function parseWith(filter: string | undefined | null, grammar: Grammar): FilterClause[] {
   if (filter === undefined || filter === null || filter.trim() === '') return [];
   if (filter.length > 10_000) throw bad('longer than 10000 characters');
   const cur = new Cursor(tokenize(filter));
   const clauses: FilterClause[] = [];
   for (;;) {
-    const { entity, key } = readIdentifier(cur, 'a field');
+    const { entity, key } = readIdentifier(cur, 'a field', grammar);
     const comparator = readComparator(cur);
     const value = readValue(cur, comparator);
-    clauses.push(validateClause({ entity, key, comparator, value }));
+    clauses.push(validateClause({ entity, key, comparator, value }, grammar));
     if (cur.done()) break;
     const and = cur.next();
     if (and?.t !== 'ident' || and.v.toUpperCase() !== 'AND') {
@@ -239,8 +281,8 @@ export function parseFilter(filter: string | undefined | null): FilterClause[] {
   return clauses;
 }
 
-function validateClause(c: FilterClause): FilterClause {
-  const numeric = c.entity === 'metric' || (c.entity === 'attribute' && RUN_ATTRIBUTES[c.key]!.numeric);
+function validateClause(c: FilterClause, grammar: Grammar): FilterClause {
+  const numeric = c.entity === 'metric' || (c.entity === 'attribute' && grammar.attributes[c.key]!.numeric);
   const list = Array.isArray(c.value) ? c.value : [c.value];
   if (numeric) {
     if (c.comparator === 'LIKE' || c.comparator === 'ILIKE' || c.comparator === 'IN' || c.comparator === 'NOT IN') {
@@ -257,18 +299,26 @@ function validateClause(c: FilterClause): FilterClause {
 }
 
 function label(c: { entity: FilterEntity; key: string }): string {
-  const prefix = { metric: 'metrics', param: 'params', tag: 'tags', attribute: 'attributes' }[c.entity];
-  return `${prefix}.${c.key}`;
+  return `${PREFIX[c.entity]}.${c.key}`;
 }
 
 export function parseOrderBy(orderBy: string[] | string | undefined | null): OrderClause[] {
+  return parseOrderWith(orderBy, RUN_GRAMMAR);
+}
+
+/** MLflow's experiment order: `name`, `experiment_id`, `creation_time`, `last_update_time`. */
+export function parseExperimentOrderBy(orderBy: string[] | string | undefined | null): OrderClause[] {
+  return parseOrderWith(orderBy, EXPERIMENT_ORDER_GRAMMAR);
+}
+
+function parseOrderWith(orderBy: string[] | string | undefined | null, grammar: Grammar): OrderClause[] {
   if (orderBy === undefined || orderBy === null) return [];
   const list = Array.isArray(orderBy) ? orderBy : [orderBy];
   return list
     .filter((s) => s.trim() !== '')
     .map((s) => {
       const cur = new Cursor(tokenize(s));
-      const { entity, key } = readIdentifier(cur, 'an order field');
+      const { entity, key } = readIdentifier(cur, 'an order field', grammar);
       let ascending = true;
       const dir = cur.next();
       if (dir !== undefined) {

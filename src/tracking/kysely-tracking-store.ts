@@ -1,8 +1,8 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
 import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
-import { RUN_ATTRIBUTES, type FilterClause } from './filter.js';
-import type { KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
+import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, type FilterClause } from './filter.js';
+import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import type { DatasetInput, Experiment, Metric, Page, Run, RunInfo, RunStatus, UpdateRunInput, ViewType } from './types.js';
 
 type Eb = ExpressionBuilder<Database, 'runs'>;
@@ -12,6 +12,7 @@ const stagesFor = (v: ViewType): string[] =>
 
 /** Postgres and SQLite chunk sizes stay well under their bound-parameter limits. */
 const INSERT_CHUNK_ROWS = 1000;
+const HYDRATE_CHUNK_IDS = 10_000;
 
 export class KyselyTrackingStore implements TrackingStore {
   private readonly db: Kysely<Database>;
@@ -80,14 +81,28 @@ export class KyselyTrackingStore implements TrackingStore {
     return row ? (await this.experimentsWithTags([row]))[0] : undefined;
   }
 
-  async searchExperiments(q: { viewType: ViewType; maxResults: number; offset: number; nameLike?: string | undefined }): Promise<Page<Experiment>> {
+  async searchExperiments(q: ExperimentSearchQuery): Promise<Page<Experiment>> {
     let query = this.db.selectFrom('experiments').selectAll().where('lifecycle_stage', 'in', stagesFor(q.viewType));
     const nameLike = q.nameLike;
     if (nameLike !== undefined) query = query.where((eb) => caseSensitiveLike(eb.ref('name'), nameLike, this.dialect));
-    const rows = await query.orderBy('experiment_id', 'asc').limit(q.maxResults + 1).offset(q.offset).execute();
+    for (const c of q.filter ?? []) query = query.where(() => this.experimentClause(c));
+    let byId = false;
+    for (const o of q.orderBy ?? []) {
+      const col = EXPERIMENT_ORDER_ATTRIBUTES[o.key]!.column;
+      byId ||= col === 'experiment_id';
+      query = query.orderBy(sql.ref(`experiments.${col}`), o.ascending ? 'asc' : 'desc');
+    }
+    if (!byId) query = query.orderBy('experiment_id', 'asc');
+    const rows = await query.limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
     const items = await this.experimentsWithTags(rows.slice(0, q.maxResults));
     return { items, nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
+  }
+
+  private experimentClause(c: FilterClause): Expression<SqlBool> {
+    if (c.entity === 'attribute') return compare(sql.ref(`experiments.${EXPERIMENT_ORDER_ATTRIBUTES[c.key]!.column}`), c, this.dialect);
+    const cond = compare(sql.ref('et.value'), c, this.dialect);
+    return sql<SqlBool>`exists (select 1 from experiment_tags as et where et.experiment_id = experiments.experiment_id and et.key = ${c.key} and ${cond})`;
   }
 
   async updateExperiment(experimentId: string, patch: { name?: string; lifecycleStage?: 'active' | 'deleted' }): Promise<void> {
@@ -177,11 +192,17 @@ export class KyselyTrackingStore implements TrackingStore {
   private async hydrate(rows: RunRow[], withInputs: boolean): Promise<Run[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.run_uuid);
+    // A page may hold up to 50,000 runs: the ids go in chunks that stay under both dialects'
+    // bound-parameter limits (SQLite 32,766, Postgres 65,535).
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += HYDRATE_CHUNK_IDS) chunks.push(ids.slice(i, i + HYDRATE_CHUNK_IDS));
+    const byChunks = <T>(f: (chunk: string[]) => Promise<T[]>): Promise<T[]> =>
+      chunks.length === 1 ? f(chunks[0]!) : Promise.all(chunks.map(f)).then((parts) => parts.flat());
     const [metrics, params, tags, inputs] = await Promise.all([
-      this.db.selectFrom('latest_metrics').select(['run_uuid', 'key', 'value', 'timestamp', 'step', 'is_nan']).where('run_uuid', 'in', ids).execute(),
-      this.db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).execute(),
-      this.db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).execute(),
-      withInputs ? this.db.selectFrom('run_inputs').selectAll().where('run_uuid', 'in', ids).execute() : Promise.resolve([]),
+      byChunks((c) => this.db.selectFrom('latest_metrics').select(['run_uuid', 'key', 'value', 'timestamp', 'step', 'is_nan']).where('run_uuid', 'in', c).execute()),
+      byChunks((c) => this.db.selectFrom('params').selectAll().where('run_uuid', 'in', c).execute()),
+      byChunks((c) => this.db.selectFrom('tags').selectAll().where('run_uuid', 'in', c).execute()),
+      withInputs ? byChunks((c) => this.db.selectFrom('run_inputs').selectAll().where('run_uuid', 'in', c).execute()) : Promise.resolve([]),
     ]);
     const runs = new Map<string, Run>();
     for (const r of rows) {
@@ -233,7 +254,12 @@ export class KyselyTrackingStore implements TrackingStore {
   async logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (batch.params.length > 0) await this.insertParams(trx, runId, batch.params);
-      if (batch.tags.length > 0) await upsertKv(trx, 'tags', runId, batch.tags);
+      if (batch.tags.length > 0) {
+        await upsertKv(trx, 'tags', runId, batch.tags);
+        // The run name follows the mlflow.runName tag, as MLflow's set_tag renames a run.
+        const runName = batch.tags.findLast((t) => t.key === 'mlflow.runName')?.value;
+        if (runName !== undefined) await trx.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+      }
       if (batch.metrics.length > 0) await this.insertMetrics(trx, runId, batch.metrics);
     });
   }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken, newRunId } from '../core/index.js';
 import type { ArtifactEntry, ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
-import { parseFilter, parseOrderBy } from './filter.js';
+import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from './filter.js';
 import type { KeyValue, TrackingStore } from './tracking-store.js';
 import {
   RUN_STATUSES,
@@ -42,6 +42,8 @@ export interface SearchRunsInput {
  * (native REST, MLflow adapter, CLI, SDK) goes through this service, so the rules live here once.
  */
 export class TrackingService {
+  private readonly historyLocks = new Map<string, Promise<void>>();
+
   constructor(
     private readonly store: TrackingStore,
     private readonly artifacts: ArtifactStore,
@@ -80,13 +82,34 @@ export class TrackingService {
     }
   }
 
-  async searchExperiments(input: { viewType?: ViewType | undefined; maxResults?: number | undefined; pageToken?: string | undefined; nameLike?: string | undefined } = {}): Promise<Page<Experiment>> {
+  /**
+   * Experiments by view type, optionally filtered (`nameLike`, or MLflow's experiment filter
+   * grammar: `name`, `creation_time`, `last_update_time`, `tags.<key>`) and ordered (`name`,
+   * `experiment_id`, `creation_time`, `last_update_time`; experiment id ascending by default and as
+   * the tiebreak).
+   */
+  async searchExperiments(
+    input: {
+      viewType?: ViewType | undefined;
+      maxResults?: number | undefined;
+      pageToken?: string | undefined;
+      nameLike?: string | undefined;
+      filter?: string | undefined;
+      orderBy?: string[] | string | undefined;
+    } = {},
+  ): Promise<Page<Experiment>> {
     const maxResults = validateInteger(input.maxResults ?? 1000, 'max_results', 1, 50_000);
+    const viewType = input.viewType ?? 'ACTIVE_ONLY';
+    if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'].includes(viewType)) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', 'view_type must be ACTIVE_ONLY, DELETED_ONLY or ALL', { field: 'view_type' });
+    }
     return this.store.searchExperiments({
-      viewType: input.viewType ?? 'ACTIVE_ONLY',
+      viewType,
       maxResults,
       offset: this.offset(input.pageToken),
       nameLike: input.nameLike,
+      filter: parseExperimentFilter(input.filter),
+      orderBy: parseExperimentOrderBy(input.orderBy),
     });
   }
 
@@ -202,16 +225,11 @@ export class TrackingService {
     const paramsIn = toKv(batch.params);
     const tagsIn = toKv(batch.tags);
     if (!Array.isArray(metricsIn)) throw new FluxError('INVALID_PARAMETER_VALUE', 'metrics must be a list', { field: 'metrics' });
-    if (metricsIn.length > LIMITS.batchMetrics) {
-      throw new FluxError('INVALID_PARAMETER_VALUE', `A batch logging request can contain at most ${LIMITS.batchMetrics} metrics; got ${metricsIn.length}`, { field: 'metrics' });
-    }
-    if (paramsIn.length + tagsIn.length > LIMITS.batchParamsAndTags) {
-      throw new FluxError(
-        'INVALID_PARAMETER_VALUE',
-        `A batch logging request can contain at most ${LIMITS.batchParamsAndTags} params and tags together; got ${paramsIn.length + tagsIn.length}`,
-        { field: 'params' },
-      );
-    }
+    // MLflow's limits, each kind on its own and then all together, with MLflow's wording.
+    checkBatchLimit('metrics', LIMITS.batchMetrics, metricsIn.length);
+    checkBatchLimit('params', LIMITS.batchParams, paramsIn.length);
+    checkBatchLimit('tags', LIMITS.batchTags, tagsIn.length);
+    checkBatchLimit('metrics, params, and tags', LIMITS.batchTotal, metricsIn.length + paramsIn.length + tagsIn.length);
     const now = Date.now();
     const metrics: Metric[] = metricsIn.map((m, i) => {
       if (typeof m !== 'object' || m === null) throw new FluxError('INVALID_PARAMETER_VALUE', `metrics[${i}] must be an object`, { field: `metrics[${i}]` });
@@ -252,6 +270,40 @@ export class TrackingService {
     const k = validateKey(key, 'metric_key');
     const maxResults = validateInteger(opts.maxResults ?? 25_000, 'max_results', 1, 25_000);
     return this.store.getMetricHistory(run.info.runId, k, this.offset(opts.pageToken), maxResults);
+  }
+
+  /**
+   * Appends a logged model's description (MLflow's `MLmodel` as JSON) to the run's
+   * `mlflow.log-model.history` tag, a JSON list, as MLflow's `log_model` records it. Appends to one
+   * run are serialised in this process so concurrent calls do not drop each other's entries.
+   */
+  async recordLoggedModel(runId: unknown, model: unknown): Promise<void> {
+    if (typeof model !== 'object' || model === null || Array.isArray(model)) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', 'model_json must be a JSON object describing the model', { field: 'model_json' });
+    }
+    const id = validateRunId(runId);
+    const previous = this.historyLocks.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const run = await this.getRun(id);
+      const current = run.data.tags[LOGGED_MODELS_TAG];
+      let history: unknown[] = [];
+      if (current !== undefined) {
+        try {
+          const parsed: unknown = JSON.parse(current);
+          if (Array.isArray(parsed)) history = parsed;
+        } catch {
+          // a hand-edited tag that is not a JSON list is replaced rather than failing every log_model
+        }
+      }
+      await this.setTag(id, LOGGED_MODELS_TAG, JSON.stringify([...history, model]));
+    });
+    const settled = next.catch(() => undefined);
+    this.historyLocks.set(id, settled);
+    try {
+      await next;
+    } finally {
+      if (this.historyLocks.get(id) === settled) this.historyLocks.delete(id);
+    }
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
@@ -311,6 +363,14 @@ export class TrackingService {
     return this.artifacts.read([this.runArtifactRoot(run), ...segments].join('/'));
   }
 
+  /** Removes a file or folder of an active run's artifacts; absent paths are not an error. */
+  async deleteArtifact(runId: unknown, relPath: string): Promise<void> {
+    const run = await this.activeRun(runId);
+    const segments = safeRelativePath(relPath);
+    if (segments.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file or folder inside the run', { field: 'path' });
+    await this.artifacts.delete([this.runArtifactRoot(run), ...segments].join('/'));
+  }
+
   // ---- helpers ----
   /** Checks that a run exists and is active, reading only its row (this is on the ingest path). */
   private async activeRun(runId: unknown): Promise<{ info: RunInfo }> {
@@ -339,12 +399,25 @@ export class TrackingService {
   }
 }
 
+function checkBatchLimit(what: string, limit: number, got: number): void {
+  if (got > limit) {
+    throw new FluxError(
+      'INVALID_PARAMETER_VALUE',
+      `A batch logging request can contain at most ${limit} ${what}. Got ${got} ${what}. Please split up ${what} across multiple requests and try again.`,
+      { field: what.split(',')[0] },
+    );
+  }
+}
+
 function toKv(v: LogBatchInput['params']): Array<{ key: string; value: string }> {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v;
   if (typeof v !== 'object') throw new FluxError('INVALID_PARAMETER_VALUE', 'params and tags must be lists of {key, value} or objects');
   return Object.entries(v).map(([key, value]) => ({ key, value }));
 }
+
+/** The run tag in which MLflow keeps the list of models logged to a run. */
+export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
 
 const ADJECTIVES = ['bold', 'calm', 'eager', 'brisk', 'keen', 'quiet', 'sunny', 'swift', 'wise', 'merry'];
 const NOUNS = ['otter', 'falcon', 'maple', 'comet', 'river', 'badger', 'cedar', 'lynx', 'heron', 'quartz'];

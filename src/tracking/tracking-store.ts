@@ -10,6 +10,16 @@ export interface SearchRunsQuery {
   offset: number;
 }
 
+export interface ExperimentSearchQuery {
+  viewType: ViewType;
+  maxResults: number;
+  offset: number;
+  nameLike?: string | undefined;
+  filter?: FilterClause[] | undefined;
+  /** Experiment id ascending is always the last key, so pages are stable. */
+  orderBy?: OrderClause[] | undefined;
+}
+
 export interface KeyValue {
   key: string;
   value: string;
@@ -23,7 +33,7 @@ export interface TrackingStore {
   createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string>;
   getExperiment(experimentId: string): Promise<Experiment | undefined>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
-  searchExperiments(q: { viewType: ViewType; maxResults: number; offset: number; nameLike?: string | undefined }): Promise<Page<Experiment>>;
+  searchExperiments(q: ExperimentSearchQuery): Promise<Page<Experiment>>;
   updateExperiment(experimentId: string, patch: { name?: string; lifecycleStage?: 'active' | 'deleted' }): Promise<void>;
   setExperimentTag(experimentId: string, tag: KeyValue): Promise<void>;
 

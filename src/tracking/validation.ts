@@ -7,7 +7,8 @@ export const LIMITS = {
   tagValueLength: 8000,
   experimentNameLength: 500,
   batchMetrics: 1000,
-  batchParamsAndTags: 100,
+  batchParams: 100,
+  batchTags: 100,
   batchTotal: 1000,
   maxSearchResults: 50_000,
 } as const;

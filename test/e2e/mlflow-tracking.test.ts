@@ -1,0 +1,743 @@
+/**
+ * The MLflow-compatible tracking and artifact API over a real server on a port: every route,
+ * with the error cases MLflow clients rely on (404 to create-or-continue, 400 for bad or
+ * conflicting input), paging, NaN round trips, query-string lists, streamed artifacts and
+ * artifact paths that try to leave their run's folder.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MlflowExperiment, MlflowFileInfo, MlflowMetric, MlflowRun, MlflowRunInfo } from '../../src/mlflow/convert.js';
+import { buildApp, type App } from '../../src/api/index.js';
+import { createLogger } from '../../src/core/index.js';
+import { openPlatform } from '../../src/platform.js';
+import { storeBackends, type StoreBackend } from '../helpers/backends.js';
+import { freshHome } from '../helpers/server.js';
+
+interface Server {
+  app: App;
+  url: string;
+  home: string;
+  /** The SQLite file, kept beside the artifact root as in a default home; none on Postgres. */
+  dbFile: string | undefined;
+  close(): Promise<void>;
+}
+
+/** The real server on a free port over a fresh home, with its metadata on the given backend. */
+async function startServer(backend: StoreBackend): Promise<Server> {
+  const home = freshHome('fluxops-mlflow-');
+  const dbFile = backend.name === 'sqlite' ? path.join(home, 'fluxops.db') : undefined;
+  const databaseUrl = dbFile !== undefined ? `sqlite:${dbFile}` : await backend.freshDatabaseUrl();
+  const platform = await openPlatform({ home, databaseUrl, artifactRoot: path.join(home, 'artifacts') });
+  const app = await buildApp({ platform, logger: createLogger({ level: 'silent' }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    home,
+    dbFile,
+    close: async () => {
+      await app.close();
+      await platform.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+let s: Server;
+
+interface Res<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+/** Every field an MLflow response of these tests may carry; each test reads the ones its route returns. */
+interface Json {
+  experiment: MlflowExperiment;
+  experiments?: MlflowExperiment[];
+  experiment_id: string;
+  run: MlflowRun;
+  runs?: MlflowRun[];
+  run_info: MlflowRunInfo;
+  metrics?: MlflowMetric[];
+  files?: MlflowFileInfo[];
+  root_uri: string;
+  next_page_token?: string;
+  error_code: string;
+  message: string;
+}
+
+async function call(method: string, route: string, body?: unknown, prefix = '/api/2.0/mlflow'): Promise<Res<Json>> {
+  const res = await fetch(`${s.url}${prefix}/${route}`, {
+    method,
+    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json };
+}
+const post = (route: string, body: unknown = {}) => call('POST', route, body);
+const get = (route: string, query: Record<string, string | number | Array<string | number>> = {}) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) for (const item of Array.isArray(v) ? v : [v]) q.append(k, String(item));
+  const qs = q.toString();
+  return call('GET', qs === '' ? route : `${route}?${qs}`);
+};
+
+function expectError(res: Res<Json>, status: number, code: string, mentions?: string | RegExp): void {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body.error_code).toBe(code);
+  expect(typeof res.body.message).toBe('string');
+  if (mentions !== undefined) expect(res.body.message).toMatch(mentions);
+}
+
+let counter = 0;
+const uid = () => `${Date.now().toString(36)}-${++counter}`;
+
+async function newExperiment(name = `exp-${uid()}`): Promise<string> {
+  const res = await post('experiments/create', { name });
+  expect(res.status).toBe(200);
+  return res.body.experiment_id;
+}
+
+async function newRun(experimentId: string, extra: Record<string, unknown> = {}): Promise<MlflowRun> {
+  const res = await post('runs/create', { experiment_id: experimentId, start_time: Date.now(), ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.run;
+}
+
+/** Sends a request exactly as written: fetch would normalise `..` and `%2e%2e` away. */
+function raw(method: string, rawPath: string, body?: Buffer | string, contentType: string | undefined = 'application/octet-stream'): Promise<{ status: number; text: string }> {
+  const url = new URL(s.url);
+  const headers: Record<string, string | number> = {};
+  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+  if (body !== undefined && contentType !== undefined) headers['content-type'] = contentType;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path: rawPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+for (const backend of storeBackends()) {
+  describe(`MLflow tracking API on ${backend.label}`, () => {
+    beforeAll(async () => {
+      s = await startServer(backend);
+    });
+    afterAll(async () => {
+      await s.close();
+    });
+
+    describe('MLflow experiments', () => {
+      it('has experiment 0 named Default in a new store', async () => {
+        const res = await get('experiments/get', { experiment_id: '0' });
+        expect(res.status).toBe(200);
+        expect(res.body.experiment).toMatchObject({ experiment_id: '0', name: 'Default', artifact_location: 'mlflow-artifacts:/0', lifecycle_stage: 'active' });
+        expect(typeof res.body.experiment.creation_time).toBe('number');
+        expect(res.body.experiment).not.toHaveProperty('tags');
+      });
+
+      it('answers get-by-name 404 then create, the flow mlflow.set_experiment relies on; a second create is RESOURCE_ALREADY_EXISTS', async () => {
+        const name = `set-exp-${uid()}`;
+        expectError(await get('experiments/get-by-name', { experiment_name: name }), 404, 'RESOURCE_DOES_NOT_EXIST', name);
+        const created = await post('experiments/create', { name, tags: [{ key: 'team', value: 'vision' }] });
+        expect(created.status).toBe(200);
+        expect(created.body.experiment_id).toMatch(/^\d+$/);
+        const byName = await get('experiments/get-by-name', { experiment_name: name });
+        expect(byName.status).toBe(200);
+        expect(byName.body.experiment).toMatchObject({ experiment_id: created.body.experiment_id, name, tags: [{ key: 'team', value: 'vision' }] });
+        expect(byName.body.experiment.artifact_location).toBe(`mlflow-artifacts:/${created.body.experiment_id}`);
+        expectError(await post('experiments/create', { name }), 400, 'RESOURCE_ALREADY_EXISTS', name);
+      });
+
+      it('refuses a create without a name and a get of an unknown or malformed id', async () => {
+        expectError(await post('experiments/create', {}), 400, 'INVALID_PARAMETER_VALUE', /Missing value for required parameter 'name'/);
+        expectError(await post('experiments/create', { name: 42 }), 400, 'INVALID_PARAMETER_VALUE', /parameter 'name'/);
+        expectError(await get('experiments/get', { experiment_id: '987654' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        expectError(await get('experiments/get', {}), 400, 'INVALID_PARAMETER_VALUE', /experiment_id/);
+        expectError(await get('experiments/get', { experiment_id: 'abc' }), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('renames, tags, deletes and restores an experiment', async () => {
+        const id = await newExperiment();
+        const taken = `taken-${uid()}`;
+        await newExperiment(taken);
+        const newName = `renamed-${uid()}`;
+        expect((await post('experiments/update', { experiment_id: id, new_name: newName })).status).toBe(200);
+        expect((await get('experiments/get', { experiment_id: id })).body.experiment.name).toBe(newName);
+        expectError(await post('experiments/update', { experiment_id: id, new_name: taken }), 400, 'RESOURCE_ALREADY_EXISTS');
+        expectError(await post('experiments/update', { experiment_id: '987654', new_name: 'x' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+
+        expect((await post('experiments/set-experiment-tag', { experiment_id: id, key: 'owner', value: 'ada' })).body).toEqual({});
+        await post('experiments/set-experiment-tag', { experiment_id: id, key: 'owner', value: 'grace' });
+        expect((await get('experiments/get', { experiment_id: id })).body.experiment.tags).toEqual([{ key: 'owner', value: 'grace' }]);
+        expectError(await post('experiments/set-experiment-tag', { experiment_id: id, key: 'owner' }), 400, 'INVALID_PARAMETER_VALUE', /'value'/);
+
+        expect((await post('experiments/delete', { experiment_id: id })).body).toEqual({});
+        expect((await get('experiments/get', { experiment_id: id })).body.experiment.lifecycle_stage).toBe('deleted');
+        // A deleted experiment takes no runs: MLflow's code for it is INVALID_PARAMETER_VALUE.
+        expectError(await post('runs/create', { experiment_id: id }), 400, 'INVALID_PARAMETER_VALUE', /deleted/);
+        expect((await post('experiments/restore', { experiment_id: id })).body).toEqual({});
+        expect((await get('experiments/get', { experiment_id: id })).body.experiment.lifecycle_stage).toBe('active');
+        expectError(await post('experiments/delete', { experiment_id: '0' }), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('searches with a filter on name and tags, orders, and pages (POST and GET)', async () => {
+        const prefix = `srch-${uid()}`;
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await newExperiment(`${prefix}-${i}`));
+        await post('experiments/set-experiment-tag', { experiment_id: ids[1], key: 'team', value: 'audio' });
+        await post('experiments/set-experiment-tag', { experiment_id: ids[3], key: 'team', value: 'audio' });
+        const names = (r: Res<Json>) => (r.body.experiments ?? []).map((e) => e.name);
+
+        const byName = await post('experiments/search', { filter: `name LIKE '${prefix}-%'`, order_by: ['name DESC'] });
+        expect(byName.status).toBe(200);
+        expect(names(byName)).toEqual([4, 3, 2, 1, 0].map((i) => `${prefix}-${i}`));
+        expect(names(await post('experiments/search', { filter: `attributes.name = '${prefix}-2'` }))).toEqual([`${prefix}-2`]);
+        expect(names(await post('experiments/search', { filter: `name ILIKE '${prefix.toUpperCase()}-%' AND tags.team = 'audio'`, order_by: ['name'] }))).toEqual([`${prefix}-1`, `${prefix}-3`]);
+        // MLflow's default order: most recently updated first (a rename updates).
+        await new Promise((r) => setTimeout(r, 5));
+        await post('experiments/update', { experiment_id: ids[0], new_name: `${prefix}-0` });
+        expect(names(await post('experiments/search', { filter: `name LIKE '${prefix}-%'` }))[0]).toBe(`${prefix}-0`);
+
+        const seen: string[] = [];
+        let token: string | undefined;
+        let pages = 0;
+        do {
+          const page = await get('experiments/search', { filter: `name LIKE '${prefix}-%'`, order_by: ['name ASC'], max_results: '2', ...(token !== undefined ? { page_token: token } : {}) });
+          expect(page.status).toBe(200);
+          seen.push(...names(page));
+          token = page.body.next_page_token;
+          pages++;
+        } while (token !== undefined);
+        expect(pages).toBe(3);
+        expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`));
+
+        await post('experiments/delete', { experiment_id: ids[4] });
+        expect(names(await post('experiments/search', { filter: `name LIKE '${prefix}-%'`, view_type: 'DELETED_ONLY' }))).toEqual([`${prefix}-4`]);
+        expect(names(await get('experiments/search', { filter: `name LIKE '${prefix}-%'`, view_type: 'ALL' }))).toHaveLength(5);
+        expect((await post('experiments/search', { filter: `name = 'no-such-${uid()}'` })).body).toEqual({});
+
+        expectError(await post('experiments/search', { max_results: 50_001 }), 400, 'INVALID_PARAMETER_VALUE', /at most 50000/);
+        expectError(await post('experiments/search', { filter: 'metrics.x > 1' }), 400, 'INVALID_PARAMETER_VALUE', /invalid filter/);
+        expectError(await post('experiments/search', { order_by: ['colour DESC'] }), 400, 'INVALID_PARAMETER_VALUE');
+        expectError(await post('experiments/search', { page_token: 'garbage' }), 400, 'INVALID_PARAMETER_VALUE');
+      });
+    });
+
+    describe('MLflow runs', () => {
+      let exp: string;
+      beforeAll(async () => {
+        exp = await newExperiment();
+      });
+
+      it('creates a run with a tag list and reads it back by run_id and by the legacy run_uuid', async () => {
+        const start = Date.now();
+        const run = await newRun(exp, {
+          user_id: 'ada',
+          run_name: 'r1',
+          start_time: String(start), // int64 as a string, as protobuf's JSON mapping allows
+          tags: [
+            { key: 'mlflow.user', value: 'ada' },
+            { key: 'mlflow.source.name', value: 'train.py' },
+          ],
+        });
+        const id = run.info.run_id;
+        expect(run.info).toEqual({
+          run_uuid: id,
+          experiment_id: exp,
+          run_name: 'r1',
+          user_id: 'ada',
+          status: 'RUNNING',
+          start_time: start,
+          artifact_uri: `mlflow-artifacts:/${exp}/${id}/artifacts`,
+          lifecycle_stage: 'active',
+          run_id: id,
+        });
+        expect(run.data.tags).toEqual(
+          expect.arrayContaining([
+            { key: 'mlflow.user', value: 'ada' },
+            { key: 'mlflow.source.name', value: 'train.py' },
+            { key: 'mlflow.runName', value: 'r1' },
+          ]),
+        );
+        expect(run).not.toHaveProperty('inputs');
+        const byId = await get('runs/get', { run_id: id });
+        const byUuid = await get('runs/get', { run_uuid: id });
+        expect(byId.status).toBe(200);
+        expect(byUuid.body).toEqual(byId.body);
+        expect(byId.body.run.info).toEqual(run.info);
+        expect(byId.body.run.inputs).toEqual({});
+      });
+
+      it('names a run when none is given, and refuses a run_name that contradicts the mlflow.runName tag', async () => {
+        const run = await newRun(exp);
+        expect(run.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+        expect(run.data.tags).toContainEqual({ key: 'mlflow.runName', value: run.info.run_name });
+        expect((await newRun(exp, { tags: [{ key: 'mlflow.runName', value: 'from-tag' }] })).info.run_name).toBe('from-tag');
+        expectError(await post('runs/create', { experiment_id: exp, run_name: 'a', tags: [{ key: 'mlflow.runName', value: 'b' }] }), 400, 'INVALID_PARAMETER_VALUE', /run_name/);
+        expectError(await post('runs/create', { experiment_id: '987654' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        expectError(await post('runs/create', { experiment_id: exp, tags: [{ key: '../escape', value: 'x' }] }), 400, 'INVALID_PARAMETER_VALUE');
+        expectError(await post('runs/create', { experiment_id: exp, tags: { a: 'b' } }), 400, 'INVALID_PARAMETER_VALUE', /'tags'/);
+      });
+
+      it('answers 404 for a run it does not have, whatever the id looks like, and 400 without an id', async () => {
+        expectError(await get('runs/get', { run_id: 'a'.repeat(32) }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        expectError(await get('runs/get', { run_id: 'not-a-fluxops-id' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        expectError(await get('runs/get', {}), 400, 'INVALID_PARAMETER_VALUE', /run_id/);
+        expectError(await get('runs/get', { run_id: '../../etc' }), 400, 'INVALID_PARAMETER_VALUE');
+        expectError(await post('runs/log-metric', { run_id: 'b'.repeat(32), key: 'm', value: 1, timestamp: 1 }), 404, 'RESOURCE_DOES_NOT_EXIST');
+      });
+
+      it('updates status, end time and name and returns run_info; set-tag mlflow.runName renames too', async () => {
+        const run = await newRun(exp, { run_name: 'before' });
+        const id = run.info.run_id;
+        const end = Date.now() + 5;
+        const res = await post('runs/update', { run_id: id, status: 'FINISHED', end_time: end, run_name: 'after' });
+        expect(res.status).toBe(200);
+        expect(Object.keys(res.body)).toEqual(['run_info']);
+        expect(res.body.run_info).toMatchObject({ run_id: id, run_uuid: id, status: 'FINISHED', end_time: end, run_name: 'after' });
+        const got = (await get('runs/get', { run_id: id })).body.run;
+        expect(got.data.tags).toContainEqual({ key: 'mlflow.runName', value: 'after' });
+        await post('runs/set-tag', { run_id: id, key: 'mlflow.runName', value: 'renamed-by-tag' });
+        expect((await get('runs/get', { run_id: id })).body.run.info.run_name).toBe('renamed-by-tag');
+        // The enum may also come as its number (3 = FINISHED, 4 = FAILED).
+        expect((await post('runs/update', { run_uuid: id, status: 4 })).body.run_info.status).toBe('FAILED');
+        expectError(await post('runs/update', { run_id: id, status: 'DONE' }), 400, 'INVALID_PARAMETER_VALUE', /status/);
+        expectError(await post('runs/update', { run_id: id, end_time: 'soon' }), 400, 'INVALID_PARAMETER_VALUE', /end_time/);
+      });
+
+      it('deletes and restores a run; a deleted run takes no writes', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        expect((await post('runs/delete', { run_id: id })).body).toEqual({});
+        expect((await get('runs/get', { run_id: id })).body.run.info.lifecycle_stage).toBe('deleted');
+        expectError(await post('runs/log-parameter', { run_id: id, key: 'k', value: 'v' }), 400, 'INVALID_PARAMETER_VALUE', /active/);
+        expect((await post('runs/restore', { run_id: id })).body).toEqual({});
+        expect((await get('runs/get', { run_id: id })).body.run.info.lifecycle_stage).toBe('active');
+        expect((await post('runs/log-parameter', { run_id: id, key: 'k', value: 'v' })).status).toBe(200);
+      });
+
+      it('logs metrics with int64 fields as strings and round-trips NaN and infinities as MLflow writes them', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const ok = await post('runs/log-metric', { run_id: id, key: 'loss', value: 0.5, timestamp: '1700000000001', step: '3' });
+        expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+        expect(ok.body).toEqual({});
+        await post('runs/log-metric', { run_uuid: id, key: 'nan', value: 'NaN', timestamp: 1, step: 0 });
+        await post('runs/log-metric', { run_id: id, key: 'inf', value: 'Infinity', timestamp: 1 });
+        await post('runs/log-metric', { run_id: id, key: 'ninf', value: '-Infinity', timestamp: 1 });
+        await post('runs/log-batch', { run_id: id, metrics: [{ key: 'nan2', value: 'NaN', timestamp: '2', step: '1' }] });
+        const metrics = (await get('runs/get', { run_id: id })).body.run.data.metrics ?? [];
+        const byKey = Object.fromEntries(metrics.map((m) => [m.key, m]));
+        expect(byKey.loss).toEqual({ key: 'loss', value: 0.5, timestamp: 1_700_000_000_001, step: 3 });
+        expect(byKey.nan).toEqual({ key: 'nan', value: 'NaN', timestamp: 1, step: 0 });
+        expect(byKey.inf?.value).toBe('Infinity');
+        expect(byKey.ninf?.value).toBe('-Infinity');
+        expect(byKey.nan2).toEqual({ key: 'nan2', value: 'NaN', timestamp: 2, step: 1 });
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'nan' })).body.metrics).toEqual([{ key: 'nan', value: 'NaN', timestamp: 1, step: 0 }]);
+
+        expectError(await post('runs/log-metric', { run_id: id, key: 'm', value: 1 }), 400, 'INVALID_PARAMETER_VALUE', /'timestamp'/);
+        expectError(await post('runs/log-metric', { run_id: id, key: 'm', timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', /'value'/);
+        expectError(await post('runs/log-metric', { run_id: id, key: 'm', value: 'high', timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', /'value'/);
+        expectError(await post('runs/log-metric', { run_id: id, key: 'm', value: 1, timestamp: 1, step: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', /'step'/);
+        expectError(await post('runs/log-metric', { run_id: id, key: 'bad key!', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('keeps params immutable: the same value again is fine, another value is a 400', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        expect((await post('runs/log-parameter', { run_id: id, key: 'lr', value: '0.01' })).status).toBe(200);
+        expect((await post('runs/log-parameter', { run_uuid: id, key: 'lr', value: '0.01' })).status).toBe(200);
+        expectError(await post('runs/log-parameter', { run_id: id, key: 'lr', value: '0.02' }), 400, 'INVALID_PARAMETER_VALUE', /0\.01/);
+        expectError(await post('runs/log-batch', { run_id: id, params: [{ key: 'lr', value: '0.03' }] }), 400, 'INVALID_PARAMETER_VALUE');
+        // String fields must be strings, as MLflow's server requires; only int64 fields are coerced.
+        expectError(await post('runs/log-parameter', { run_id: id, key: 'epochs', value: 42 }), 400, 'INVALID_PARAMETER_VALUE', "Invalid value 42 for parameter 'value' supplied");
+        expectError(await post('runs/create', { experiment_id: 0 }), 400, 'INVALID_PARAMETER_VALUE', /'experiment_id'/);
+        expect((await get('runs/get', { run_id: id })).body.run.data.params).toEqual([{ key: 'lr', value: '0.01' }]);
+      });
+
+      it("applies log-batch limits with MLflow's messages and writes nothing from a refused batch", async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const metrics = (n: number, key = 'm') => Array.from({ length: n }, (_, i) => ({ key, value: i, timestamp: 1, step: i }));
+        const kv = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: 'v' }));
+        expect((await post('runs/log-batch', { run_id: id, metrics: metrics(1000) })).status).toBe(200);
+        expectError(await post('runs/log-batch', { run_id: id, metrics: metrics(1001, 'over') }), 400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 1000 metrics. Got 1001 metrics.');
+        expectError(await post('runs/log-batch', { run_id: id, params: kv(101, 'p') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 params. Got 101 params');
+        expectError(await post('runs/log-batch', { run_id: id, tags: kv(101, 't') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 tags. Got 101 tags');
+        expectError(
+          await post('runs/log-batch', { run_id: id, metrics: metrics(900, 'mix'), params: kv(100, 'p'), tags: kv(1, 't') }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          'at most 1000 metrics, params, and tags. Got 1001',
+        );
+        // 100 params and 100 tags together are within MLflow's limits.
+        expect((await post('runs/log-batch', { run_id: id, params: kv(100, 'p'), tags: kv(100, 't') })).status).toBe(200);
+        // A conflicting param refuses the whole batch: its metrics and tags are not written either.
+        expectError(await post('runs/log-batch', { run_id: id, metrics: metrics(3, 'lost'), params: [{ key: 'p0', value: 'changed' }], tags: [{ key: 'lost', value: 'x' }] }), 400, 'INVALID_PARAMETER_VALUE');
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'over' })).body).toEqual({});
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'lost' })).body).toEqual({});
+        const run = (await get('runs/get', { run_id: id })).body.run;
+        expect((run.data.tags ?? []).some((t) => t.key === 'lost')).toBe(false);
+        expect(run.data.params).toHaveLength(100);
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'm' })).body.metrics).toHaveLength(1000);
+        expectError(await post('runs/log-batch', { run_id: id, metrics: 'lots' }), 400, 'INVALID_PARAMETER_VALUE', /'metrics'/);
+        expectError(await post('runs/log-batch', { run_id: id, metrics: [{ key: 'x', timestamp: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', /value/);
+      });
+
+      it('sets and deletes tags; deleting an absent tag is a 404', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        await post('runs/set-tag', { run_id: id, key: 'team', value: 'vision' });
+        await post('runs/set-tag', { run_uuid: id, key: 'team', value: 'audio' });
+        expect((await get('runs/get', { run_id: id })).body.run.data.tags).toContainEqual({ key: 'team', value: 'audio' });
+        expect((await post('runs/delete-tag', { run_id: id, key: 'team' })).body).toEqual({});
+        expect(((await get('runs/get', { run_id: id })).body.run.data.tags ?? []).some((t) => t.key === 'team')).toBe(false);
+        expectError(await post('runs/delete-tag', { run_id: id, key: 'team' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        expectError(await post('runs/set-tag', { run_id: id, key: 'team' }), 400, 'INVALID_PARAMETER_VALUE', /'value'/);
+      });
+
+      it('logs dataset inputs, keeping the mlflow.data.context tag as the context', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const dataset = { name: 'diabetes', digest: 'abc123', source_type: 'local', source: '{"uri": "data.csv"}', schema: '{"mlflow_colspec": []}' };
+        const res = await post('runs/log-inputs', { run_id: id, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }] });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        await post('runs/log-inputs', { run_id: id, datasets: [{ dataset: { ...dataset, name: 'holdout', digest: 'def456' } }] });
+        const inputs = (await get('runs/get', { run_id: id })).body.run.inputs?.dataset_inputs ?? [];
+        expect(inputs).toContainEqual({ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset });
+        expect(inputs).toContainEqual({ dataset: { ...dataset, name: 'holdout', digest: 'def456' } });
+        expectError(await post('runs/log-inputs', { run_id: id, datasets: [{ dataset: { name: 'x' } }] }), 400, 'INVALID_PARAMETER_VALUE', /digest/);
+        expectError(await post('runs/log-inputs', { run_id: id, datasets: [{ tags: [] }] }), 400, 'INVALID_PARAMETER_VALUE', /dataset/);
+      });
+
+      it('appends each log-model to the mlflow.log-model.history tag', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const model = (n: number) => ({ run_id: id, artifact_path: `model${n}`, flavors: { python_function: { loader_module: 'mlflow.pyfunc.model' } }, utc_time_created: '2026-01-01 00:00:00' });
+        expect((await post('runs/log-model', { run_id: id, model_json: JSON.stringify(model(1)) })).body).toEqual({});
+        // Concurrent log-model calls must not drop each other's entries.
+        await Promise.all([2, 3, 4].map((n) => post('runs/log-model', { run_id: id, model_json: JSON.stringify(model(n)) })));
+        const tags = (await get('runs/get', { run_id: id })).body.run.data.tags ?? [];
+        const history = JSON.parse(tags.find((t) => t.key === 'mlflow.log-model.history')!.value) as Array<{ artifact_path: string }>;
+        expect(history.map((h) => h.artifact_path).sort()).toEqual(['model1', 'model2', 'model3', 'model4']);
+        expect(history[0]).toEqual(model(1));
+        expectError(await post('runs/log-model', { run_id: id }), 400, 'INVALID_PARAMETER_VALUE', /model_json/);
+        expectError(await post('runs/log-model', { run_id: id, model_json: '{not json' }), 400, 'INVALID_PARAMETER_VALUE', /model_json/);
+      });
+    });
+
+    describe('MLflow run search and metric history', () => {
+      let exp: string;
+      const runs: string[] = [];
+      beforeAll(async () => {
+        exp = await newExperiment();
+        for (let i = 0; i < 25; i++) {
+          const run = await newRun(exp, { start_time: 1_700_000_000_000 + i, run_name: `run-${i}` });
+          const id = run.info.run_id;
+          runs.push(id);
+          await post('runs/log-batch', {
+            run_id: id,
+            metrics: i === 24 ? [] : [{ key: 'acc', value: i / 100, timestamp: 1, step: 0 }],
+            params: [{ key: 'solver', value: i % 2 === 0 ? 'lbfgs' : 'saga' }],
+            tags: [{ key: 'team', value: i < 10 ? 'vision' : 'audio' }],
+          });
+        }
+      });
+
+      const ids = (r: Res<Json>) => (r.body.runs ?? []).map((x) => x.info.run_id);
+
+      it('filters and orders by metrics, params, tags and attributes', async () => {
+        const res = await post('runs/search', { experiment_ids: [exp], filter: 'metrics.acc > 0.2', order_by: ['metrics.acc DESC'], max_results: 100 });
+        expect(res.status).toBe(200);
+        expect(ids(res)).toEqual(runs.slice(21, 24).reverse());
+        expect(res.body).not.toHaveProperty('next_page_token');
+        const first = res.body.runs![0]!;
+        expect(first.data.metrics).toEqual([{ key: 'acc', value: 0.23, timestamp: 1, step: 0 }]);
+        expect(first.data.params).toEqual([{ key: 'solver', value: 'saga' }]);
+        expect(first.inputs).toEqual({});
+
+        expect(ids(await post('runs/search', { experiment_ids: [exp], filter: "params.solver = 'lbfgs' AND tags.team = 'vision'", order_by: ['attributes.start_time ASC'] }))).toEqual([0, 2, 4, 6, 8].map((i) => runs[i]));
+        expect(ids(await post('runs/search', { experiment_ids: [exp], filter: "attributes.run_name IN ('run-3', 'run-7')" })).sort()).toEqual([runs[3], runs[7]].sort());
+        expect(ids(await post('runs/search', { experiment_ids: [exp], filter: "tags.team LIKE 'vis%' AND params.solver != 'lbfgs'", order_by: ['start_time DESC'] }))).toEqual([9, 7, 5, 3, 1].map((i) => runs[i]));
+        // Runs without the metric sort last in either direction.
+        const asc = ids(await post('runs/search', { experiment_ids: [exp], order_by: ['metrics.acc ASC'] }));
+        expect(asc[0]).toBe(runs[0]);
+        expect(asc.at(-1)).toBe(runs[24]);
+        // Default order: newest start first.
+        expect(ids(await post('runs/search', { experiment_ids: [exp], max_results: 1 }))).toEqual([runs[24]]);
+      });
+
+      it('pages with max_results and page_token without gaps or duplicates', async () => {
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let token: string | undefined;
+        do {
+          const page = await post('runs/search', { experiment_ids: [exp], max_results: 10, order_by: ['attributes.start_time ASC'], ...(token !== undefined ? { page_token: token } : {}) });
+          expect(page.status).toBe(200);
+          sizes.push(ids(page).length);
+          seen.push(...ids(page));
+          token = page.body.next_page_token;
+        } while (token !== undefined);
+        expect(sizes).toEqual([10, 10, 5]);
+        expect(seen).toEqual(runs);
+      });
+
+      it('honours run_view_type, and answers an empty search with {}', async () => {
+        const victim = runs[5]!;
+        await post('runs/delete', { run_id: victim });
+        try {
+          expect(ids(await post('runs/search', { experiment_ids: [exp], run_view_type: 'DELETED_ONLY' }))).toEqual([victim]);
+          expect(ids(await post('runs/search', { experiment_ids: [exp], run_view_type: 'ALL', max_results: 1000 }))).toHaveLength(25);
+          expect(ids(await post('runs/search', { experiment_ids: [exp], max_results: 1000 }))).toHaveLength(24);
+        } finally {
+          await post('runs/restore', { run_id: victim });
+        }
+        expect((await post('runs/search', { experiment_ids: [exp], filter: 'metrics.acc > 5' })).body).toEqual({});
+        expect((await post('runs/search', { experiment_ids: [] })).body).toEqual({});
+      });
+
+      it('refuses bad searches with 400', async () => {
+        expectError(await post('runs/search', { experiment_ids: [exp], max_results: 50_001 }), 400, 'INVALID_PARAMETER_VALUE', /at most 50000/);
+        expect((await post('runs/search', { experiment_ids: [exp], max_results: 50_000 })).status).toBe(200);
+        expectError(await post('runs/search', { experiment_ids: [exp], filter: 'metrics.acc >' }), 400, 'INVALID_PARAMETER_VALUE', /invalid filter/);
+        expectError(await post('runs/search', { experiment_ids: [exp], filter: "metrics.acc > 0.1 OR params.solver = 'saga'" }), 400, 'INVALID_PARAMETER_VALUE', /OR/);
+        expectError(await post('runs/search', { experiment_ids: [exp], order_by: ['metrics.acc sideways'] }), 400, 'INVALID_PARAMETER_VALUE');
+        expectError(await post('runs/search', { experiment_ids: [exp], run_view_type: 'SOME' }), 400, 'INVALID_PARAMETER_VALUE', /run_view_type/);
+        expectError(await post('runs/search', { experiment_ids: [exp], page_token: 'nope' }), 400, 'INVALID_PARAMETER_VALUE', /page_token/);
+      });
+
+      it('pages metric history, and returns the whole history when no paging field is given', async () => {
+        const id = runs[0]!;
+        await post('runs/log-batch', { run_id: id, metrics: Array.from({ length: 30 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), timestamp: 100 + i, step: i })) });
+        const steps: number[] = [];
+        const sizes: number[] = [];
+        let token: string | undefined;
+        do {
+          const page = await get('metrics/get-history', { run_id: id, metric_key: 'loss', max_results: 10, ...(token !== undefined ? { page_token: token } : {}) });
+          expect(page.status).toBe(200);
+          const ms = page.body.metrics ?? [];
+          sizes.push(ms.length);
+          steps.push(...ms.map((m) => m.step));
+          token = page.body.next_page_token;
+        } while (token !== undefined);
+        expect(sizes).toEqual([10, 10, 10]);
+        expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i));
+        const all = await get('metrics/get-history', { run_uuid: id, metric_key: 'loss' });
+        expect(all.body.metrics).toHaveLength(30);
+        expect(all.body).not.toHaveProperty('next_page_token');
+        expect(all.body.metrics![0]).toEqual({ key: 'loss', value: 1, timestamp: 100, step: 0 });
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'never-logged' })).body).toEqual({});
+        expectError(await get('metrics/get-history', { run_id: id }), 400, 'INVALID_PARAMETER_VALUE', /metric_key/);
+        expectError(await get('metrics/get-history', { run_id: id, metric_key: 'loss', max_results: 0 }), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('reads repeated query keys as lists on GET', async () => {
+        const prefix = `multi-${uid()}`;
+        await newExperiment(`${prefix}-b`);
+        await newExperiment(`${prefix}-a`);
+        const res = await get('experiments/search', { filter: `name LIKE '${prefix}-%'`, order_by: ['name ASC', 'experiment_id DESC'], view_type: 'ACTIVE_ONLY' });
+        expect(res.status).toBe(200);
+        expect(res.body.experiments!.map((e) => e.name)).toEqual([`${prefix}-a`, `${prefix}-b`]);
+        const raw = await fetch(`${s.url}/api/2.0/mlflow/experiments/search?filter=${encodeURIComponent(`name LIKE '${prefix}-%'`)}&order_by=name+DESC&order_by=experiment_id`);
+        expect(((await raw.json()) as Json).experiments!.map((e) => e.name)).toEqual([`${prefix}-b`, `${prefix}-a`]);
+      });
+    });
+
+    describe('MLflow artifacts', () => {
+      let exp: string;
+      let runId: string;
+      let base: string; // <exp>/<run>/artifacts
+      const artifactsUrl = (p: string) => `${s.url}/api/2.0/mlflow-artifacts/artifacts/${p}`;
+      const put = (p: string, body: Buffer | string, contentType = 'application/octet-stream') => fetch(artifactsUrl(p), { method: 'PUT', headers: { 'content-type': contentType }, body });
+      const list = async (dir: string) => {
+        const res = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(dir)}`);
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+
+      beforeAll(async () => {
+        exp = await newExperiment();
+        const run = await newRun(exp);
+        runId = run.info.run_id;
+        base = `${exp}/${runId}/artifacts`;
+        expect(run.info.artifact_uri).toBe(`mlflow-artifacts:/${base}`);
+      });
+
+      it('uploads, lists, downloads and deletes through the proxied artifact API', async () => {
+        const up = await put(`${base}/hello.txt`, 'hi\n', 'text/plain');
+        expect(up.status).toBe(200);
+        expect(await up.json()).toEqual({});
+        expect((await put(`${base}/dir/sub/x.json`, '{}', 'application/json')).status).toBe(200);
+        expect((await put(`${base}/dir/hello.txt`, 'hi\n')).status).toBe(200);
+        const binary = randomBytes(4096);
+        expect((await put(`${base}/model/model.bin`, binary)).status).toBe(200);
+        // No content type at all is accepted too.
+        expect((await raw('PUT', `/api/2.0/mlflow-artifacts/artifacts/${base}/plain.txt`, 'plain', undefined)).status).toBe(200);
+
+        expect((await list(base)).body).toEqual({
+          files: [
+            { path: 'dir', is_dir: true },
+            { path: 'hello.txt', is_dir: false, file_size: 3 },
+            { path: 'model', is_dir: true },
+            { path: 'plain.txt', is_dir: false, file_size: 5 },
+          ],
+        });
+        expect((await list(`${base}/dir`)).body).toEqual({ files: [{ path: 'hello.txt', is_dir: false, file_size: 3 }, { path: 'sub', is_dir: true }] });
+        expect((await list(`${base}/hello.txt`)).body).toEqual({});
+        expect((await list(`${base}/no-such-dir`)).body).toEqual({});
+
+        const viaRunApi = await get('artifacts/list', { run_id: runId, path: 'dir' });
+        expect(viaRunApi.body).toEqual({ root_uri: `mlflow-artifacts:/${base}`, files: [{ path: 'dir/hello.txt', is_dir: false, file_size: 3 }, { path: 'dir/sub', is_dir: true }] });
+        expect((await get('artifacts/list', { run_uuid: runId })).body.files).toHaveLength(4);
+        expect((await get('artifacts/list', { run_id: runId, path: 'nothing' })).body).toEqual({ root_uri: `mlflow-artifacts:/${base}` });
+
+        const down = await fetch(artifactsUrl(`${base}/model/model.bin`));
+        expect(down.status).toBe(200);
+        expect(Buffer.from(await down.arrayBuffer()).equals(binary)).toBe(true);
+        expect(await (await fetch(artifactsUrl(`${base}/hello.txt`))).text()).toBe('hi\n');
+        const absent = await fetch(artifactsUrl(`${base}/absent.txt`));
+        expectError({ status: absent.status, body: (await absent.json()) as Json }, 404, 'RESOURCE_DOES_NOT_EXIST', 'absent.txt');
+
+        const del = await fetch(artifactsUrl(`${base}/dir`), { method: 'DELETE' });
+        expect(del.status).toBe(200);
+        expect((await list(`${base}/dir`)).body).toEqual({});
+        expect((await fetch(artifactsUrl(`${base}/dir/hello.txt`))).status).toBe(404);
+      });
+
+      it('streams an upload larger than the JSON body limit', async () => {
+        const big = randomBytes(12 * 1024 * 1024);
+        const res = await put(`${base}/big/weights.bin`, big);
+        expect(res.status).toBe(200);
+        const back = Buffer.from(await (await fetch(artifactsUrl(`${base}/big/weights.bin`))).arrayBuffer());
+        expect(back.length).toBe(big.length);
+        expect(back.equals(big)).toBe(true);
+      });
+
+      it("confines uploads and deletes to an existing run's artifact folder", async () => {
+        const other = await newExperiment();
+        const bad = async (res: Response, status: number, code: string) => {
+          expect(res.status).toBe(status);
+          expect(((await res.json()) as Json).error_code).toBe(code);
+        };
+        await bad(await put(`${exp}/${'c'.repeat(32)}/artifacts/x.txt`, 'x'), 404, 'RESOURCE_DOES_NOT_EXIST');
+        await bad(await put(`${other}/${runId}/artifacts/x.txt`, 'x'), 404, 'RESOURCE_DOES_NOT_EXIST');
+        await bad(await put(`${exp}/${runId}/elsewhere/x.txt`, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+        await bad(await put(`${exp}/${runId}/artifacts`, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+        await bad(await put(`${exp}/x.txt`, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+        await bad(await put(`loose.txt`, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+        await bad(await fetch(artifactsUrl(`${exp}/${runId}`), { method: 'DELETE' }), 400, 'INVALID_PARAMETER_VALUE');
+        expect(fs.existsSync(path.join(s.home, 'artifacts', other, runId))).toBe(false);
+        expect(fs.existsSync(path.join(s.home, 'artifacts', exp, runId, 'elsewhere'))).toBe(false);
+        // A deleted run takes no more artifacts.
+        const gone = (await newRun(exp)).info.run_id;
+        await post('runs/delete', { run_id: gone });
+        await bad(await put(`${exp}/${gone}/artifacts/x.txt`, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('refuses artifact paths that escape, however they are spelled, and writes nothing outside', async () => {
+        const before = new Set(filesUnder(s.home));
+        const prefix = `/api/2.0/mlflow-artifacts/artifacts`;
+        const escapes = [
+          `${base}/../../../../escape-a.txt`,
+          `${base}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/escape-b.txt`,
+          `${base}/..%2F..%2F..%2F..%2Fescape-c.txt`,
+          `${base}/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Fescape-d.txt`,
+          `${base}/..%5C..%5C..%5C..%5Cescape-e.txt`,
+          `${base}/x%00escape-f.txt`,
+          `%2Ftmp%2Fescape-g.txt`,
+          `/tmp/escape-h.txt`,
+          `${exp}/${runId}/artifacts/sub/../../../escape-i.txt`,
+        ];
+        for (const p of escapes) {
+          const res = await raw('PUT', `${prefix}/${p}`, 'owned');
+          expect(res.status, `PUT ${p}: ${res.text}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, `PUT ${p}: ${res.text}`).toBeLessThan(500);
+          expect((JSON.parse(res.text) as Json).error_code).toBeTypeOf('string');
+        }
+        const after = filesUnder(s.home).filter((f) => !before.has(f) && !f.endsWith('-wal') && !f.endsWith('-shm'));
+        expect(after).toEqual([]);
+        for (const name of 'abcdefghi') expect(fs.existsSync(path.join('/tmp', `escape-${name}.txt`))).toBe(false);
+
+        // Reads and deletes that escape are refused too: the database lives next to the artifact root.
+        for (const p of ['../fluxops.db', '%2e%2e/fluxops.db', '..%2Ffluxops.db', `${base}/../../../../fluxops.db`]) {
+          const res = await raw('GET', `${prefix}/${p}`);
+          expect(res.status, `GET ${p}`).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(res.text).not.toContain('SQLite format');
+          const del = await raw('DELETE', `${prefix}/${p}`);
+          expect(del.status, `DELETE ${p}`).toBeGreaterThanOrEqual(400);
+          expect(del.status).toBeLessThan(500);
+        }
+        for (const dir of ['..', '../..', '/etc', `${base}/../../..`]) {
+          const res = await raw('GET', `${prefix}?path=${encodeURIComponent(dir)}`);
+          expect(res.status, `list ${dir}`).toBe(400);
+        }
+        expectError(await get('artifacts/list', { run_id: runId, path: '../../..' }), 400, 'INVALID_PARAMETER_VALUE');
+        if (s.dbFile !== undefined) expect(fs.existsSync(s.dbFile)).toBe(true);
+      });
+
+      it('refuses to follow a symbolic link planted in a run folder', async () => {
+        const dir = path.join(s.home, 'artifacts', base);
+        fs.mkdirSync(dir, { recursive: true });
+        const outside = path.join(s.home, 'outside');
+        fs.mkdirSync(outside, { recursive: true });
+        fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
+        fs.symlinkSync(outside, path.join(dir, 'link'));
+        const res = await fetch(artifactsUrl(`${base}/link/secret.txt`));
+        expect(res.status).toBe(400);
+        expect(await res.text()).not.toContain('secret"');
+        expect((await put(`${base}/link/planted.txt`, 'x')).status).toBe(400);
+        expect(fs.existsSync(path.join(outside, 'planted.txt'))).toBe(false);
+      });
+    });
+
+    describe('MLflow API surface', () => {
+      it('serves the same routes under /ajax-api/2.0/mlflow, kept out of the OpenAPI document', async () => {
+        const res = await call('GET', 'experiments/get?experiment_id=0', undefined, '/ajax-api/2.0/mlflow');
+        expect(res.status).toBe(200);
+        expect(res.body.experiment.name).toBe('Default');
+        const exp = await newExperiment();
+        const run = await newRun(exp);
+        const up = await fetch(`${s.url}/ajax-api/2.0/mlflow-artifacts/artifacts/${exp}/${run.info.run_id}/artifacts/a.txt`, { method: 'PUT', body: 'a' });
+        expect(up.status).toBe(200);
+        const doc = (await (await fetch(`${s.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
+        expect(doc.paths).toHaveProperty('/api/2.0/mlflow/runs/log-batch');
+        expect(doc.paths).toHaveProperty('/api/2.0/mlflow-artifacts/artifacts/{*}');
+        expect(Object.keys(doc.paths).some((p) => p.startsWith('/ajax-api'))).toBe(false);
+      });
+
+      it('answers 501 NOT_IMPLEMENTED for MLflow routes it does not have', async () => {
+        expectError(await post('runs/no-such-route', {}), 501, 'NOT_IMPLEMENTED', /runs\/no-such-route/);
+        expectError(await get('runs/log-metric'), 501, 'NOT_IMPLEMENTED');
+        const mpu = await fetch(`${s.url}/api/2.0/mlflow-artifacts/mpu/create/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        expect(mpu.status).toBe(501);
+        expect(((await mpu.json()) as Json).error_code).toBe('NOT_IMPLEMENTED');
+      });
+
+      it('answers malformed JSON and non-object bodies with 400 in the MLflow error shape', async () => {
+        const bad = await fetch(`${s.url}/api/2.0/mlflow/runs/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"experiment_id": ' });
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as Json).error_code).toBeTypeOf('string');
+        expectError(await call('POST', 'runs/create', [1, 2]), 400, 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('answers /health with plain OK', async () => {
+        const res = await fetch(`${s.url}/health`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('OK');
+      });
+    });
+  });
+}
