@@ -1,5 +1,6 @@
 import { KeyService, KyselyKeyStore } from './auth/index.js';
 import { resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
+import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
 import { KyselyRegistryStore, RegistryService } from './registry/index.js';
 import { openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
@@ -13,6 +14,8 @@ export interface Platform {
   artifacts: ArtifactStore;
   tracking: TrackingService;
   registry: RegistryService;
+  /** MLflow 3's logged models, which registry versions can be created from. */
+  loggedModels: LoggedModelService;
   keys: KeyService;
   close(): Promise<void>;
 }
@@ -29,7 +32,8 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
   }
   const artifacts = openArtifactStore(config.artifactRoot);
   const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
-  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc));
+  const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
+  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
   const keys = new KeyService(new KyselyKeyStore(db));
-  return { config, db, artifacts, tracking, registry, keys, close: () => db.close() };
+  return { config, db, artifacts, tracking, registry, loggedModels, keys, close: () => db.close() };
 }

@@ -16,3 +16,5 @@ export type { Prediction, Predictor } from './predictor.js';
 // because the models context's public surface is this file.
 export { MLMODEL_FILE, MODEL_FILE, inspectModelFolder, loadModel } from './loader.js';
 export type { ModelInspectionResult } from './loader.js';
+export { FLUXOPS_FLAVOR, parseMlmodel } from './mlmodel.js';
+export type { Mlmodel, MlmodelSpec } from './mlmodel.js';

@@ -1,11 +1,29 @@
-import type { Kysely } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
+import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
+import type { SearchClause, SearchOrder } from './filter.js';
 import type { RegistryStore } from './registry-store.js';
+import { compareSql } from './search-sql.js';
 import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
 
 type VersionRow = Database['model_versions'];
+
+/** Search attributes of registered models and versions → their columns. */
+const MODEL_COLUMNS: Record<string, 'm.name' | 'm.creation_time' | 'm.last_updated_time'> = {
+  name: 'm.name',
+  creation_timestamp: 'm.creation_time',
+  last_updated_timestamp: 'm.last_updated_time',
+};
+const VERSION_COLUMNS: Record<string, 'v.name' | 'v.run_id' | 'v.source' | 'v.model_id' | 'v.version' | 'v.creation_time' | 'v.last_updated_time'> = {
+  name: 'v.name',
+  run_id: 'v.run_id',
+  source_path: 'v.source',
+  model_id: 'v.model_id',
+  version_number: 'v.version',
+  creation_timestamp: 'v.creation_time',
+  last_updated_timestamp: 'v.last_updated_time',
+};
 
 /**
  * A deleted version keeps its row under this internal stage (as MLflow does), so its number is
@@ -89,6 +107,9 @@ export class KyselyRegistryStore implements RegistryStore {
       storageLocation: r.storage_location,
       status: r.status as ModelVersion['status'],
       statusMessage: r.status_message,
+      flavor: r.flavor,
+      runLink: r.run_link,
+      modelId: r.model_id,
       description: r.description,
       currentStage: r.current_stage as Stage,
       userId: r.user_id,
@@ -106,13 +127,31 @@ export class KyselyRegistryStore implements RegistryStore {
     return row ? (await this.hydrateModels([row]))[0] : undefined;
   }
 
-  async searchRegisteredModels(q: { nameLike?: string | undefined; maxResults: number; offset: number }): Promise<Page<RegisteredModel>> {
-    let query = this.db.selectFrom('registered_models').selectAll();
-    const nameLike = q.nameLike;
-    if (nameLike !== undefined) query = query.where((eb) => caseSensitiveLike(eb.ref('name'), nameLike, this.dialect));
-    const rows = await query.orderBy('name').limit(q.maxResults + 1).offset(q.offset).execute();
+  async searchRegisteredModels(q: { filter: SearchClause[]; orderBy: SearchOrder[]; maxResults: number; offset: number }): Promise<Page<RegisteredModel>> {
+    let query = this.db.selectFrom('registered_models as m').selectAll('m');
+    for (const c of q.filter) query = query.where((eb) => this.modelClause(eb, c));
+    const orders = [...q.orderBy];
+    if (!orders.some((o) => o.key === 'name')) orders.push({ entity: 'attribute', key: 'name', ascending: true });
+    for (const o of orders) query = query.orderBy(MODEL_COLUMNS[o.key] ?? 'm.name', o.ascending ? 'asc' : 'desc');
+    const rows = await query.limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
     return { items: await this.hydrateModels(rows.slice(0, q.maxResults)), nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
+  }
+
+  private modelClause(eb: ExpressionBuilder<Database & { m: Database['registered_models'] }, 'm'>, c: SearchClause): Expression<SqlBool> {
+    if (c.entity === 'tag') {
+      return eb.exists(
+        eb
+          .selectFrom('registered_model_tags as t')
+          .select(sql.lit(1).as('one'))
+          .whereRef('t.name', '=', 'm.name')
+          .where('t.key', '=', c.key)
+          .where((tb) => compareSql(tb, tb.ref('t.value'), c.comparator, c.value, this.dialect)),
+      );
+    }
+    const column = MODEL_COLUMNS[c.key];
+    if (c.entity !== 'attribute' || column === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `cannot search registered models by ${c.entity} ${c.key}`);
+    return compareSql(eb, eb.ref(column), c.comparator, c.value, this.dialect);
   }
 
   async updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void> {
@@ -181,6 +220,9 @@ export class KyselyRegistryStore implements RegistryStore {
               storage_location: input.storageLocation,
               status: input.status,
               status_message: input.statusMessage,
+              flavor: input.flavor,
+              run_link: input.runLink,
+              model_id: input.modelId,
               description: input.description,
               current_stage: 'None',
               user_id: input.userId,
@@ -217,13 +259,34 @@ export class KyselyRegistryStore implements RegistryStore {
     return row ? (await this.hydrateVersions([row]))[0] : undefined;
   }
 
-  async searchModelVersions(q: { name?: string | undefined; runId?: string | undefined; maxResults: number; offset: number }): Promise<Page<ModelVersion>> {
-    let query = this.db.selectFrom('model_versions').selectAll().where('current_stage', '!=', DELETED_STAGE);
-    if (q.name !== undefined) query = query.where('name', '=', q.name);
-    if (q.runId !== undefined) query = query.where('run_id', '=', q.runId);
-    const rows = await query.orderBy('name').orderBy('version', 'desc').limit(q.maxResults + 1).offset(q.offset).execute();
+  async searchModelVersions(q: { filter: SearchClause[]; orderBy: SearchOrder[]; maxResults: number; offset: number }): Promise<Page<ModelVersion>> {
+    let query = this.db.selectFrom('model_versions as v').selectAll('v').where('v.current_stage', '!=', DELETED_STAGE);
+    for (const c of q.filter) query = query.where((eb) => this.versionClause(eb, c));
+    // Ties (and an empty order) fall back to name, then newest version first.
+    const orders = [...q.orderBy];
+    if (!orders.some((o) => o.key === 'name')) orders.push({ entity: 'attribute', key: 'name', ascending: true });
+    if (!orders.some((o) => o.key === 'version_number')) orders.push({ entity: 'attribute', key: 'version_number', ascending: false });
+    for (const o of orders) query = query.orderBy(VERSION_COLUMNS[o.key] ?? 'v.name', o.ascending ? 'asc' : 'desc');
+    const rows = await query.limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
     return { items: await this.hydrateVersions(rows.slice(0, q.maxResults)), nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
+  }
+
+  private versionClause(eb: ExpressionBuilder<Database & { v: VersionRow }, 'v'>, c: SearchClause): Expression<SqlBool> {
+    if (c.entity === 'tag') {
+      return eb.exists(
+        eb
+          .selectFrom('model_version_tags as t')
+          .select(sql.lit(1).as('one'))
+          .whereRef('t.name', '=', 'v.name')
+          .whereRef('t.version', '=', 'v.version')
+          .where('t.key', '=', c.key)
+          .where((tb) => compareSql(tb, tb.ref('t.value'), c.comparator, c.value, this.dialect)),
+      );
+    }
+    const column = VERSION_COLUMNS[c.key];
+    if (c.entity !== 'attribute' || column === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `cannot search model versions by ${c.entity} ${c.key}`);
+    return compareSql(eb, eb.ref(column), c.comparator, c.value, this.dialect);
   }
 
   async updateModelVersion(name: string, version: number, patch: { description?: string; stage?: Stage; archiveOthersIn?: Stage }): Promise<void> {
@@ -248,6 +311,10 @@ export class KyselyRegistryStore implements RegistryStore {
         .where('name', '=', name)
         .where('version', '=', version)
         .execute();
+      // A stage change is a change of the model (MLflow reports it in the model's update time).
+      if (patch.stage !== undefined) {
+        await trx.updateTable('registered_models').set({ last_updated_time: now }).where('name', '=', name).execute();
+      }
     });
   }
 
@@ -261,6 +328,7 @@ export class KyselyRegistryStore implements RegistryStore {
         .where('name', '=', name)
         .where('version', '=', version)
         .execute();
+      await trx.updateTable('registered_models').set({ last_updated_time: Date.now() }).where('name', '=', name).execute();
     });
   }
 

@@ -1,9 +1,11 @@
-import { FluxError, decodePageToken } from '../core/index.js';
+import { FluxError, RUN_ID_PATTERN, decodePageToken } from '../core/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
+import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from './filter.js';
+import { LOGGED_MODEL_ID, parseSource, storePathOf, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
 import type { RegistryStore } from './registry-store.js';
-import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel } from './types.js';
+import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel, type Stage } from './types.js';
 
 /** What a model folder turned out to hold, as told by the models context. */
 export interface ModelInspection {
@@ -42,6 +44,8 @@ export class RegistryService {
     private readonly tracking: TrackingService,
     private readonly artifacts: ArtifactStore,
     private readonly inspect: ModelInspector,
+    /** MLflow 3 logged models, for `models:/<model_id>` sources; absent, such sources are refused. */
+    private readonly loggedModels?: LoggedModelLookup,
   ) {}
 
   async createRegisteredModel(input: { name: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }): Promise<RegisteredModel> {
@@ -59,8 +63,28 @@ export class RegistryService {
     return model;
   }
 
-  async searchRegisteredModels(input: { nameLike?: string | undefined; maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<RegisteredModel>> {
-    return this.store.searchRegisteredModels({ nameLike: input.nameLike, maxResults: maxResults(input.maxResults, 100), offset: offset(input.pageToken) });
+  /**
+   * Searches models with MLflow's filter (`name = 'x'`, `name LIKE 'x%'`, `tags.k = 'v'`, joined by
+   * AND) and order (`name`, `last_updated_timestamp`, `creation_timestamp`, each ASC or DESC).
+   */
+  async searchRegisteredModels(
+    input: { nameLike?: string | undefined; filter?: string | undefined; orderBy?: string[] | string | undefined; maxResults?: unknown; pageToken?: string | undefined } = {},
+  ): Promise<Page<RegisteredModel>> {
+    const filter = parseSearchFilter(input.filter, REGISTERED_MODEL_SEARCH);
+    if (input.nameLike !== undefined) filter.push({ entity: 'attribute', key: 'name', comparator: 'LIKE', value: input.nameLike });
+    return this.store.searchRegisteredModels({
+      filter,
+      orderBy: parseSearchOrderBy(input.orderBy, REGISTERED_MODEL_SEARCH),
+      maxResults: maxResults(input.maxResults, 100, 1000),
+      offset: offset(input.pageToken),
+    });
+  }
+
+  /** The newest version in each stage (all stages when none are named), as MLflow's get-latest-versions. */
+  async getLatestVersions(name: unknown, stages?: unknown[]): Promise<ModelVersion[]> {
+    const model = await this.getRegisteredModel(name);
+    if (stages === undefined || stages.length === 0) return model.latestVersions;
+    return stages.map(stageName).flatMap((s) => model.latestVersions.filter((v) => v.currentStage === s));
   }
 
   async renameRegisteredModel(name: unknown, newName: unknown): Promise<RegisteredModel> {
@@ -95,9 +119,14 @@ export class RegistryService {
   }
 
   /**
-   * Registers a new version. `source` is `runs:/<run>/<path>`, `mlflow-artifacts:/<path>`, or any
-   * URI outside FluxOps (then recorded but not verified). The model folder, when FluxOps holds
-   * it, is inspected for its signature and whether FluxOps can serve it.
+   * Registers a new version. `source` is `runs:/<run>/<path>`, `mlflow-artifacts:/<path>`,
+   * `models:/<logged model id>` (MLflow 3), `models:/<name>/<version>`, or any URI outside FluxOps
+   * (then recorded but not verified). The model folder, when FluxOps holds it, is inspected for
+   * its signature and flavor and whether FluxOps can serve it.
+   *
+   * `options.lenient` is MLflow's protocol, which records whatever source and run id a client names: a
+   * run FluxOps does not know, or a folder with nothing in it yet, is recorded READY with a status
+   * message saying it was not verified. Without it (the native API) those are refused.
    */
   async createModelVersion(input: {
     name: unknown;
@@ -106,47 +135,126 @@ export class RegistryService {
     description?: unknown;
     tags?: Array<{ key: unknown; value: unknown }> | undefined;
     userId?: string | undefined;
-  }): Promise<ModelVersion> {
+    runLink?: unknown;
+    modelId?: unknown;
+  }, options: { lenient?: boolean } = {}): Promise<ModelVersion> {
     const model = await this.getRegisteredModel(input.name);
-    if (typeof input.source !== 'string' || input.source === '') throw new FluxError('INVALID_PARAMETER_VALUE', 'source must be a non-empty string', { field: 'source' });
-    const source = input.source;
-    let run: Run | undefined;
-    let storageLocation = '';
-    const runsUri = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);
-    if (runsUri !== null) {
-      run = await this.tracking.getRun(runsUri[1]);
-      storageLocation = [this.tracking.runArtifactRoot(run), ...safeRelativePath(runsUri[2] ?? '', 'source')].join('/');
-    } else if (source.startsWith('mlflow-artifacts:')) {
-      storageLocation = safeRelativePath(source.replace(/^mlflow-artifacts:\/*/, ''), 'source').join('/');
-    } else if (source.startsWith('runs:')) {
-      throw new FluxError('INVALID_PARAMETER_VALUE', `source '${source}' is not a valid runs:/<run_id>/<path> URI`, { field: 'source' });
-    }
-    if (run === undefined && typeof input.runId === 'string' && input.runId !== '') run = await this.tracking.getRun(input.runId);
-    const status: ModelVersion['status'] = 'READY';
-    let statusMessage = storageLocation === '' ? 'source is outside FluxOps and was not verified' : '';
-    let signature: ModelSignature | null = null;
+    const ref = parseSource(input.source);
+    const source = input.source as string;
+    const lenient = options.lenient === true;
+    const tags = (input.tags ?? []).map((t, i) => kv(t, `tags[${i}]`));
+    const description = optionalText(input.description, 'description');
+    const runLink = optionalText(input.runLink, 'run_link');
+    const place = await this.locate(ref, source, optionalText(input.runId, 'run_id') || undefined, optionalText(input.modelId, 'model_id'), lenient);
+    const { lineageRunId, sourceRun } = place;
+    const run =
+      lineageRunId === undefined ? undefined : sourceRun?.info.runId === lineageRunId ? sourceRun : lenient ? await this.findRun(lineageRunId) : await this.tracking.getRun(lineageRunId);
+    let { storageLocation, modelId, note } = place;
+    let found: ModelInspection | undefined;
     if (storageLocation !== '') {
-      const found = await this.inspect(storageLocation);
-      if (found === undefined) {
-        throw new FluxError('INVALID_PARAMETER_VALUE', `no model files found at source '${source}'`, { field: 'source' });
+      found = await this.inspect(storageLocation);
+      if (found === undefined && ref.kind === 'run' && sourceRun !== undefined && this.loggedModels !== undefined) {
+        // MLflow 3 logs a model into its own folder, not the run's: find it by run and name.
+        const lm = await this.loggedModels.findForRun(sourceRun.info.runId, ref.path);
+        const folder = lm === undefined ? undefined : storePathOf(lm.artifactLocation);
+        const there = folder === undefined ? undefined : await this.inspect(folder);
+        if (lm !== undefined && folder !== undefined && there !== undefined) {
+          [found, storageLocation, modelId] = [there, folder, lm.modelId];
+        }
       }
-      signature = found.signature;
-      statusMessage = found.servable ? `servable (${found.flavor})` : `not servable here: ${found.message}`;
+      if (found === undefined) {
+        if (!lenient) throw new FluxError('INVALID_PARAMETER_VALUE', `no model files found at source '${source}'`, { field: 'source' });
+        note = `no model files found at '${source}'; recorded without verification`;
+      }
     }
+    const statusMessage = found === undefined ? note : found.servable ? `servable (${found.flavor})` : `not servable here: ${found.message}`;
     const metrics = run ? Object.fromEntries(run.data.metrics.filter((m) => Number.isFinite(m.value)).map((m) => [m.key, m.value])) : {};
     return this.store.createModelVersion({
       name: model.name,
       source,
-      runId: run?.info.runId ?? '',
+      runId: run?.info.runId ?? lineageRunId ?? '',
       storageLocation,
-      status,
+      status: 'READY',
       statusMessage,
-      description: optionalText(input.description, 'description'),
+      flavor: found?.flavor ?? '',
+      runLink,
+      modelId,
+      description,
       userId: input.userId ?? '',
-      signature,
+      signature: found?.signature ?? null,
       metrics,
-      tags: (input.tags ?? []).map((t, i) => kv(t, `tags[${i}]`)),
+      tags,
     });
+  }
+
+  /**
+   * Where a source's files are (an artifact-store folder, or '' when outside FluxOps), which run
+   * it descends from, which logged model it came from, and why it cannot be verified, if so.
+   */
+  private async locate(
+    ref: SourceRef,
+    source: string,
+    givenRunId: string | undefined,
+    givenModelId: string,
+    lenient: boolean,
+  ): Promise<{ storageLocation: string; lineageRunId: string | undefined; sourceRun: Run | undefined; modelId: string; note: string }> {
+    let lineageRunId = givenRunId;
+    let modelId = givenModelId;
+    let storageLocation = '';
+    let note = '';
+    let sourceRun: Run | undefined;
+    const loggedId = ref.kind === 'logged-model' ? ref.modelId : modelId !== '' && ref.kind !== 'registered' ? modelId : undefined;
+    if (loggedId !== undefined) {
+      const lm = await this.loggedModel(loggedId);
+      modelId = lm.modelId;
+      lineageRunId ??= lm.sourceRunId || undefined;
+      if (ref.kind === 'logged-model' || ref.kind === 'external') {
+        storageLocation = storePathOf(lm.artifactLocation) ?? '';
+        if (storageLocation === '') note = `logged model ${lm.modelId} keeps its files outside FluxOps (${lm.artifactLocation}); recorded without verification`;
+      }
+    }
+    if (ref.kind === 'registered') {
+      // A copy of another registered version: same files, same lineage.
+      const from = await this.resolve(ref.ref);
+      storageLocation = from.storageLocation;
+      lineageRunId ??= from.runId || undefined;
+      if (modelId === '') modelId = from.modelId;
+      if (storageLocation === '') note = `copied from ${from.name} version ${from.version}, whose source was not verified`;
+    } else if (ref.kind === 'run') {
+      lineageRunId ??= ref.runId;
+      sourceRun = lenient ? await this.findRun(ref.runId) : await this.strictRun(ref.runId, source);
+      if (sourceRun === undefined) note = `run '${ref.runId}' is not a FluxOps run; the source was recorded without verification`;
+      else storageLocation = [this.tracking.runArtifactRoot(sourceRun), ...safeRelativePath(ref.path, 'source')].join('/');
+    } else if (ref.kind === 'artifacts') {
+      storageLocation = ref.path;
+    } else if (ref.kind === 'external' && loggedId === undefined) {
+      if (!lenient && source.startsWith('runs:')) throw new FluxError('INVALID_PARAMETER_VALUE', `source ${ref.why}`, { field: 'source' });
+      note = `${ref.why} and was not verified`;
+    }
+    return { storageLocation, lineageRunId, sourceRun, modelId, note };
+  }
+
+  /** A run by id, or undefined when the id is not one of FluxOps' runs. */
+  private async findRun(runId: string): Promise<Run | undefined> {
+    if (!RUN_ID_PATTERN.test(runId)) return undefined;
+    try {
+      return await this.tracking.getRun(runId);
+    } catch (e) {
+      if (e instanceof FluxError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw e;
+    }
+  }
+
+  private async strictRun(runId: string, source: string): Promise<Run> {
+    if (!RUN_ID_PATTERN.test(runId)) throw new FluxError('INVALID_PARAMETER_VALUE', `source '${source}' is not a valid runs:/<run_id>/<path> URI`, { field: 'source' });
+    return this.tracking.getRun(runId);
+  }
+
+  private async loggedModel(modelId: string): Promise<LoggedModelRef> {
+    if (!LOGGED_MODEL_ID.test(modelId)) throw new FluxError('INVALID_PARAMETER_VALUE', `'${modelId.slice(0, 80)}' is not a logged model id (m-<32 hex digits>)`, { field: 'model_id' });
+    const lm = await this.loggedModels?.get(modelId);
+    if (lm === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${modelId}' not found`);
+    return lm;
   }
 
   /** Creates the model when it does not exist yet, then a new version of it. */
@@ -170,8 +278,29 @@ export class RegistryService {
     return mv;
   }
 
-  async searchModelVersions(input: { name?: string | undefined; runId?: string | undefined; maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<ModelVersion>> {
-    return this.store.searchModelVersions({ name: input.name, runId: input.runId, maxResults: maxResults(input.maxResults, 10_000), offset: offset(input.pageToken) });
+  /**
+   * Searches versions with MLflow's filter (`name`, `run_id` (also IN), `source_path`,
+   * `version_number`, `tags.<key>`) and order; without an order, by name and newest version first.
+   */
+  async searchModelVersions(
+    input: {
+      name?: string | undefined;
+      runId?: string | undefined;
+      filter?: string | undefined;
+      orderBy?: string[] | string | undefined;
+      maxResults?: unknown;
+      pageToken?: string | undefined;
+    } = {},
+  ): Promise<Page<ModelVersion>> {
+    const filter = parseSearchFilter(input.filter, MODEL_VERSION_SEARCH);
+    if (input.name !== undefined) filter.push({ entity: 'attribute', key: 'name', comparator: '=', value: input.name });
+    if (input.runId !== undefined) filter.push({ entity: 'attribute', key: 'run_id', comparator: '=', value: input.runId });
+    return this.store.searchModelVersions({
+      filter,
+      orderBy: parseSearchOrderBy(input.orderBy, MODEL_VERSION_SEARCH),
+      maxResults: maxResults(input.maxResults, 10_000, 200_000),
+      offset: offset(input.pageToken),
+    });
   }
 
   async updateModelVersion(name: unknown, version: unknown, description: unknown): Promise<ModelVersion> {
@@ -182,9 +311,11 @@ export class RegistryService {
 
   async transitionStage(name: unknown, version: unknown, stage: unknown, archiveExisting = false): Promise<ModelVersion> {
     const mv = await this.getModelVersion(name, version);
-    const s = STAGES.find((x) => typeof stage === 'string' && x.toLowerCase() === stage.toLowerCase());
-    if (s === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `stage must be one of ${STAGES.join(', ')}`, { field: 'stage' });
-    const archive = archiveExisting && (s === 'Staging' || s === 'Production') ? { archiveOthersIn: s } : {};
+    const s = stageName(stage);
+    if (archiveExisting && s !== 'Staging' && s !== 'Production') {
+      throw new FluxError('INVALID_PARAMETER_VALUE', `archive_existing_versions applies only to the Staging and Production stages, not to '${s}'`, { field: 'archive_existing_versions' });
+    }
+    const archive = archiveExisting ? { archiveOthersIn: s } : {};
     await this.store.updateModelVersion(mv.name, Number(mv.version), { stage: s, ...archive });
     return this.getModelVersion(mv.name, mv.version);
   }
@@ -249,8 +380,9 @@ export class RegistryService {
   /** From a version back to its run, params, metrics and data fingerprint. */
   async lineage(name: unknown, version: unknown): Promise<Lineage> {
     const mv = await this.getModelVersion(name, version);
-    if (mv.runId === '') return { model: mv, run: null, datasets: [] };
-    const run = await this.tracking.getRun(mv.runId);
+    // MLflow clients may name run ids FluxOps never saw; such a version has no run to trace.
+    const run = mv.runId === '' ? undefined : await this.findRun(mv.runId);
+    if (run === undefined) return { model: mv, run: null, datasets: [] };
     return {
       model: mv,
       run: {
@@ -267,6 +399,21 @@ export class RegistryService {
       },
       datasets: run.inputs,
     };
+  }
+
+  /**
+   * Where a version's files can be downloaded from, as MLflow's get-download-uri: the
+   * `mlflow-artifacts:/` folder FluxOps holds, or the source itself when it is outside FluxOps.
+   */
+  async getDownloadUri(name: unknown, version: unknown): Promise<string> {
+    let mv = await this.getModelVersion(name, version);
+    // A copy of a version whose files are outside FluxOps downloads from where that one does.
+    for (let hops = 0; mv.storageLocation === '' && hops < 10; hops++) {
+      const copied = /^models:\/+(.+?)\/(\d+)$/.exec(mv.source);
+      if (copied === null) break;
+      mv = await this.getModelVersion(copied[1], copied[2]);
+    }
+    return mv.storageLocation === '' ? mv.source : `mlflow-artifacts:/${mv.storageLocation}`;
   }
 
   /** The artifact store holding model files, for loaders. */
@@ -287,7 +434,7 @@ function modelName(v: unknown, field = 'name'): string {
 
 function versionNumber(v: unknown): number {
   const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new FluxError('INVALID_PARAMETER_VALUE', 'version must be a positive integer such as "1"', { field: 'version' });
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new FluxError('INVALID_PARAMETER_VALUE', `Model version must be an integer such as "1", not '${String(v).slice(0, 40)}'`, { field: 'version' });
   return n;
 }
 
@@ -317,11 +464,19 @@ function kv(t: { key: unknown; value: unknown }, field: string): { key: string; 
   return { key, value: t.value };
 }
 
-function maxResults(v: unknown, dflt: number): number {
+function maxResults(v: unknown, dflt: number, limit: number): number {
   if (v === undefined || v === null) return dflt;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000) throw new FluxError('INVALID_PARAMETER_VALUE', 'max_results must be a positive integer', { field: 'max_results' });
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new FluxError('INVALID_PARAMETER_VALUE', 'max_results must be a positive integer', { field: 'max_results' });
+  if (n > limit) throw new FluxError('INVALID_PARAMETER_VALUE', `max_results must be at most ${limit}, but got ${n}`, { field: 'max_results' });
   return n;
+}
+
+/** A stage name in any letter case, as its canonical spelling. */
+function stageName(v: unknown): Stage {
+  const s = STAGES.find((x) => typeof v === 'string' && x.toLowerCase() === v.toLowerCase());
+  if (s === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid model version stage '${String(v)}': stage must be one of ${STAGES.join(', ')}`, { field: 'stage' });
+  return s;
 }
 
 function offset(token: string | undefined): number {

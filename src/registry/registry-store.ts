@@ -1,11 +1,13 @@
 import type { Page } from '../tracking/index.js';
+import type { SearchClause, SearchOrder } from './filter.js';
 import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
 
 /** The registry store port; the Kysely implementation serves SQLite and Postgres. */
 export interface RegistryStore {
   createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void>;
   getRegisteredModel(name: string): Promise<RegisteredModel | undefined>;
-  searchRegisteredModels(q: { nameLike?: string | undefined; maxResults: number; offset: number }): Promise<Page<RegisteredModel>>;
+  /** Filter clauses are ANDed; ties in the order fall back to name. */
+  searchRegisteredModels(q: { filter: SearchClause[]; orderBy: SearchOrder[]; maxResults: number; offset: number }): Promise<Page<RegisteredModel>>;
   updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void>;
   deleteRegisteredModel(name: string): Promise<void>;
   setRegisteredModelTag(name: string, key: string, value: string): Promise<void>;
@@ -14,7 +16,9 @@ export interface RegistryStore {
   /** Allocates the next version number (1, 2, 3 … per model) atomically. */
   createModelVersion(input: NewModelVersion): Promise<ModelVersion>;
   getModelVersion(name: string, version: number): Promise<ModelVersion | undefined>;
-  searchModelVersions(q: { name?: string | undefined; runId?: string | undefined; maxResults: number; offset: number }): Promise<Page<ModelVersion>>;
+  /** Never returns deleted versions; ties in the order fall back to name, then newest version first. */
+  searchModelVersions(q: { filter: SearchClause[]; orderBy: SearchOrder[]; maxResults: number; offset: number }): Promise<Page<ModelVersion>>;
+  /** A stage change also touches the model's update time. */
   updateModelVersion(name: string, version: number, patch: { description?: string; stage?: Stage; archiveOthersIn?: Stage }): Promise<void>;
   deleteModelVersion(name: string, version: number): Promise<void>;
   setModelVersionTag(name: string, version: number, key: string, value: string): Promise<void>;

@@ -16,6 +16,12 @@ export interface ModelVersion {
   storageLocation: string;
   status: 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY';
   statusMessage: string;
+  /** Flavor(s) recognised in the model folder (`fluxops`, `python_function/sklearn`); '' when not inspected. */
+  flavor: string;
+  /** MLflow's link to the source run when it lives on another tracking server; kept verbatim. */
+  runLink: string;
+  /** The MLflow 3 logged model this version was registered from, or ''. */
+  modelId: string;
   description: string;
   currentStage: Stage;
   userId: string;
@@ -46,6 +52,9 @@ export interface NewModelVersion {
   storageLocation: string;
   status: ModelVersion['status'];
   statusMessage: string;
+  flavor: string;
+  runLink: string;
+  modelId: string;
   description: string;
   userId: string;
   signature: ModelSignature | null;

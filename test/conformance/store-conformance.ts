@@ -27,6 +27,8 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describe('params, metrics, tags and inputs', () => runDataTests(ctx));
     describe('search runs', () => searchRunTests(ctx));
     describe('registry', () => registryTests(ctx));
+    describe('registry search', () => registrySearchTests(ctx));
+    describe('logged models', () => loggedModelTests(ctx));
     describe('api keys', () => keyTests(ctx));
   });
 }
@@ -741,6 +743,242 @@ function registryTests({ platform }: Ctx): void {
       metrics: { f1: 0.8 },
     });
     expect(lineage.datasets).toEqual([dataset('diabetes', 'training')]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function registrySearchTests({ platform }: Ctx): void {
+  /** Three models (two tagged red), with versions from two runs; the second version of `b` tagged. */
+  const seed = async (prefix: string) => {
+    const p = platform();
+    const expId = await p.tracking.ensureExperiment('registry-search-runs');
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await p.tracking.createRun({ experimentId: expId });
+      await p.tracking.logArtifact(run.info.runId, 'model/fluxops-model.json', serializeModel(tinyModel()));
+      runs.push(run);
+    }
+    for (const [n, team] of [
+      ['a', 'red'],
+      ['b', 'blue'],
+      ['c', 'red'],
+    ] as const) {
+      await p.registry.createRegisteredModel({ name: `${prefix}-${n}`, tags: [{ key: 'team', value: team }] });
+    }
+    for (const run of [runs[0]!, runs[1]!, runs[0]!]) await p.registry.createModelVersion({ name: `${prefix}-b`, source: `runs:/${run.info.runId}/model` });
+    await p.registry.setModelVersionTag(`${prefix}-b`, 2, 'validated', 'Yes');
+    return runs;
+  };
+
+  it('filters models by name (=, !=, LIKE case-sensitively, ILIKE) and tags, and orders them', async () => {
+    const r = platform().registry;
+    const prefix = `RS${uid()}`;
+    await seed(prefix);
+    const names = async (filter: string, orderBy?: string[]) => (await r.searchRegisteredModels({ filter, orderBy })).items.map((m) => m.name.slice(prefix.length + 1));
+    // Mixed-case names would sort by the database's collation; these sort the same everywhere.
+    expect(await names(`name LIKE '${prefix}-%'`)).toEqual(['a', 'b', 'c']);
+    expect(await names(`name LIKE '${prefix.toLowerCase()}-%'`)).toEqual([]);
+    expect(await names(`name ILIKE '${prefix.toLowerCase()}-B'`)).toEqual(['b']);
+    expect(await names(`name = '${prefix}-a'`)).toEqual(['a']);
+    expect(await names(`name LIKE '${prefix}-%' AND name != '${prefix}-a'`)).toEqual(['b', 'c']);
+    expect(await names(`name LIKE '${prefix}-%' AND tags.team = 'red'`)).toEqual(['a', 'c']);
+    expect(await names(`name LIKE '${prefix}-%' AND tags.team LIKE 'bl%'`)).toEqual(['b']);
+    expect(await names(`name LIKE '${prefix}-%' AND tags.team ILIKE 'RED'`)).toEqual(['a', 'c']);
+    expect(await names(`name LIKE '${prefix}-%'`, ['name DESC'])).toEqual(['c', 'b', 'a']);
+    // b got versions last, which touched it.
+    expect((await names(`name LIKE '${prefix}-%'`, ['last_updated_timestamp DESC']))[0]).toBe('b');
+    const page1 = await r.searchRegisteredModels({ filter: `name LIKE '${prefix}-%'`, maxResults: 2 });
+    const page2 = await r.searchRegisteredModels({ filter: `name LIKE '${prefix}-%'`, maxResults: 2, pageToken: page1.nextPageToken });
+    expect([...page1.items, ...page2.items].map((m) => m.name.slice(prefix.length + 1))).toEqual(['a', 'b', 'c']);
+    expect(page2.nextPageToken).toBeUndefined();
+    await rejectsWith(r.searchRegisteredModels({ filter: "version_number = 1" }), 'INVALID_PARAMETER_VALUE', /unknown attribute/);
+  });
+
+  it('filters versions by name, run_id (IN), source_path, version_number and tags, and orders them', async () => {
+    const r = platform().registry;
+    const prefix = `VS${uid()}`;
+    const [a, b] = await seed(prefix);
+    const name = `${prefix}-b`;
+    const versions = async (filter: string, orderBy?: string[]) => (await r.searchModelVersions({ filter, orderBy })).items.map((v) => v.version);
+    expect(await versions(`name = '${name}'`)).toEqual(['3', '2', '1']);
+    expect(await versions(`name = '${name}'`, ['version_number ASC'])).toEqual(['1', '2', '3']);
+    expect(await versions(`run_id = '${a!.info.runId}'`)).toEqual(['3', '1']);
+    expect(await versions(`run_id IN ('${b!.info.runId}', '${'0'.repeat(32)}')`)).toEqual(['2']);
+    expect(await versions(`name = '${name}' AND run_id NOT IN ('${b!.info.runId}')`)).toEqual(['3', '1']);
+    expect(await versions(`source_path LIKE 'runs:/${b!.info.runId}/%'`)).toEqual(['2']);
+    expect(await versions(`name = '${name}' AND version_number >= 2`)).toEqual(['3', '2']);
+    expect(await versions(`name = '${name}' AND tags.validated = 'Yes'`)).toEqual(['2']);
+    expect(await versions(`name = '${name}' AND tags.validated ILIKE 'yes'`)).toEqual(['2']);
+    expect(await versions(`name = '${name}' AND tags.validated = 'yes'`)).toEqual([]);
+    await r.deleteModelVersion(name, 3);
+    expect(await versions(`name = '${name}'`)).toEqual(['2', '1']);
+    expect((await r.getLatestVersions(name)).map((v) => v.version)).toEqual(['2']);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function loggedModelTests({ platform }: Ctx): void {
+  const setup = async () => {
+    const p = platform();
+    const expId = await p.tracking.createExperiment({ name: `logged-${uid()}` });
+    const run = await p.tracking.createRun({ experimentId: expId });
+    await p.tracking.logBatch(run.info.runId, { params: [{ key: 'C', value: '1.0' }], metrics: [{ key: 'f1', value: 0.7 }] });
+    return { p, expId, run };
+  };
+
+  it('creates a PENDING model with its own folder, params and tags; finalizes, tags and deletes it', async () => {
+    const { p, expId, run } = await setup();
+    const lm = p.loggedModels;
+    const m = await lm.create({
+      experimentId: expId,
+      name: 'model',
+      modelType: 'Classifier',
+      sourceRunId: run.info.runId,
+      params: [{ key: 'C', value: '1.0' }],
+      tags: [{ key: 'mlflow.user', value: 'ada' }],
+    });
+    expect(m).toMatchObject({
+      experimentId: expId,
+      name: 'model',
+      status: 'PENDING',
+      modelType: 'Classifier',
+      sourceRunId: run.info.runId,
+      lifecycleStage: 'active',
+      artifactLocation: `mlflow-artifacts:/${expId}/models/${m.modelId}/artifacts`,
+      params: { C: '1.0' },
+      tags: { 'mlflow.user': 'ada' },
+      metrics: [],
+    });
+    expect(m.modelId).toMatch(/^m-[0-9a-f]{32}$/);
+    expect(await lm.get(m.modelId)).toEqual(m);
+    expect((await lm.finalize(m.modelId, 'READY')).status).toBe('READY');
+    await rejectsWith(lm.finalize(m.modelId, 'DONE'), 'INVALID_PARAMETER_VALUE');
+
+    await lm.logParams(m.modelId, [{ key: 'C', value: '1.0' }, { key: 'penalty', value: 'l2' }]);
+    await rejectsWith(lm.logParams(m.modelId, [{ key: 'C', value: '2.0' }]), 'INVALID_PARAMETER_VALUE', /cannot change/);
+    await lm.setTags(m.modelId, [{ key: 'stage', value: 'a' }]);
+    await lm.setTags(m.modelId, [{ key: 'stage', value: 'b' }]);
+    await lm.deleteTag(m.modelId, 'mlflow.user');
+    await rejectsWith(lm.deleteTag(m.modelId, 'mlflow.user'), 'RESOURCE_DOES_NOT_EXIST');
+    const now = await lm.get(m.modelId);
+    expect(now).toMatchObject({ params: { C: '1.0', penalty: 'l2' }, tags: { stage: 'b' } });
+    expect(now.lastUpdatedTime).toBeGreaterThanOrEqual(m.lastUpdatedTime);
+
+    await lm.delete(m.modelId);
+    await rejectsWith(lm.get(m.modelId), 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(lm.get(`m-${'0'.repeat(32)}`), 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(lm.create({ experimentId: '987654' }), 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(lm.create({ experimentId: expId, sourceRunId: '0'.repeat(32) }), 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('keeps linked metrics with NaN and infinities, datasets and runs', async () => {
+    const { p, expId, run } = await setup();
+    const m = await p.loggedModels.create({ experimentId: expId, sourceRunId: run.info.runId });
+    await p.loggedModels.recordMetrics(m.modelId, [
+      { key: 'acc', value: 0.5, step: 0, timestamp: 10, runId: run.info.runId, datasetName: 'test', datasetDigest: 'd1' },
+      { key: 'acc', value: 0.75, step: 1, timestamp: 20, runId: run.info.runId, datasetName: 'test', datasetDigest: 'd1' },
+      { key: 'loss', value: NaN, step: 0, timestamp: 10 },
+      { key: 'ratio', value: Infinity, step: 0, timestamp: 10 },
+      { key: 'ratio', value: -Infinity, step: 1, timestamp: 10 },
+    ]);
+    const metrics = (await p.loggedModels.get(m.modelId)).metrics;
+    expect(metrics.map((x) => [x.key, x.step, x.value])).toEqual([
+      ['acc', 0, 0.5],
+      ['acc', 1, 0.75],
+      ['loss', 0, NaN],
+      ['ratio', 0, Infinity],
+      ['ratio', 1, -Infinity],
+    ]);
+    expect(metrics[1]).toMatchObject({ runId: run.info.runId, datasetName: 'test', datasetDigest: 'd1', timestamp: 20 });
+  });
+
+  it('searches by experiment with attribute, param, tag and metric filters, metric order and paging', async () => {
+    const { p, expId, run } = await setup();
+    const lm = p.loggedModels;
+    const made = [];
+    for (const [name, acc, team] of [
+      ['one', 0.5, 'red'],
+      ['two', 0.9, 'blue'],
+      ['three', 0.7, 'red'],
+      ['four', undefined, 'red'],
+    ] as const) {
+      const m = await lm.create({ experimentId: expId, name, sourceRunId: run.info.runId, params: [{ key: 'acc', value: String(acc) }], tags: [{ key: 'team', value: team }] });
+      if (acc !== undefined) await lm.recordMetrics(m.modelId, [{ key: 'acc', value: acc, datasetName: 'eval' }]);
+      made.push(m);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const names = async (input: Omit<Parameters<typeof lm.search>[0], 'experimentIds'> = {}) => (await lm.search({ experimentIds: [expId], ...input })).items.map((m) => m.name);
+    expect(await names()).toEqual(['four', 'three', 'two', 'one']);
+    expect(await names({ filter: "tags.team = 'red' AND name LIKE 't%'" })).toEqual(['three']);
+    expect(await names({ filter: "name IN ('one', 'two')" })).toEqual(['two', 'one']);
+    expect(await names({ filter: "params.acc = '0.9'" })).toEqual(['two']);
+    expect(await names({ filter: 'metrics.acc >= 0.7' })).toEqual(['three', 'two']);
+    expect(await names({ filter: 'metrics.acc >= 0.7', datasets: [{ name: 'eval', digest: 'nope' }] })).toEqual([]);
+    expect(await names({ orderBy: [{ field: 'metrics.acc', ascending: false }] })).toEqual(['two', 'three', 'one', 'four']);
+    expect(await names({ orderBy: [{ field: 'metrics.acc', ascending: true }] })).toEqual(['one', 'three', 'two', 'four']);
+    expect(await names({ orderBy: [{ field: 'name' }] })).toEqual(['four', 'one', 'three', 'two']);
+    const page1 = await lm.search({ experimentIds: [expId], maxResults: 3 });
+    const page2 = await lm.search({ experimentIds: [expId], maxResults: 3, pageToken: page1.nextPageToken });
+    expect([...page1.items, ...page2.items].map((m) => m.name)).toEqual(['four', 'three', 'two', 'one']);
+    expect(page2.nextPageToken).toBeUndefined();
+    await lm.delete(made[1]!.modelId);
+    expect(await names()).toEqual(['four', 'three', 'one']);
+    await rejectsWith(lm.search({ experimentIds: [] }), 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(lm.search({ experimentIds: [expId], filter: 'metrics.acc LIKE 1' }), 'INVALID_PARAMETER_VALUE');
+  });
+
+  it('records the models a run output, at their steps', async () => {
+    const { p, expId, run } = await setup();
+    const lm = p.loggedModels;
+    const a = await lm.create({ experimentId: expId, name: 'a', sourceRunId: run.info.runId });
+    const b = await lm.create({ experimentId: expId, name: 'b', sourceRunId: run.info.runId });
+    expect(await lm.runOutputs(run.info.runId)).toEqual([]);
+    await lm.logOutputs(run.info.runId, [{ modelId: a.modelId, step: 0 }]);
+    await lm.logOutputs(run.info.runId, [{ modelId: b.modelId, step: '3' }, { modelId: a.modelId, step: 5 }]);
+    const byId = (x: { modelId: string }, y: { modelId: string }) => (x.modelId < y.modelId ? -1 : 1);
+    expect((await lm.runOutputs(run.info.runId)).sort(byId)).toEqual(
+      [
+        { modelId: a.modelId, step: 5 },
+        { modelId: b.modelId, step: 3 },
+      ].sort(byId),
+    );
+    await lm.delete(b.modelId);
+    expect(await lm.runOutputs(run.info.runId)).toEqual([{ modelId: a.modelId, step: 5 }]);
+    await rejectsWith(lm.logOutputs(run.info.runId, [{ modelId: `m-${'2'.repeat(32)}` }]), 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(lm.logOutputs(run.info.runId, [{ modelId: a.modelId, step: -1 }]), 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(lm.logOutputs('0'.repeat(32), [{ modelId: a.modelId }]), 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('registers a version from models:/<model_id> with the model folder, its signature and lineage to the source run', async () => {
+    const { p, expId, run } = await setup();
+    const m = await p.loggedModels.create({ experimentId: expId, name: 'clf', sourceRunId: run.info.runId });
+    await p.loggedModels.logArtifact(m.modelId, 'MLmodel', 'flavors:\n  fluxops:\n    model_file: fluxops-model.json\n');
+    await p.loggedModels.logArtifact(m.modelId, 'fluxops-model.json', serializeModel(tinyModel()));
+    await p.loggedModels.finalize(m.modelId, 'READY');
+    const name = `from-logged-${uid()}`;
+    await p.registry.createRegisteredModel({ name });
+    const mv = await p.registry.createModelVersion({ name, source: `models:/${m.modelId}` });
+    expect(mv).toMatchObject({
+      source: `models:/${m.modelId}`,
+      modelId: m.modelId,
+      runId: run.info.runId,
+      storageLocation: `${expId}/models/${m.modelId}/artifacts`,
+      flavor: 'fluxops',
+      statusMessage: 'servable (fluxops)',
+      metrics: { f1: 0.7 },
+    });
+    expect(mv.signature?.inputs.map((i) => i.name)).toEqual(['x1', 'x2']);
+    expect((await p.registry.lineage(name, 1)).run).toMatchObject({ runId: run.info.runId, params: { C: '1.0' } });
+    // A runs:/ source naming the logged model (MLflow 3 keeps models out of the run folder) finds it.
+    const viaRun = await p.registry.createModelVersion({ name, source: `runs:/${run.info.runId}/clf` });
+    expect(viaRun).toMatchObject({ version: '2', modelId: m.modelId, storageLocation: mv.storageLocation });
+    await rejectsWith(p.registry.createModelVersion({ name, source: `models:/m-${'1'.repeat(32)}` }), 'RESOURCE_DOES_NOT_EXIST', /Logged model/);
+    await p.loggedModels.delete(m.modelId);
+    await rejectsWith(p.registry.createModelVersion({ name, source: `models:/${m.modelId}` }), 'RESOURCE_DOES_NOT_EXIST');
+    // The registered versions stay.
+    expect((await p.registry.getModelVersion(name, 1)).modelId).toBe(m.modelId);
   });
 }
 

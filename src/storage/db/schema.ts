@@ -78,6 +78,12 @@ export interface ModelVersionsTable {
   metrics: string;
   creation_time: number;
   last_updated_time: number;
+  /** MLflow's link to the source run on another tracking server; stored verbatim. */
+  run_link: string;
+  /** The logged model (MLflow 3) the version was registered from, or ''. */
+  model_id: string;
+  /** Flavor(s) found in the model folder (`fluxops`, `python_function/sklearn`), or ''. */
+  flavor: string;
 }
 export interface ModelVersionTagsTable {
   name: string;
@@ -89,6 +95,40 @@ export interface ModelAliasesTable {
   name: string;
   alias: string;
   version: number;
+}
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  status: string;
+  status_message: string;
+  model_type: string;
+  source_run_id: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_updated_time: number;
+}
+export interface LoggedModelKeyValueTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+  run_id: string;
+  dataset_name: string;
+  dataset_digest: string;
+}
+export interface LoggedModelOutputsTable {
+  run_uuid: string;
+  model_id: string;
+  step: number;
 }
 export interface ApiKeysTable {
   key_id: string;
@@ -113,4 +153,9 @@ export interface Database {
   model_version_tags: ModelVersionTagsTable;
   model_aliases: ModelAliasesTable;
   api_keys: ApiKeysTable;
+  logged_models: LoggedModelsTable;
+  logged_model_params: LoggedModelKeyValueTable;
+  logged_model_tags: LoggedModelKeyValueTable;
+  logged_model_metrics: LoggedModelMetricsTable;
+  logged_model_outputs: LoggedModelOutputsTable;
 }

@@ -1,0 +1,99 @@
+import { parse as parseYaml } from 'yaml';
+import { FluxError } from '../core/errors.js';
+
+/**
+ * Reading MLflow's `MLmodel` file: the YAML document at the top of a model folder that names the
+ * model's flavors (how each tool can load it) and, optionally, its signature. The signature's
+ * `inputs` and `outputs` are JSON text inside the YAML: a list of column specs
+ * (`{"name": "x", "type": "double"}`) or of tensor specs
+ * (`{"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}`).
+ */
+export interface MlmodelSpec {
+  name: string;
+  /** Column type (`double`, `long`, `string`, …), or `tensor<float32>[-1,4]` for a tensor. */
+  type: string;
+}
+
+export interface Mlmodel {
+  /** Flavor names in file order, for example `['python_function', 'sklearn']`. */
+  flavors: string[];
+  /** Each flavor's own settings, as written. */
+  flavorConfig: Record<string, Record<string, unknown>>;
+  signature: { inputs: MlmodelSpec[]; outputs: MlmodelSpec[] } | null;
+  /** `run_id` and MLflow 3's `model_id` when the file records them. */
+  runId: string | undefined;
+  modelId: string | undefined;
+}
+
+/** The flavor FluxOps serves natively: `fluxops: {model_file: fluxops-model.json}` in the MLmodel file. */
+export const FLUXOPS_FLAVOR = 'fluxops';
+
+function bad(message: string): FluxError {
+  return new FluxError('UNSUPPORTED_MODEL_FORMAT', `invalid MLmodel file: ${message}`);
+}
+
+/** Parses an MLmodel document; throws UNSUPPORTED_MODEL_FORMAT saying what is wrong. */
+export function parseMlmodel(text: string): Mlmodel {
+  let doc: unknown;
+  try {
+    // Plain YAML 1.2 core schema: no custom tags, so a file cannot make the parser build objects.
+    doc = parseYaml(text, { schema: 'core', maxAliasCount: 100, logLevel: 'error' });
+  } catch (e) {
+    throw bad(`not valid YAML (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('the document is not a mapping');
+  const d = doc as Record<string, unknown>;
+  const flavorsRaw = d.flavors;
+  if (typeof flavorsRaw !== 'object' || flavorsRaw === null || Array.isArray(flavorsRaw)) throw bad("'flavors' is missing or not a mapping");
+  const flavorConfig: Record<string, Record<string, unknown>> = {};
+  for (const [name, cfg] of Object.entries(flavorsRaw as Record<string, unknown>)) {
+    flavorConfig[name] = typeof cfg === 'object' && cfg !== null && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : {};
+  }
+  const flavors = Object.keys(flavorConfig);
+  if (flavors.length === 0) throw bad("'flavors' names no flavor");
+  return {
+    flavors,
+    flavorConfig,
+    signature: parseSignature(d.signature),
+    runId: typeof d.run_id === 'string' ? d.run_id : undefined,
+    modelId: typeof d.model_id === 'string' ? d.model_id : undefined,
+  };
+}
+
+function parseSignature(sig: unknown): Mlmodel['signature'] {
+  if (sig === undefined || sig === null) return null;
+  if (typeof sig !== 'object' || Array.isArray(sig)) throw bad("'signature' is not a mapping");
+  const s = sig as Record<string, unknown>;
+  return { inputs: parseSpecs(s.inputs, 'inputs'), outputs: parseSpecs(s.outputs, 'outputs') };
+}
+
+function parseSpecs(v: unknown, field: string): MlmodelSpec[] {
+  if (v === undefined || v === null || v === '') return [];
+  let list: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      list = JSON.parse(v);
+    } catch {
+      throw bad(`signature.${field} is not valid JSON`);
+    }
+  }
+  if (!Array.isArray(list)) throw bad(`signature.${field} is not a list of column or tensor specs`);
+  return list.map((spec, i) => parseSpec(spec, `signature.${field}[${i}]`, i));
+}
+
+function parseSpec(spec: unknown, where: string, index: number): MlmodelSpec {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw bad(`${where} is not an object`);
+  const o = spec as Record<string, unknown>;
+  if (typeof o.type !== 'string' || o.type === '') throw bad(`${where} has no type`);
+  const name = typeof o.name === 'string' && o.name !== '' ? o.name : undefined;
+  if (o.type === 'tensor') {
+    const ts = o['tensor-spec'];
+    if (typeof ts !== 'object' || ts === null) throw bad(`${where} is a tensor without a tensor-spec`);
+    const { dtype, shape } = ts as Record<string, unknown>;
+    if (typeof dtype !== 'string') throw bad(`${where} tensor-spec has no dtype`);
+    const dims = Array.isArray(shape) && shape.every((x) => typeof x === 'number') ? `[${shape.join(',')}]` : '';
+    return { name: name ?? (index === 0 ? 'tensor' : `tensor_${index}`), type: `tensor<${dtype}>${dims}` };
+  }
+  // Columns without a name are positional (`[{"type": "double"}]`): name them by position.
+  return { name: name ?? String(index), type: o.type };
+}

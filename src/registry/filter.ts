@@ -1,0 +1,321 @@
+import { FluxError } from '../core/errors.js';
+
+/**
+ * MLflow's search grammar for the registry (registered models, model versions) and for logged
+ * models: clauses joined by AND, each `<field> <comparator> <value>`. A field is a bare attribute
+ * (`name`, `run_id`), an attribute with a prefix (`attributes.name`), or `<entity>.<key>` for
+ * key-value entities (`tags.team`, and for logged models `params.alpha`, `metrics.f1`). Keys with
+ * spaces or dots are quoted with backticks or double quotes. What each search accepts is a
+ * {@link SearchSpec}, so one parser serves all three.
+ */
+export type SearchComparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type SearchValue = string | number | Array<string | number>;
+
+export interface SearchClause {
+  /** `attribute`, or the canonical name of a key-value entity (`tag`, `param`, `metric`). */
+  entity: string;
+  key: string;
+  comparator: SearchComparator;
+  value: SearchValue;
+}
+
+export interface SearchOrder {
+  entity: string;
+  key: string;
+  ascending: boolean;
+}
+
+export interface SearchSpec {
+  /** What is searched, for error messages: `registered models`. */
+  what: string;
+  /** Attribute name → whether it compares as a number and may be used with IN. Aliases map to one key via `attributeAliases`. */
+  attributes: Record<string, { numeric: boolean; inList?: boolean }>;
+  attributeAliases?: Record<string, string>;
+  /** Entity prefixes (`tags`, `tag`) → canonical entity (`tag`); numeric entities compare with numbers. */
+  entities: Record<string, string>;
+  numericEntities?: string[];
+  /** Order keys (attributes only unless `orderEntities` names entities) and their aliases. */
+  orderable: Record<string, string>;
+  orderEntities?: string[];
+}
+
+const STRING_OPS: SearchComparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
+const NUMERIC_OPS: SearchComparator[] = ['=', '!=', '<', '<=', '>', '>='];
+const ATTRIBUTE_PREFIXES = new Set(['attribute', 'attributes', 'attr']);
+
+type Token =
+  | { t: 'ident'; v: string; quoted: boolean }
+  | { t: 'string'; v: string }
+  | { t: 'number'; v: number }
+  | { t: 'op'; v: string }
+  | { t: 'punct'; v: '(' | ')' | ',' | '.' };
+
+function bad(message: string): FluxError {
+  return new FluxError('INVALID_PARAMETER_VALUE', `invalid filter: ${message}`);
+}
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      let v = '';
+      while (j < input.length && input[j] !== c) {
+        if (input[j] === '\\' && j + 1 < input.length) j++;
+        v += input[j];
+        j++;
+      }
+      if (j >= input.length) throw bad(`unterminated quote starting at position ${i}`);
+      // A backtick always quotes a key; a double quote quotes a key right after a dot, else a value.
+      const prev = tokens.at(-1);
+      const afterDot = prev?.t === 'punct' && prev.v === '.';
+      tokens.push(c === '`' || (c === '"' && afterDot) ? { t: 'ident', v, quoted: true } : { t: 'string', v });
+      i = j + 1;
+      continue;
+    }
+    const two = input.slice(i, i + 2);
+    if (two === '!=' || two === '<=' || two === '>=' || two === '==' || two === '<>') {
+      tokens.push({ t: 'op', v: two === '==' ? '=' : two === '<>' ? '!=' : two });
+      i += 2;
+      continue;
+    }
+    if (c === '=' || c === '<' || c === '>') {
+      tokens.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',' || c === '.') {
+      tokens.push({ t: 'punct', v: c });
+      i++;
+      continue;
+    }
+    const prev = tokens.at(-1);
+    const afterDot = prev?.t === 'punct' && prev.v === '.';
+    const num = /^-?\d+(\.\d*)?(e[+-]?\d+)?/i.exec(input.slice(i));
+    if (num !== null && !afterDot) {
+      tokens.push({ t: 'number', v: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
+    // Identifiers; a key segment after a dot may start with a digit (tags.1st).
+    const id = (afterDot ? /^[A-Za-z0-9_\-:/]+/ : /^[A-Za-z_][A-Za-z0-9_\-:/]*/).exec(input.slice(i));
+    if (id !== null) {
+      tokens.push({ t: 'ident', v: id[0], quoted: false });
+      i += id[0].length;
+      continue;
+    }
+    throw bad(`unexpected character '${c}' at position ${i}`);
+  }
+  return tokens;
+}
+
+class Cursor {
+  private i = 0;
+  constructor(private readonly tokens: Token[]) {}
+  peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
+  next(): Token | undefined {
+    return this.tokens[this.i++];
+  }
+  done(): boolean {
+    return this.i >= this.tokens.length;
+  }
+}
+
+function describe(t: Token | undefined): string {
+  return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
+}
+
+/** Reads a field: `name`, `attributes.name`, `tags.key`, `tags.\`a key\``, `tags.a.b`. */
+function readField(cur: Cursor, spec: SearchSpec, forOrder: boolean): { entity: string; key: string } {
+  const first = cur.next();
+  if (first?.t !== 'ident') throw bad(`expected a field such as name or tags.<key>, found ${describe(first)}`);
+  const dot = cur.peek();
+  let entity = 'attribute';
+  let key = first.v;
+  if (!first.quoted && dot?.t === 'punct' && dot.v === '.') {
+    const prefix = first.v.toLowerCase();
+    const canonical = ATTRIBUTE_PREFIXES.has(prefix) ? 'attribute' : spec.entities[prefix];
+    if (canonical === undefined) {
+      const known = [...new Set(Object.values(spec.entities))].map((e) => `${e}s.<key>`);
+      throw bad(`unknown entity '${first.v}' for ${spec.what}; use ${[...Object.keys(spec.attributes), ...known].join(', ')}`);
+    }
+    entity = canonical;
+    cur.next();
+    const k = cur.next();
+    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw bad(`expected a key after '${first.v}.'`);
+    key = String(k.v);
+    for (;;) {
+      const p = cur.peek();
+      if (p?.t !== 'punct' || p.v !== '.') break;
+      cur.next();
+      const more = cur.next();
+      if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw bad(`expected a key segment after '.'`);
+      key += `.${String(more.v)}`;
+    }
+  }
+  if (entity === 'attribute') {
+    if (forOrder) {
+      const k = spec.orderable[key];
+      if (k === undefined) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by field '${key}' for ${spec.what}; use one of ${Object.keys(spec.orderable).join(', ')}`);
+      }
+      return { entity, key: k };
+    }
+    const canonical = spec.attributeAliases?.[key] ?? key;
+    if (!(canonical in spec.attributes)) {
+      throw bad(`unknown attribute '${key}' for ${spec.what}; use one of ${Object.keys(spec.attributes).join(', ')} or tags.<key>`);
+    }
+    return { entity, key: canonical };
+  }
+  if (forOrder && !(spec.orderEntities ?? []).includes(entity)) {
+    throw new FluxError('INVALID_PARAMETER_VALUE', `${spec.what} cannot be ordered by ${entity}s; use one of ${Object.keys(spec.orderable).join(', ')}`);
+  }
+  return { entity, key };
+}
+
+function readComparator(cur: Cursor): SearchComparator {
+  const t = cur.next();
+  if (t?.t === 'op') return t.v as SearchComparator;
+  if (t?.t === 'ident') {
+    const up = t.v.toUpperCase();
+    if (up === 'LIKE' || up === 'ILIKE' || up === 'IN') return up;
+    if (up === 'NOT') {
+      const n = cur.next();
+      if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
+      throw bad('expected IN after NOT');
+    }
+  }
+  throw bad(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describe(t)}`);
+}
+
+function readValue(cur: Cursor, comparator: SearchComparator): SearchValue {
+  if (comparator === 'IN' || comparator === 'NOT IN') {
+    const open = cur.next();
+    if (open?.t !== 'punct' || open.v !== '(') throw bad(`expected '(' after ${comparator}`);
+    const values: Array<string | number> = [];
+    for (;;) {
+      const v = cur.next();
+      if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
+      else throw bad(`expected a value in the ${comparator} list, found ${describe(v)}`);
+      const sep = cur.next();
+      if (sep?.t === 'punct' && sep.v === ')') break;
+      if (sep?.t !== 'punct' || sep.v !== ',') throw bad(`expected ',' or ')' in the ${comparator} list`);
+    }
+    return values;
+  }
+  const v = cur.next();
+  if (v?.t === 'string' || v?.t === 'number') return v.v;
+  throw bad(`expected a quoted value or a number, found ${describe(v)}`);
+}
+
+function label(c: { entity: string; key: string }): string {
+  return c.entity === 'attribute' ? c.key : `${c.entity}s.${c.key}`;
+}
+
+/** Checks a clause against the spec and normalises its value (numbers for numeric fields). */
+function validate(c: SearchClause, spec: SearchSpec): SearchClause {
+  const numeric = c.entity === 'attribute' ? spec.attributes[c.key]!.numeric : (spec.numericEntities ?? []).includes(c.entity);
+  const inList = c.entity === 'attribute' && spec.attributes[c.key]!.inList === true;
+  const allowed = numeric ? NUMERIC_OPS : inList ? [...STRING_OPS, 'IN', 'NOT IN'] : STRING_OPS;
+  if (!allowed.includes(c.comparator)) {
+    throw bad(`${c.comparator} cannot be used with ${label(c)}; use ${allowed.join(', ')}`);
+  }
+  const toValue = (v: string | number): string | number => {
+    if (!numeric) {
+      if (typeof v !== 'string') throw bad(`${label(c)} must be compared with a quoted string`);
+      return v;
+    }
+    const n = typeof v === 'number' ? v : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isFinite(n)) throw bad(`${label(c)} must be compared with a number`);
+    return n;
+  };
+  return { ...c, value: Array.isArray(c.value) ? c.value.map(toValue) : toValue(c.value) };
+}
+
+/** Parses a filter string into clauses; empty or missing means no filter. */
+export function parseSearchFilter(filter: string | undefined | null, spec: SearchSpec): SearchClause[] {
+  if (filter === undefined || filter === null || filter.trim() === '') return [];
+  if (filter.length > 10_000) throw bad('longer than 10000 characters');
+  const cur = new Cursor(tokenize(filter));
+  const clauses: SearchClause[] = [];
+  for (;;) {
+    const field = readField(cur, spec, false);
+    const comparator = readComparator(cur);
+    const value = readValue(cur, comparator);
+    clauses.push(validate({ ...field, comparator, value }, spec));
+    if (cur.done()) break;
+    const and = cur.next();
+    if (and?.t !== 'ident' || and.v.toUpperCase() !== 'AND') {
+      throw bad(`expected AND between clauses, found ${describe(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
+    }
+  }
+  return clauses;
+}
+
+/** Parses `order_by` entries such as `name ASC`, `last_updated_timestamp DESC`; a field may appear once. */
+export function parseSearchOrderBy(orderBy: string[] | string | undefined | null, spec: SearchSpec): SearchOrder[] {
+  if (orderBy === undefined || orderBy === null) return [];
+  const list = Array.isArray(orderBy) ? orderBy : [orderBy];
+  const seen = new Set<string>();
+  const out: SearchOrder[] = [];
+  for (const s of list) {
+    if (typeof s !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'order_by must be a list of strings', { field: 'order_by' });
+    if (s.trim() === '') continue;
+    const cur = new Cursor(tokenize(s));
+    const { entity, key } = readField(cur, spec, true);
+    let ascending = true;
+    const dir = cur.next();
+    if (dir !== undefined) {
+      if (dir.t !== 'ident' || !['ASC', 'DESC'].includes(dir.v.toUpperCase())) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': expected ASC or DESC after the field`);
+      }
+      ascending = dir.v.toUpperCase() === 'ASC';
+    }
+    if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': unexpected text after the direction`);
+    const id = `${entity}.${key}`;
+    if (seen.has(id)) throw new FluxError('INVALID_PARAMETER_VALUE', `order_by names ${label({ entity, key })} more than once`);
+    seen.add(id);
+    out.push({ entity, key, ascending });
+  }
+  return out;
+}
+
+/** Registered models: `name`, the two timestamps, `tags.<key>`; ordered by name or time. */
+export const REGISTERED_MODEL_SEARCH: SearchSpec = {
+  what: 'registered models',
+  attributes: { name: { numeric: false }, creation_timestamp: { numeric: true }, last_updated_timestamp: { numeric: true } },
+  entities: { tag: 'tag', tags: 'tag' },
+  orderable: { name: 'name', timestamp: 'last_updated_timestamp', last_updated_timestamp: 'last_updated_timestamp', creation_timestamp: 'creation_timestamp' },
+};
+
+/** Model versions: `name`, `run_id` (with IN), `source_path`, `version_number`, timestamps, `tags.<key>`. */
+export const MODEL_VERSION_SEARCH: SearchSpec = {
+  what: 'model versions',
+  attributes: {
+    name: { numeric: false, inList: true },
+    run_id: { numeric: false, inList: true },
+    source_path: { numeric: false },
+    model_id: { numeric: false, inList: true },
+    version_number: { numeric: true },
+    creation_timestamp: { numeric: true },
+    last_updated_timestamp: { numeric: true },
+  },
+  attributeAliases: { source: 'source_path', version: 'version_number' },
+  entities: { tag: 'tag', tags: 'tag' },
+  orderable: {
+    name: 'name',
+    version_number: 'version_number',
+    version: 'version_number',
+    creation_timestamp: 'creation_timestamp',
+    last_updated_timestamp: 'last_updated_timestamp',
+    timestamp: 'last_updated_timestamp',
+  },
+};
