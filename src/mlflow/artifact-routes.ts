@@ -43,9 +43,10 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   });
 
   app.put('/artifacts/*', { schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
-    const { runId, rest } = await runPath(wildcard(req));
-    const body = req.body as Readable | undefined;
-    await t.logArtifact(runId, rest, body ?? Buffer.alloc(0));
+    const target = await writablePath(wildcard(req));
+    const body = (req.body as Readable | undefined) ?? Buffer.alloc(0);
+    if ('modelId' in target) await platform.loggedModels.logArtifact(target.modelId, target.rest, body);
+    else await t.logArtifact(target.runId, target.rest, body);
     return {};
   });
 
@@ -59,6 +60,20 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   app.setNotFoundHandler((req, reply) => {
     void reply.status(501).send({ error_code: 'NOT_IMPLEMENTED', message: `FluxOps does not implement ${req.method} ${req.url.split('?')[0]}` });
   });
+
+  /**
+   * Where an upload may go: a run's artifact folder, or (MLflow 3) a logged model's folder
+   * `<experiment>/models/<model_id>/artifacts/…` of an existing model of that experiment.
+   */
+  async function writablePath(raw: string): Promise<{ runId: string; rest: string } | { modelId: string; rest: string }> {
+    const segments = safeRelativePath(raw);
+    if (segments[1] !== 'models' || segments[2] === undefined) return runPath(raw);
+    const model = await platform.loggedModels.get(segments[2]);
+    const root = safeRelativePath(platform.loggedModels.artifactRoot(model));
+    const inside = model.experimentId === segments[0] && root.length < segments.length && root.every((x, i) => segments[i] === x);
+    if (!inside) throw new FluxError('INVALID_PARAMETER_VALUE', `artifact path '${raw}' is not inside the folder of logged model ${model.modelId} (${root.join('/')}/)`);
+    return { modelId: model.modelId, rest: segments.slice(root.length).join('/') };
+  }
 
   /**
    * Splits `<experiment>/<run>/…` and checks that the run exists, belongs to that experiment, and

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { LIMITS, type DatasetInput, type KeyValue, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
-import { DATASET_CONTEXT_TAG, byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson } from './convert.js';
+import { DATASET_CONTEXT_TAG, byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
 import { MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowErrorHandler, stringOf } from './request.js';
 
@@ -107,9 +107,22 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return { run: runJson(run, false) };
   });
 
-  route('GET', '/runs/get', 'Get a run', 'Query: run_id (or run_uuid). Returns {run} with its latest metrics, params, tags and inputs.', async (f) => ({
-    run: runJson(await t.getRun(f.runId()), true),
-  }));
+  route('GET', '/runs/get', 'Get a run', 'Query: run_id (or run_uuid). Returns {run} with its latest metrics, params, tags, inputs and (MLflow 3) the logged models it output.', async (f) => {
+    const run = await t.getRun(f.runId());
+    const json: MlflowRun & { outputs?: { model_outputs: Array<{ model_id: string; step: number }> } } = runJson(run, true);
+    const outputs = await platform.loggedModels.runOutputs(run.info.runId);
+    if (outputs.length > 0) json.outputs = { model_outputs: outputs.map((o) => ({ model_id: o.modelId, step: o.step })) };
+    return { run: json };
+  });
+
+  route('POST', '/runs/outputs', 'Record logged models a run output (MLflow 3)', 'Body: run_id, models [{model_id, step}].', async (f) => {
+    const runId = f.runId();
+    await platform.loggedModels.logOutputs(
+      runId,
+      f.objectList('models').map((m, i) => ({ modelId: stringOf(m.model_id, `models[${i}].model_id`, true), step: m.step === undefined ? undefined : int64Of(m.step, `models[${i}].step`) })),
+    );
+    return {};
+  });
 
   route('POST', '/runs/update', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f) => {
     const run = await t.updateRun(f.runId(), { status: runStatus(f), endTime: f.int64('end_time'), runName: f.string('run_name') || undefined });
@@ -130,8 +143,11 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     const runId = f.runId();
     const key = f.requiredString('key');
     if (!f.has('value')) throw missing('value');
-    const value = doubleOf(f.value('value'), 'value');
-    await t.logMetric(runId, { key, value, timestamp: f.requiredInt64('timestamp'), step: f.int64('step') ?? 0 });
+    const value = doubleOf(f.value('value'), 'value')!;
+    const metric = { key, value, timestamp: f.requiredInt64('timestamp'), step: f.int64('step') ?? 0 };
+    await t.logMetric(runId, metric);
+    const modelId = f.string('model_id');
+    if (modelId) await platform.loggedModels.recordMetrics(modelId, [{ ...metric, runId, datasetName: f.string('dataset_name') ?? '', datasetDigest: f.string('dataset_digest') ?? '' }]);
     return {};
   });
 
@@ -169,6 +185,24 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
       const params = f.objectList('params').map((p, i) => ({ key: stringOf(p.key, `params[${i}].key`, true)!, value: paramValue(p.value, `params[${i}].value`) }));
       const tags = keyValueList(f.objectList('tags'), 'tags');
       await t.logBatch(runId, { metrics, params, tags });
+      // MLflow 3 links metric points to a logged model through their model_id.
+      const byModel = new Map<string, Array<{ key: string; value: number; timestamp: number | undefined; step: number | undefined; runId: string; datasetName: string; datasetDigest: string }>>();
+      f.objectList('metrics').forEach((m, i) => {
+        if (typeof m.model_id !== 'string' || m.model_id === '') return;
+        const point = metrics[i]!;
+        const list = byModel.get(m.model_id) ?? [];
+        list.push({
+          key: point.key as string,
+          value: point.value as number,
+          timestamp: point.timestamp as number | undefined,
+          step: point.step as number | undefined,
+          runId,
+          datasetName: typeof m.dataset_name === 'string' ? m.dataset_name : '',
+          datasetDigest: typeof m.dataset_digest === 'string' ? m.dataset_digest : '',
+        });
+        byModel.set(m.model_id, list);
+      });
+      for (const [modelId, points] of byModel) await platform.loggedModels.recordMetrics(modelId, points);
       return {};
     },
   );

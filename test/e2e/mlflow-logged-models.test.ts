@@ -158,7 +158,31 @@ describe('log_model', () => {
     expect(ok(await call('PATCH', `logged-models/${id}`, { status: 3 })).model.info.status).toBe('LOGGED_MODEL_UPLOAD_FAILED');
   });
 
-  it.todo('uploads through PUT /api/2.0/mlflow-artifacts/artifacts/<exp>/models/<model_id>/artifacts/… (needs the artifact proxy to accept logged-model folders)');
+  it('runs the MLflow 3 log_model flow over HTTP: upload into the model folder, run outputs, linked metrics, register', async () => {
+    const created = ok(await call('POST', 'logged-models', { experiment_id: expId, name: 'http-model', source_run_id: run.info.runId })).model;
+    const id = created.info.model_id;
+    const put = (p: string, body: string) => fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${p}`, { method: 'PUT', body });
+    expect((await put(`${expId}/models/${id}/artifacts/MLmodel`, PYFUNC_MLMODEL(id))).status).toBe(200);
+    expect((await put(`${expId}/models/${id}/artifacts/python_model.pkl`, 'bytes')).status).toBe(200);
+    // Outside the model's folder, another experiment, or an unknown model: refused.
+    expect((await put(`${expId}/models/${id}/elsewhere.txt`, 'x')).status).toBe(400);
+    expect((await put(`0/models/${id}/artifacts/x.txt`, 'x')).status).toBe(400);
+    expect((await put(`${expId}/models/m-${'0'.repeat(32)}/artifacts/x.txt`, 'x')).status).toBe(404);
+    const listed = ok(await call('GET', `logged-models/${id}/artifacts/directories`, undefined, { artifact_directory_path: '' }));
+    expect(listed.files?.map((f) => f.path).sort()).toEqual(['MLmodel', 'python_model.pkl']);
+
+    ok(await call('POST', 'runs/outputs', { run_id: run.info.runId, models: [{ model_id: id, step: 0 }] }));
+    const got = (await call('GET', 'runs/get', undefined, { run_id: run.info.runId })).body as unknown as { run: { outputs?: { model_outputs: Array<{ model_id: string; step: number }> } } };
+    expect(got.run.outputs?.model_outputs).toContainEqual({ model_id: id, step: 0 });
+    ok(await call('POST', 'runs/log-batch', { run_id: run.info.runId, metrics: [{ key: 'val_f1', value: 0.81, timestamp: 1, step: 0, model_id: id }] }));
+    const finalized = ok(await call('PATCH', `logged-models/${id}`, { model_id: id, status: 'LOGGED_MODEL_READY' })).model;
+    expect(finalized.data.metrics).toEqual([expect.objectContaining({ key: 'val_f1', value: 0.81, run_id: run.info.runId })]);
+
+    const name = `mlflow3-${uid()}`;
+    ok(await call('POST', 'registered-models/create', { name }));
+    const mv = ok(await call('POST', 'model-versions/create', { name, source: `models:/${id}`, model_id: id, run_id: run.info.runId })).model_version;
+    expect(mv).toMatchObject({ version: '1', status: 'READY', run_id: run.info.runId });
+  });
 
   it('names a model when the client does not, and refuses bad input', async () => {
     const unnamed = ok(await call('POST', 'logged-models', { experiment_id: expId })).model;
