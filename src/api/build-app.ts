@@ -63,7 +63,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { maxParamLength: 1000 },
+    // Duplicate slashes are one (`//model-versions/get-artifact` is a path MLflow's own tests call).
+    routerOptions: { maxParamLength: 1000, ignoreDuplicateSlashes: true },
     // Bad percent-encoding and over-long path parameters are refused by the router before any
     // handler runs; without these two they would get Fastify's own error body, not ours.
     frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {

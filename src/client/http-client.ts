@@ -4,9 +4,9 @@ import type { Lineage, ModelVersion, RegisteredModel } from '../registry/index.j
 import type { ArtifactEntry } from '../storage/artifacts/index.js';
 import type {
   CreateRunInput,
-  DatasetInput,
   Experiment,
   LogBatchInput,
+  LogDatasetInput,
   Metric,
   Page,
   Run,
@@ -147,7 +147,7 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
       tags: kv(batch.tags),
     });
   }
-  async logInputs(runId: unknown, datasets: DatasetInput[]): Promise<void> {
+  async logInputs(runId: unknown, datasets: LogDatasetInput[]): Promise<void> {
     await this.request('POST', `/api/v1/runs/${enc(String(runId))}/inputs`, { datasets });
   }
   getMetricHistory(runId: unknown, key: unknown, opts: { maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<Metric>> {

@@ -61,7 +61,7 @@ export interface MlflowFileInfo {
 }
 
 /** MLflow keeps a dataset's usage context (training, eval …) as this input tag. */
-export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+export { DATASET_CONTEXT_TAG } from '../tracking/index.js';
 
 export function toMlflowDouble(v: number): number | string {
   if (Number.isFinite(v)) return v;
@@ -112,7 +112,7 @@ export function datasetInputJson(d: DatasetInput): MlflowDatasetInput {
   const dataset: MlflowDatasetInput['dataset'] = { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source };
   if (d.schema !== '') dataset.schema = d.schema;
   if (d.profile !== '') dataset.profile = d.profile;
-  return d.context !== '' ? { tags: [{ key: DATASET_CONTEXT_TAG, value: d.context }], dataset } : { dataset };
+  return d.tags.length > 0 ? { tags: d.tags.map((t) => ({ key: t.key, value: t.value })), dataset } : { dataset };
 }
 
 /**

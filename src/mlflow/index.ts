@@ -3,7 +3,9 @@ import type { RouteDeps } from '../api/build-app.js';
 import { mlflowArtifactRoutes } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes } from './logged-model-routes.js';
 import { mlflowRegistryRoutes } from './registry-routes.js';
+import { keepRawJsonBodies } from './request.js';
 import { mlflowTrackingRoutes } from './tracking-routes.js';
+import { mlflowUiArtifactRoutes } from './ui-artifact-routes.js';
 
 /** Options every MLflow route module receives: the services, and whether to hide it from OpenAPI. */
 export interface MlflowRouteDeps extends RouteDeps {
@@ -14,7 +16,8 @@ export interface MlflowRouteDeps extends RouteDeps {
 /**
  * The MLflow REST API 2.0 as a thin adapter over the same services as the native API: paths under
  * `/api/2.0/mlflow/` (and `/ajax-api/2.0/mlflow/`, which MLflow's UI uses), the proxied artifact
- * API under `/api/2.0/mlflow-artifacts/`, and `/health`. Unimplemented MLflow routes answer 501
+ * API under `/api/2.0/mlflow-artifacts/`, the UI's file downloads (`/get-artifact`,
+ * `/model-versions/get-artifact`), and `/health`. Unimplemented MLflow routes answer 501
  * with MLflow's error shape, so the client does not retry them as it retries other 5xx.
  */
 export const mlflowRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
@@ -25,6 +28,7 @@ export const mlflowRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     await app.register(
       async (scope) => {
         const d: MlflowRouteDeps = { ...deps, hidden };
+        keepRawJsonBodies(scope);
         await scope.register(mlflowTrackingRoutes, d);
         await scope.register(mlflowRegistryRoutes, d);
         await scope.register(mlflowLoggedModelRoutes, d);
@@ -36,6 +40,8 @@ export const mlflowRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     );
     await app.register(mlflowArtifactRoutes, { ...deps, hidden, prefix: `${root}/mlflow-artifacts` });
   }
+  // The download routes of MLflow's web UI, at the root as MLflow serves them.
+  await app.register(mlflowUiArtifactRoutes, { ...deps, hidden: true });
   // MLflow's server answers its health check with plain "OK".
   app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
     void reply.type('text/plain');

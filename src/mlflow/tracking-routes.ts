@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { LIMITS, type DatasetInput, type KeyValue, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
-import { DATASET_CONTEXT_TAG, byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
+import { LIMITS, type KeyValue, type LogDatasetInput, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
+import { byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
-import { MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowErrorHandler, stringOf } from './request.js';
+import { MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowArtifactPath, mlflowErrorHandler, stringOf } from './request.js';
 
 /** Largest page of metric history MLflow's server returns for one request. */
 const HISTORY_PAGE_MAX = 25_000;
@@ -30,10 +31,10 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   };
 
   // ---- experiments ----
-  route('POST', '/experiments/create', 'Create an experiment', 'Body: name, artifact_location?, tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
+  route('POST', '/experiments/create', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
     const id = await t.createExperiment({
       name: f.requiredString('name'),
-      artifactLocation: f.string('artifact_location') || undefined,
+      artifactLocation: resolveLocalLocation(f.string('artifact_location') || undefined),
       tags: keyValueList(f.objectList('tags'), 'tags'),
     });
     return { experiment_id: id };
@@ -58,8 +59,8 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
         maxResults: maxResults(f, 1000, LIMITS.maxSearchResults),
         pageToken: f.string('page_token') || undefined,
         filter: f.string('filter'),
-        // MLflow lists the most recently updated experiments first unless told otherwise.
-        orderBy: orderBy.length > 0 ? orderBy : ['last_update_time DESC'],
+        // MLflow lists the newest experiments first unless told otherwise (ties: id ascending).
+        orderBy: orderBy.length > 0 ? orderBy : ['creation_time DESC'],
         viewType: viewType(f, 'view_type'),
       });
       return pageJson('experiments', page, experimentJson);
@@ -152,7 +153,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   });
 
   route('POST', '/runs/log-parameter', 'Log a parameter', 'Body: run_id, key, value. Params are immutable: another value for a logged key is a 400.', async (f) => {
-    await t.logParam(f.runId(), f.requiredString('key'), paramValue(f.value('value'), 'value'));
+    await t.logParam(f.runId(), f.requiredString('key'), paramValue(f.value('value'), 'value', f.rawToken('value')));
     return {};
   });
 
@@ -173,8 +174,10 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     'Body: run_id, metrics [{key, value, timestamp, step}] (≤ 1000), params [{key, value}] (≤ 100), tags [{key, value}] (≤ 100); at most 1000 items in all. All or nothing.',
     async (f) => {
       const runId = f.runId();
+      // MLflow requires key, value and timestamp of every metric (step defaults to 0) and the key
+      // of every param and tag; without one it refuses the whole list, printed as Python does.
       const metrics = f.objectList('metrics').map((m, i): MetricInput => {
-        if (m.value === undefined || m.value === null) throw missing(`metrics[${i}].value`);
+        if (!present(m.key) || !present(m.value) || !present(m.timestamp)) throw f.invalid('metrics');
         return {
           key: m.key,
           value: doubleOf(m.value, `metrics[${i}].value`),
@@ -182,8 +185,12 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
           step: int64Of(m.step, `metrics[${i}].step`),
         };
       });
-      const params = f.objectList('params').map((p, i) => ({ key: stringOf(p.key, `params[${i}].key`, true)!, value: paramValue(p.value, `params[${i}].value`) }));
-      const tags = keyValueList(f.objectList('tags'), 'tags');
+      const paramList = f.objectList('params');
+      if (!paramList.every((p) => present(p.key))) throw f.invalid('params');
+      const params = paramList.map((p, i) => ({ key: stringOf(p.key, `params[${i}].key`, true)!, value: paramValue(p.value, `params[${i}].value`) }));
+      const tagList = f.objectList('tags');
+      if (!tagList.every((tg) => present(tg.key))) throw f.invalid('tags');
+      const tags = keyValueList(tagList, 'tags');
       await t.logBatch(runId, { metrics, params, tags });
       // MLflow 3 links metric points to a logged model through their model_id.
       const byModel = new Map<string, Array<{ key: string; value: number; timestamp: number | undefined; step: number | undefined; runId: string; datasetName: string; datasetDigest: string }>>();
@@ -211,10 +218,11 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     'POST',
     '/runs/log-inputs',
     'Log dataset inputs of a run',
-    'Body: run_id, datasets [{tags [{key, value}], dataset {name, digest, source_type, source, schema?, profile?}}]; the mlflow.data.context tag is kept as the input context.',
+    'Body: run_id, datasets [{tags [{key, value}], dataset {name, digest, source_type, source, schema?, profile?}}]; every tag is kept in the order sent, and the mlflow.data.context tag is also the input context.',
     async (f) => {
       const runId = f.runId();
-      const datasets = f.objectList('datasets').map((d, i): DatasetInput => {
+      if (!f.has('datasets')) throw missing('datasets');
+      const datasets = f.objectList('datasets').map((d, i): LogDatasetInput => {
         const ds = d.dataset;
         if (typeof ds !== 'object' || ds === null || Array.isArray(ds)) throw missing(`datasets[${i}].dataset`);
         const dataset = ds as Record<string, unknown>;
@@ -227,7 +235,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
           source: field('source', true),
           schema: field('schema', false),
           profile: field('profile', false),
-          context: tags.findLast((tg) => tg.key === DATASET_CONTEXT_TAG)?.value ?? '',
+          tags,
         };
       });
       await t.logInputs(runId, datasets);
@@ -255,6 +263,9 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     'Body: experiment_ids [], filter (metrics., params., tags., attributes. with =, !=, <, <=, >, >=, LIKE, ILIKE, IN joined by AND), run_view_type, max_results (≤ 50000), order_by [], page_token. Returns {runs, next_page_token}.',
     async (f) => {
       const experimentIds = f.stringList('experiment_ids');
+      // MLflow's handler checks the bound itself, with its generic message (experiments/search leaves it to the store).
+      const requested = f.int64('max_results');
+      if (requested !== undefined && requested > LIMITS.maxSearchResults) throw f.invalid('max_results');
       const max = maxResults(f, 1000, LIMITS.maxSearchResults);
       if (experimentIds.length === 0) return {};
       const page = await t.searchRuns({
@@ -278,7 +289,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
       const runId = f.runId();
       const key = f.requiredString('metric_key');
       const requested = f.int64('max_results');
-      if (requested !== undefined && requested < 1) throw invalidValue('max_results', requested);
+      if (requested !== undefined && requested < 1) throw f.invalid('max_results');
       const pageToken = f.string('page_token') || undefined;
       if (requested === undefined && pageToken === undefined) {
         // Without paging fields MLflow's server returns the whole history: gather every page.
@@ -296,10 +307,12 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     },
   );
 
-  route('GET', '/artifacts/list', 'List artifacts of a run', 'Query: run_id (or run_uuid), path?, page_token?. Returns {root_uri, files [{path, is_dir, file_size}]}; paths are relative to the run root.', async (f) => {
+  route('GET', '/artifacts/list', 'List artifacts of a run', "Query: run_id (or run_uuid), path?, page_token?. Returns {root_uri, files [{path, is_dir, file_size}]}; paths are relative to the run root. A path that leaves the run's folder is 400 'Invalid path'.", async (f) => {
     const runId = f.runId();
+    // The path is checked before anything is looked up, as MLflow does.
+    const dir = mlflowArtifactPath(f.string('path') ?? '').join('/');
     const run = await t.getRun(runId);
-    const files = await t.listArtifacts(runId, f.string('path') ?? '');
+    const files = await t.listArtifacts(runId, dir);
     const out: { root_uri: string; files?: ReturnType<typeof fileInfoJson>[] } = { root_uri: run.info.artifactUri };
     if (files.length > 0) out.files = byPath(files).map((e) => fileInfoJson(e, ''));
     return out;
@@ -334,7 +347,7 @@ function viewType(f: MlflowFields, name: string): ViewType | undefined {
   if (typeof v === 'number' && VIEW_TYPE_BY_NUMBER[v] !== undefined) return VIEW_TYPE_BY_NUMBER[v];
   if (v === 'ACTIVE_ONLY' || v === 'DELETED_ONLY' || v === 'ALL') return v;
   if (typeof v === 'string' && /^[123]$/.test(v)) return VIEW_TYPE_BY_NUMBER[Number(v)];
-  throw invalidValue(name, v);
+  throw f.invalid(name);
 }
 
 function runStatus(f: MlflowFields): string | undefined {
@@ -342,14 +355,32 @@ function runStatus(f: MlflowFields): string | undefined {
   const v = f.value('status');
   if (typeof v === 'number' && RUN_STATUS_BY_NUMBER[v] !== undefined) return RUN_STATUS_BY_NUMBER[v];
   if (typeof v === 'string') return v;
-  throw invalidValue('status', v);
+  throw f.invalid('status');
 }
 
 /** A param value: a string, as MLflow requires (a number is refused, not converted). */
-function paramValue(v: unknown, field: string): string {
+function paramValue(v: unknown, field: string, rawToken?: string): string {
   if (v === undefined || v === null) throw missing(field);
-  if (typeof v !== 'string') throw invalidValue(field, v);
+  if (typeof v !== 'string') throw invalidValue(field, v, rawToken);
   return v;
+}
+
+/** Present as MLflow's handlers require a field: neither absent, null nor the empty string. */
+function present(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
+}
+
+/**
+ * An experiment's artifact location as MLflow's server stores it: a relative local path (no URI
+ * scheme) is made absolute against the server's working directory; URIs and absolute paths are
+ * kept as given.
+ */
+function resolveLocalLocation(location: string | undefined): string | undefined {
+  if (location === undefined || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(location) || path.posix.isAbsolute(location)) return location;
+  // Joined as Python's pathlib joins: '.' and empty segments go, '..' stays as written.
+  const segments = location.split('/').filter((s) => s !== '' && s !== '.');
+  const cwd = process.cwd().replace(/\/+$/, '');
+  return segments.length === 0 ? cwd : `${cwd}/${segments.join('/')}`;
 }
 
 function asObjectList(v: unknown, field: string): Array<Record<string, unknown>> {

@@ -3,7 +3,7 @@ import { FluxError, encodePageToken } from '../core/index.js';
 import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, type FilterClause } from './filter.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
-import type { DatasetInput, Experiment, Metric, Page, Run, RunInfo, RunStatus, UpdateRunInput, ViewType } from './types.js';
+import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
 
 type Eb = ExpressionBuilder<Database, 'runs'>;
 
@@ -230,6 +230,7 @@ export class KyselyTrackingStore implements TrackingStore {
         schema: i.schema,
         profile: i.profile,
         context: i.context,
+        tags: inputTags(i.tags, i.context),
       });
     }
     for (const run of runs.values()) run.data.metrics.sort((a, b) => a.key.localeCompare(b.key));
@@ -341,10 +342,13 @@ export class KyselyTrackingStore implements TrackingStore {
 
   async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
     if (datasets.length === 0) return;
+    // One row per dataset (name, digest): a dataset given twice in one call is written once, as
+    // given last (Postgres refuses an upsert that touches a row twice).
+    const unique = new Map(datasets.map((d) => [JSON.stringify([d.name, d.digest]), d]));
     await this.db
       .insertInto('run_inputs')
       .values(
-        datasets.map((d) => ({
+        [...unique.values()].map((d) => ({
           run_uuid: runId,
           name: d.name,
           digest: d.digest,
@@ -353,9 +357,10 @@ export class KyselyTrackingStore implements TrackingStore {
           schema: d.schema,
           profile: d.profile,
           context: d.context,
+          tags: JSON.stringify(d.tags.map((t) => ({ key: t.key, value: t.value }))),
         })),
       )
-      .onConflict((oc) => oc.columns(['run_uuid', 'name', 'digest']).doUpdateSet((eb) => ({ context: eb.ref('excluded.context') })))
+      .onConflict((oc) => oc.columns(['run_uuid', 'name', 'digest']).doUpdateSet((eb) => ({ context: eb.ref('excluded.context'), tags: eb.ref('excluded.tags') })))
       .execute();
   }
 
@@ -403,7 +408,8 @@ export class KyselyTrackingStore implements TrackingStore {
     query = query.orderBy('runs.start_time', 'desc').orderBy('runs.run_uuid', 'asc');
     const rows = await query.limit(q.maxResults + 1).offset(q.offset).execute();
     const more = rows.length > q.maxResults;
-    const items = await this.hydrate(rows.slice(0, q.maxResults), false);
+    // Found runs carry their dataset inputs too, as MLflow's search returns them.
+    const items = await this.hydrate(rows.slice(0, q.maxResults), true);
     return { items, nextPageToken: more ? encodePageToken(q.offset + q.maxResults) : undefined };
   }
 
@@ -465,6 +471,24 @@ function compare(col: Expression<unknown>, c: FilterClause, dialect: Dialect): E
     case 'NOT IN':
       return sql<SqlBool>`${col} not in (${sql.join(v as string[])})`;
   }
+}
+
+/**
+ * The tags of a stored input: its JSON list, or, for a row written before inputs kept their tags,
+ * the context tag its context column implies.
+ */
+function inputTags(json: string, context: string): InputTag[] {
+  let tags: InputTag[] = [];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (Array.isArray(parsed)) {
+      tags = parsed.filter((t): t is InputTag => typeof t === 'object' && t !== null && typeof (t as InputTag).key === 'string' && typeof (t as InputTag).value === 'string');
+    }
+  } catch {
+    // not JSON: treated as a row without tags
+  }
+  if (tags.length === 0 && context !== '') return [{ key: DATASET_CONTEXT_TAG, value: context }];
+  return tags;
 }
 
 function newer(a: { step: number; timestamp: number; value: number }, b: { step: number; timestamp: number; value: number }): boolean {

@@ -5,11 +5,14 @@ import { safeRelativePath } from '../storage/artifacts/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from './filter.js';
 import type { KeyValue, TrackingStore } from './tracking-store.js';
 import {
+  DATASET_CONTEXT_TAG,
   RUN_STATUSES,
   type CreateRunInput,
   type DatasetInput,
+  type InputTag,
   type Experiment,
   type LogBatchInput,
+  type LogDatasetInput,
   type Metric,
   type Page,
   type Run,
@@ -249,20 +252,38 @@ export class TrackingService {
     await this.store.logBatch(run.info.runId, { metrics, params, tags });
   }
 
-  async logInputs(runId: unknown, datasets: DatasetInput[]): Promise<void> {
+  /**
+   * Records datasets a run used. Each keeps its tags in the order given; its context is the
+   * `mlflow.data.context` tag, added to the tags when only `context` names it. Logging a dataset
+   * (same name and digest) again replaces its context and tags.
+   */
+  async logInputs(runId: unknown, datasets: LogDatasetInput[]): Promise<void> {
+    if (!Array.isArray(datasets)) throw new FluxError('INVALID_PARAMETER_VALUE', 'datasets must be a list', { field: 'datasets' });
+    const inputs = datasets.map((d, i): DatasetInput => {
+      const at = `datasets[${i}]`;
+      if (d.tags !== undefined && d.tags !== null && !Array.isArray(d.tags)) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `${at}.tags must be a list of {key, value}`, { field: `${at}.tags` });
+      }
+      const tags = (d.tags ?? []).map((t, j) => inputTag(t, `${at}.tags[${j}]`));
+      const given = validateValue(d.context ?? '', `${at}.context`, INPUT_TAG_VALUE_MAX);
+      const tagged = tags.findLast((t) => t.key === DATASET_CONTEXT_TAG)?.value;
+      if (given !== '' && tagged !== undefined && tagged !== given) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `${at}.context '${given}' contradicts its ${DATASET_CONTEXT_TAG} tag '${tagged}'`, { field: `${at}.context` });
+      }
+      if (given !== '' && tagged === undefined) tags.push({ key: DATASET_CONTEXT_TAG, value: given });
+      return {
+        name: validateValue(d.name, `${at}.name`, 500),
+        digest: validateValue(d.digest, `${at}.digest`, 64),
+        sourceType: validateValue(d.sourceType, `${at}.source_type`, 36),
+        source: validateValue(d.source, `${at}.source`, 65535),
+        schema: validateValue(d.schema ?? '', `${at}.schema`, 1_048_576),
+        profile: validateValue(d.profile ?? '', `${at}.profile`, 16_384),
+        context: tagged ?? given,
+        tags,
+      };
+    });
     const run = await this.activeRun(runId);
-    await this.store.logInputs(
-      run.info.runId,
-      datasets.map((d, i) => ({
-        name: validateValue(d.name, `datasets[${i}].name`, 500),
-        digest: validateValue(d.digest, `datasets[${i}].digest`, 64),
-        sourceType: validateValue(d.sourceType, `datasets[${i}].source_type`, 36),
-        source: validateValue(d.source, `datasets[${i}].source`, 65535),
-        schema: validateValue(d.schema ?? '', `datasets[${i}].schema`, 1_048_576),
-        profile: validateValue(d.profile ?? '', `datasets[${i}].profile`, 16_384),
-        context: validateValue(d.context ?? '', `datasets[${i}].context`, 500),
-      })),
-    );
+    await this.store.logInputs(run.info.runId, inputs);
   }
 
   async getMetricHistory(runId: unknown, key: unknown, opts: { maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<Metric>> {
@@ -397,6 +418,17 @@ export class TrackingService {
     if (offset < 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'page_token is not a token this server issued', { field: 'page_token' });
     return offset;
   }
+}
+
+/** MLflow's limits on an input tag (its key, its value). */
+const INPUT_TAG_KEY_MAX = 255;
+const INPUT_TAG_VALUE_MAX = 500;
+
+function inputTag(t: unknown, field: string): InputTag {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be a {key, value} object`, { field });
+  const { key, value } = t as { key?: unknown; value?: unknown };
+  if (typeof key !== 'string' || key === '') throw new FluxError('INVALID_PARAMETER_VALUE', `${field}.key must be a non-empty string`, { field: `${field}.key` });
+  return { key: validateValue(key, `${field}.key`, INPUT_TAG_KEY_MAX), value: validateValue(value, `${field}.value`, INPUT_TAG_VALUE_MAX) };
 }
 
 function checkBatchLimit(what: string, limit: number, got: number): void {

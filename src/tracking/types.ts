@@ -21,6 +21,14 @@ export interface Metric {
   step: number;
 }
 
+/** The input tag in which MLflow keeps a dataset's usage context (training, eval …). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+
+export interface InputTag {
+  key: string;
+  value: string;
+}
+
 export interface DatasetInput {
   name: string;
   digest: string;
@@ -28,8 +36,25 @@ export interface DatasetInput {
   source: string;
   schema: string;
   profile: string;
-  /** Free-form usage context, for example `training`; MLflow keeps it as the `mlflow.data.context` tag. */
+  /** Free-form usage context, for example `training`: the value of the `mlflow.data.context` tag. */
   context: string;
+  /** Every tag of the input, in the order logged, the `mlflow.data.context` tag included. */
+  tags: InputTag[];
+}
+
+/**
+ * A dataset input as a caller logs it. The context may be given as `context`, as the
+ * `mlflow.data.context` tag, or both when they agree; either way the stored input has both.
+ */
+export interface LogDatasetInput {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema?: string | undefined;
+  profile?: string | undefined;
+  context?: string | undefined;
+  tags?: InputTag[] | undefined;
 }
 
 export interface RunInfo {

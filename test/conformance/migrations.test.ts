@@ -3,6 +3,7 @@ import { Migrator, sql, type MigrationProvider } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { FluxError } from '../../src/core/index.js';
 import { openPlatform } from '../../src/platform.js';
+import { KyselyTrackingStore } from '../../src/tracking/index.js';
 import { migrateToLatest, migrationsFor, openDatabase, type MetadataDb } from '../../src/storage/db/index.js';
 import { postgresBackend, sqliteBackend, tmpDir, type StoreBackend } from '../helpers/backends.js';
 
@@ -83,6 +84,36 @@ for (const backend of backends) {
       } finally {
         await straight.close();
         await stepwise.close();
+      }
+    });
+
+    it('0003 gives dataset inputs a tags column; an input logged before reads back with its context as its one tag', async () => {
+      const db = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        const schemaName = db.dialect === 'postgres' ? await currentSchema(db) : undefined;
+        const migrator = new Migrator({
+          db: db.db,
+          provider: { getMigrations: () => Promise.resolve(migrationsFor(db.dialect)) },
+          migrationTableName: 'fluxops_migration',
+          migrationLockTableName: 'fluxops_migration_lock',
+          ...(schemaName !== undefined ? { migrationTableSchema: schemaName } : {}),
+        });
+        expect((await migrator.migrateTo('0002-logged-models')).error).toBeUndefined();
+        const runId = 'a'.repeat(32);
+        const row = { run_uuid: runId, experiment_id: 0, name: 'old', user_id: '', status: 'FINISHED', start_time: 1, end_time: 2, source_type: 'LOCAL', source_name: '', source_version: '', lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/0/${runId}/artifacts`, deleted_time: null };
+        await db.db.insertInto('runs').values(row).execute();
+        // Written as 0002 knew the table: no tags column yet.
+        await sql`insert into run_inputs (run_uuid, name, digest, source_type, source, schema, profile, context) values (${runId}, ${'old-train'}, ${'d'}, ${'local'}, ${'s'}, ${''}, ${''}, ${'training'})`.execute(db.db);
+        await sql`insert into run_inputs (run_uuid, name, digest, source_type, source, schema, profile, context) values (${runId}, ${'old-plain'}, ${'d'}, ${'local'}, ${'s'}, ${''}, ${''}, ${''})`.execute(db.db);
+        expect(await migrateToLatest(db)).toEqual({ applied: ['0003-run-input-tags'] });
+        const inputs = (await new KyselyTrackingStore(db).getRun(runId))!.inputs.sort((a, b) => a.name.localeCompare(b.name));
+        const base = { digest: 'd', sourceType: 'local', source: 's', schema: '', profile: '' };
+        expect(inputs).toEqual([
+          { ...base, name: 'old-plain', context: '', tags: [] },
+          { ...base, name: 'old-train', context: 'training', tags: [{ key: 'mlflow.data.context', value: 'training' }] },
+        ]);
+      } finally {
+        await db.close();
       }
     });
 

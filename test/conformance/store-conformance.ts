@@ -1044,6 +1044,7 @@ function dataset(name: string, context: string): DatasetInput {
     schema: JSON.stringify({ columns: [{ name: 'x1', type: 'double' }, { name: 'x2', type: 'double' }, { name: 'y', type: 'long' }] }),
     profile: JSON.stringify({ num_rows: 100 }),
     context,
+    tags: [{ key: 'mlflow.data.context', value: context }],
   };
 }
 

@@ -488,6 +488,36 @@ describe('model versions', () => {
   });
 });
 
+describe("the MLflow UI's model version download (/model-versions/get-artifact)", () => {
+  it("streams a file of the version's folder as an attachment; a path that leaves it is 'Invalid path'", async () => {
+    const run = await runWithModel();
+    const name = `download-${uid()}`;
+    ok(await post('registered-models/create', { name }));
+    ok(await post('model-versions/create', { name, source: `runs:/${run.info.runId}/model` }));
+    ok(await post('model-versions/create', { name, source: 's3://bucket/elsewhere' }));
+    const download = (q: Record<string, string>, prefix = '/') => fetch(`${s.url}${prefix}model-versions/get-artifact?${new URLSearchParams(q).toString()}`);
+
+    const mlmodel = await download({ name, version: '1', path: 'MLmodel' });
+    expect(mlmodel.status).toBe(200);
+    expect(await mlmodel.text()).toBe(SKLEARN_MLMODEL);
+    expect(mlmodel.headers.get('content-disposition')).toMatch(/^attachment; filename="MLmodel"/);
+    // MLflow's own test calls it with a double slash.
+    expect(await (await download({ name, version: '1', path: 'model.pkl' }, '//')).text()).toBe('pickle bytes');
+
+    const refused = await download({ name, version: '1', path: '../../secret' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' });
+    const fail = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as Json).error_code).toBe(code);
+    };
+    await fail(await download({ name, version: '1', path: 'absent.txt' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await fail(await download({ name, version: '2', path: 'MLmodel' }), 404, 'RESOURCE_DOES_NOT_EXIST'); // kept in s3, not here
+    await fail(await download({ name, version: '9', path: 'MLmodel' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await fail(await download({ name, version: '1' }), 400, 'INVALID_PARAMETER_VALUE');
+  });
+});
+
 describe('stages', () => {
   it('transitions stages, archiving the versions already there when asked (boolean or "true"), and reports the latest per stage', async () => {
     const run = await runWithModel();

@@ -213,10 +213,14 @@ for (const backend of storeBackends()) {
         expect(names(byName)).toEqual([4, 3, 2, 1, 0].map((i) => `${prefix}-${i}`));
         expect(names(await post('experiments/search', { filter: `attributes.name = '${prefix}-2'` }))).toEqual([`${prefix}-2`]);
         expect(names(await post('experiments/search', { filter: `name ILIKE '${prefix.toUpperCase()}-%' AND tags.team = 'audio'`, order_by: ['name'] }))).toEqual([`${prefix}-1`, `${prefix}-3`]);
-        // MLflow's default order: most recently updated first (a rename updates).
+        // MLflow's default order: newest first, then id ascending; a later update does not move one.
+        const byDefault = async () => (await post('experiments/search', { filter: `name LIKE '${prefix}-%'` })).body.experiments ?? [];
+        const before = await byDefault();
+        const expected = [...before].sort((a, b) => b.creation_time - a.creation_time || Number(a.experiment_id) - Number(b.experiment_id));
+        expect(before.map((e) => e.experiment_id)).toEqual(expected.map((e) => e.experiment_id));
         await new Promise((r) => setTimeout(r, 5));
         await post('experiments/update', { experiment_id: ids[0], new_name: `${prefix}-0` });
-        expect(names(await post('experiments/search', { filter: `name LIKE '${prefix}-%'` }))[0]).toBe(`${prefix}-0`);
+        expect((await byDefault()).map((e) => e.experiment_id)).toEqual(expected.map((e) => e.experiment_id));
 
         const seen: string[] = [];
         let token: string | undefined;
@@ -510,7 +514,10 @@ for (const backend of storeBackends()) {
       });
 
       it('refuses bad searches with 400', async () => {
-        expectError(await post('runs/search', { experiment_ids: [exp], max_results: 50_001 }), 400, 'INVALID_PARAMETER_VALUE', /at most 50000/);
+        // MLflow's handler bounds runs/search itself, with its generic message.
+        expectError(await post('runs/search', { experiment_ids: [exp], max_results: 50_001 }), 400, 'INVALID_PARAMETER_VALUE', "Invalid value 50001 for parameter 'max_results' supplied");
+        expectError(await post('runs/search', { experiment_ids: [exp], max_results: 123456789 }), 400, 'INVALID_PARAMETER_VALUE', "Invalid value 123456789 for parameter 'max_results' supplied. Hint: Value was of type 'int'.");
+        expectError(await post('runs/search', { experiment_ids: [exp], max_results: '123456789' }), 400, 'INVALID_PARAMETER_VALUE', "Invalid value 123456789 for parameter 'max_results' supplied. Hint: Value was of type 'str'.");
         expect((await post('runs/search', { experiment_ids: [exp], max_results: 50_000 })).status).toBe(200);
         expectError(await post('runs/search', { experiment_ids: [exp], filter: 'metrics.acc >' }), 400, 'INVALID_PARAMETER_VALUE', /invalid filter/);
         expectError(await post('runs/search', { experiment_ids: [exp], filter: "metrics.acc > 0.1 OR params.solver = 'saga'" }), 400, 'INVALID_PARAMETER_VALUE', /OR/);
@@ -700,6 +707,162 @@ for (const backend of storeBackends()) {
         expect(await res.text()).not.toContain('secret"');
         expect((await put(`${base}/link/planted.txt`, 'x')).status).toBe(400);
         expect(fs.existsSync(path.join(outside, 'planted.txt'))).toBe(false);
+      });
+    });
+
+    describe('MLflow 2.12.2 compatibility: refusal messages, dataset tags, locations, paths', () => {
+      let exp: string;
+      let runId: string;
+      beforeAll(async () => {
+        exp = await newExperiment();
+        runId = (await newRun(exp)).info.run_id;
+      });
+      /** A POST whose body is sent exactly as written (JSON.stringify would print 9.0 as 9). */
+      const postText = async (route: string, text: string): Promise<Res<Json>> => {
+        const res = await fetch(`${s.url}/api/2.0/mlflow/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+      const invalidValue = (shown: string, param: string, type: string) =>
+        `Invalid value ${shown} for parameter '${param}' supplied. Hint: Value was of type '${type}'. See the API docs for more information about request parameters.`;
+
+      it("prints a refused value as Python's str() does: strings bare, floats as floats, lists and dicts in repr", async () => {
+        const metric = { run_id: runId, key: 'foo', value: 31, timestamp: 59, step: 41 };
+        expect((await post('runs/log-metric', { ...metric, step: 'foo' })).body.message).toBe(invalidValue('foo', 'step', 'str'));
+        expect((await post('runs/log-metric', { ...metric, timestamp: 'foo' })).body.message).toBe(invalidValue('foo', 'timestamp', 'str'));
+        for (const field of ['metrics', 'params', 'tags']) {
+          expectError(await post('runs/log-batch', { run_id: runId, [field]: 'foo' }), 400, 'INVALID_PARAMETER_VALUE', invalidValue('foo', field, 'str'));
+        }
+        expectError(await post('experiments/create', { name: `e-${uid()}`, tags: '5' }), 400, 'INVALID_PARAMETER_VALUE', invalidValue('5', 'tags', 'str'));
+        // The float as written: JSON.parse alone would print 9.
+        const float = await postText('experiments/create', `{"name": "e-${uid()}", "artifact_location": 9.0}`);
+        expectError(float, 400, 'INVALID_PARAMETER_VALUE', invalidValue('9.0', 'artifact_location', 'float'));
+        expect((await postText('experiments/create', `{"name": "e-${uid()}", "artifact_location": 9}`)).body.message).toBe(invalidValue('9', 'artifact_location', 'int'));
+        expect((await postText('experiments/create', `{"name": "e-${uid()}", "artifact_location": 1e16}`)).body.message).toContain('Invalid value 1e+16 ');
+        expect((await postText('experiments/create', `{"name": "e-${uid()}", "artifact_location": 0.00001}`)).body.message).toContain('Invalid value 1e-05 ');
+        expect((await postText('experiments/create', `{"name": "e-${uid()}", "artifact_location": 123456789012345678901234567890}`)).body.message).toContain('Invalid value 123456789012345678901234567890 ');
+        // Lists and dicts: single quotes (double when the text holds one), ', ' and ': ', True/False/None, escapes.
+        const nested = await postText(
+          'experiments/create',
+          // JSON text: a tab escape, an escaped backslash; keys in the order sent (JS would put '2' first).
+          String.raw`{"name": "e-${uid()}", "artifact_location": [1.0, 2, true, false, null, "it's", "tab\there", "back\\slash", {"a": [], "b": {}, "2": -0.5}]}`,
+        );
+        expect(nested.body.message).toBe(invalidValue(String.raw`[1.0, 2, True, False, None, "it's", 'tab\there', 'back\\slash', {'a': [], 'b': {}, '2': -0.5}]`, 'artifact_location', 'list'));
+        expect((await post('experiments/create', { name: `e-${uid()}`, artifact_location: { k: 'v\n', 'é': '\u0007' } })).body.message).toBe(
+          invalidValue(`{'k': 'v\\n', 'é': '\\x07'}`, 'artifact_location', 'dict'),
+        );
+        // Bodies that are not sent as written (no raw text at hand) fall back to the parsed value.
+        expectError(await post('runs/log-parameter', { run_id: runId, key: 'p', value: 4.5 }), 400, 'INVALID_PARAMETER_VALUE', invalidValue('4.5', 'value', 'float'));
+        expectError(await get('runs/get', { run_id: '../etc' }), 400, 'INVALID_PARAMETER_VALUE', invalidValue('../etc', 'run_id', 'str'));
+      });
+
+      it('refuses a log-batch metric without a timestamp (the whole list printed), but not one without a step', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const refused = await post('runs/log-batch', { run_id: id, metrics: [{ key: 'mae', value: 2.5 }] });
+        expectError(refused, 400, 'INVALID_PARAMETER_VALUE', invalidValue("[{'key': 'mae', 'value': 2.5}]", 'metrics', 'list'));
+        const asWritten = await postText('runs/log-batch', `{"run_id": "${id}", "metrics": [{"key": "ok", "value": 1.0, "timestamp": 5}, {"key": "mae", "value": 2.0}]}`);
+        expectError(asWritten, 400, 'INVALID_PARAMETER_VALUE', "Invalid value [{'key': 'ok', 'value': 1.0, 'timestamp': 5}, {'key': 'mae', 'value': 2.0}] for parameter 'metrics' supplied");
+        expectError(await post('runs/log-batch', { run_id: id, metrics: [{ key: 'mae', value: 2.5, timestamp: '' }] }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics'");
+        expectError(await post('runs/log-batch', { run_id: id, metrics: [{ value: 2.5, timestamp: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics'");
+        expectError(await post('runs/log-batch', { run_id: id, params: [{ value: 'v' }] }), 400, 'INVALID_PARAMETER_VALUE', invalidValue("[{'value': 'v'}]", 'params', 'list'));
+        expectError(await post('runs/log-batch', { run_id: id, tags: [{ key: '', value: 'v' }] }), 400, 'INVALID_PARAMETER_VALUE', invalidValue("[{'key': '', 'value': 'v'}]", 'tags', 'list'));
+        // A refused batch writes nothing, not even its valid metrics.
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'ok' })).body).toEqual({});
+
+        expect((await post('runs/log-batch', { run_id: id, metrics: [{ key: 'mae', value: 2.5, timestamp: 123456789 }] })).status).toBe(200);
+        expect((await get('metrics/get-history', { run_id: id, metric_key: 'mae' })).body.metrics).toEqual([{ key: 'mae', value: 2.5, timestamp: 123456789, step: 0 }]);
+      });
+
+      it('keeps every tag of a dataset input, in the order sent, on runs/get and runs/search', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const dataset = { name: 'dataset', digest: 'f0f3e026', source_type: 'local', source: '{"uri": "/tmp/temp.csv"}' };
+        const tags = [
+          { key: 'foo', value: 'baz' },
+          { key: 'mlflow.data.context', value: 'train' },
+          { key: 'alpha', value: '' },
+        ];
+        expect((await post('runs/log-inputs', { run_id: id, datasets: [{ tags, dataset }, { tags: [{ key: 'tag1', value: 'value1' }], dataset: { ...dataset, name: 'name1', digest: 'digest1' } }] })).status).toBe(200);
+        const expected = [
+          { tags, dataset },
+          { tags: [{ key: 'tag1', value: 'value1' }], dataset: { ...dataset, name: 'name1', digest: 'digest1' } },
+        ];
+        const byName = (xs: Array<{ dataset: { name: string } }>) => [...xs].sort((a, b) => a.dataset.name.localeCompare(b.dataset.name));
+        expect(byName((await get('runs/get', { run_id: id })).body.run.inputs?.dataset_inputs ?? [])).toEqual(byName(expected));
+        const found = (await post('runs/search', { experiment_ids: [exp], filter: `attributes.run_id = '${id}'` })).body.runs ?? [];
+        expect(found).toHaveLength(1);
+        expect(byName(found[0]!.inputs?.dataset_inputs ?? [])).toEqual(byName(expected));
+
+        // Logging the same dataset again replaces its tags; the native API sees the context and the tags.
+        await post('runs/log-inputs', { run_id: id, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'eval' }], dataset }] });
+        const native = (await (await fetch(`${s.url}/api/v1/runs/${id}`)).json()) as { inputs: Array<{ name: string; context: string; tags: unknown }> };
+        expect(native.inputs.find((d) => d.name === 'dataset')).toMatchObject({ context: 'eval', tags: [{ key: 'mlflow.data.context', value: 'eval' }] });
+        expect(native.inputs.find((d) => d.name === 'name1')).toMatchObject({ context: '', tags: [{ key: 'tag1', value: 'value1' }] });
+      });
+
+      it('refuses runs/log-inputs without datasets; an empty list is fine', async () => {
+        expectError(await post('runs/log-inputs', { run_id: runId }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'datasets'");
+        expectError(await post('runs/log-inputs', { datasets: [] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+        expect((await post('runs/log-inputs', { run_id: runId, datasets: [] })).body).toEqual({});
+        expectError(await post('runs/log-inputs', { run_id: runId, datasets: [{ tags: [{ value: 'v' }], dataset: { name: 'n', digest: 'd', source_type: 's', source: 'x' } }] }), 400, 'INVALID_PARAMETER_VALUE', /key/);
+      });
+
+      it("stores a relative artifact_location resolved against the server's working directory; URIs and absolute paths as given", async () => {
+        const location = async (artifactLocation: string): Promise<string> => {
+          const created = await post('experiments/create', { name: `loc-${uid()}`, artifact_location: artifactLocation });
+          expect(created.status, JSON.stringify(created.body)).toBe(200);
+          return (await get('experiments/get', { experiment_id: created.body.experiment_id })).body.experiment.artifact_location;
+        };
+        expect(await location('my_location')).toBe(`${process.cwd()}/my_location`);
+        expect(await location('./a/./b//c')).toBe(`${process.cwd()}/a/b/c`);
+        expect(await location('/srv/mlruns')).toBe('/srv/mlruns');
+        expect(await location('s3://bucket/path')).toBe('s3://bucket/path');
+        expect(await location('file:///srv/x')).toBe('file:///srv/x');
+        expect(await location('mlflow-artifacts:/custom')).toBe('mlflow-artifacts:/custom');
+      });
+
+      it("orders experiments/search by creation time, newest first, then id: deleting one does not move it (MLflow's test)", async () => {
+        const p = `order-${uid()}`;
+        const ids: string[] = [];
+        for (const n of ['a', 'ab', 'Abc']) {
+          ids.push(await newExperiment(`${p}-${n}`));
+          await new Promise((r) => setTimeout(r, 3));
+        }
+        await new Promise((r) => setTimeout(r, 3));
+        await post('experiments/delete', { experiment_id: ids[1] });
+        const res = await post('experiments/search', { filter: `name LIKE '${p}-%'`, view_type: 'ALL' });
+        expect((res.body.experiments ?? []).map((e) => e.name)).toEqual(['Abc', 'ab', 'a'].map((n) => `${p}-${n}`));
+      });
+
+      it("answers a path that leaves the run's folder with exactly 'Invalid path', also on the UI download routes", async () => {
+        const invalidPath = { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' };
+        const q = (extra: Record<string, string>) => new URLSearchParams(extra).toString();
+        for (const bad of ['../path', 'a/../../b', '/etc/passwd', '%2E%2E/x', '%252E%252E%252Fx', 'a\\..\\b', 'x#y']) {
+          const listed = await raw('GET', `/api/2.0/mlflow/artifacts/list?${q({ run_id: runId, path: bad })}`);
+          expect(listed.status, bad).toBe(400);
+          expect(JSON.parse(listed.text), bad).toEqual(invalidPath);
+          const download = await raw('GET', `/get-artifact?${q({ run_id: runId, path: bad })}`);
+          expect(download.status, bad).toBe(400);
+          expect(JSON.parse(download.text), bad).toEqual(invalidPath);
+          // The path is checked first: the model does not even exist. Note the double slash MLflow's test sends.
+          const version = await raw('GET', `//model-versions/get-artifact?${q({ name: 'model', version: '1', path: bad })}`);
+          expect(version.status, bad).toBe(400);
+          expect(JSON.parse(version.text), bad).toEqual(invalidPath);
+        }
+        expect(JSON.parse((await raw('GET', `/ajax-api/2.0/mlflow/artifacts/list?${q({ run_id: runId, path: '../path' })}`)).text)).toEqual(invalidPath);
+      });
+
+      it('downloads a run artifact from /get-artifact as an attachment', async () => {
+        const id = (await newRun(exp)).info.run_id;
+        const up = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${id}/artifacts/dir/notes.txt`, { method: 'PUT', body: 'hello' });
+        expect(up.status).toBe(200);
+        const res = await fetch(`${s.url}/get-artifact?${new URLSearchParams({ run_id: id, path: 'dir/notes.txt' }).toString()}`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('hello');
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="notes.txt"/);
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        const absent = await fetch(`${s.url}/get-artifact?${new URLSearchParams({ run_uuid: id, path: 'dir/absent.txt' }).toString()}`);
+        expectError({ status: absent.status, body: (await absent.json()) as Json }, 404, 'RESOURCE_DOES_NOT_EXIST');
+        const noPath = await fetch(`${s.url}/get-artifact?${new URLSearchParams({ run_id: id }).toString()}`);
+        expectError({ status: noPath.status, body: (await noPath.json()) as Json }, 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'path'");
       });
     });
 

@@ -43,6 +43,29 @@ describe('TypeScript SDK (fluxops/client)', () => {
     expect((await client.getRun(run.runId)).info.status).toBe('FAILED');
   });
 
+  it('logs dataset inputs with a context and tags through the native API; the context becomes the mlflow.data.context tag', async () => {
+    const client = new FluxClient({ url: s.url });
+    const expId = await client.ensureExperiment('sdk-inputs');
+    const { info } = await client.createRun({ experimentId: expId });
+    const base = { digest: 'abc', sourceType: 'local', source: 'data.csv' };
+    await client.logInputs(info.runId, [
+      { ...base, name: 'train', context: 'training', tags: [{ key: 'split', value: '80%' }] },
+      { ...base, name: 'eval', tags: [{ key: 'mlflow.data.context', value: 'eval' }, { key: 'owner', value: 'ada' }] },
+      { ...base, name: 'plain' },
+    ]);
+    const inputs = (await client.getRun(info.runId)).inputs.sort((a, b) => a.name.localeCompare(b.name));
+    expect(inputs.map((d) => [d.name, d.context, d.tags])).toEqual([
+      ['eval', 'eval', [{ key: 'mlflow.data.context', value: 'eval' }, { key: 'owner', value: 'ada' }]],
+      ['plain', '', []],
+      ['train', 'training', [{ key: 'split', value: '80%' }, { key: 'mlflow.data.context', value: 'training' }]],
+    ]);
+    await expect(client.logInputs(info.runId, [{ ...base, name: 'x', context: 'a', tags: [{ key: 'mlflow.data.context', value: 'b' }] }])).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringMatching(/contradicts/) as unknown,
+    });
+    await expect(client.logInputs(info.runId, [{ ...base, name: 'x', tags: [{ key: '', value: 'b' }] }])).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+  });
+
   it('runs the example in examples/: train, log, register, alias, search', async () => {
     const r = await sdkExample(s.url);
     expect(r.version).toBe('1');

@@ -165,6 +165,8 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
               schema: Type.Optional(Type.String()),
               profile: Type.Optional(Type.String()),
               context: Type.Optional(Type.String()),
+              /** MLflow's input tags, in order; `mlflow.data.context` among them is the context. */
+              tags: Type.Optional(Type.Array(Type.Object({ key: Type.String(), value: Type.String() }), { maxItems: 100 })),
             }),
             { maxItems: 100 },
           ),
@@ -174,7 +176,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     async (req) => {
       await t.logInputs(
         req.params.runId,
-        req.body.datasets.map((d) => ({ schema: '', profile: '', context: '', ...d })),
+        req.body.datasets.map((d) => ({ schema: '', profile: '', context: '', tags: [], ...d })),
       );
       return {};
     },

@@ -3,12 +3,14 @@ import { FluxError } from '../../core/errors.js';
 import type { MetadataDb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { loggedModels } from './migrations/0002-logged-models.js';
+import { runInputTags } from './migrations/0003-run-input-tags.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-logged-models': loggedModels(),
+    '0003-run-input-tags': runInputTags(),
   };
 }
 

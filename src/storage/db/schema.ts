@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Row types of the metadata store, shared by every dialect. Times are epoch milliseconds. */
 export interface ExperimentsTable {
@@ -51,6 +51,8 @@ export interface RunInputsTable {
   schema: string;
   profile: string;
   context: string;
+  /** JSON list of `{key, value}`, every tag of the input in the order logged ('[]' on rows from before 0003). */
+  tags: ColumnType<string, string | undefined, string>;
 }
 export interface RegisteredModelsTable {
   name: string;
