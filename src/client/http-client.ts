@@ -1,6 +1,6 @@
 import { FluxError, type ErrorCode, ERROR_CODES } from '../core/index.js';
 import type { ApiKeyInfo } from '../auth/index.js';
-import type { Lineage, ModelVersion, RegisteredModel } from '../registry/index.js';
+import { resolveModelRef, type Lineage, type ModelVersion, type RegisteredModel } from '../registry/index.js';
 import type { ArtifactEntry } from '../storage/artifacts/index.js';
 import type {
   CreateRunInput,
@@ -196,15 +196,8 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
   getVersionByAlias(name: unknown, alias: unknown): Promise<ModelVersion> {
     return this.request('GET', `/api/v1/models/${enc(String(name))}/aliases/${enc(String(alias))}`);
   }
-  async resolve(ref: string): Promise<ModelVersion> {
-    const r = ref.replace(/^models:\/+/, '');
-    const at = /^(.+)@([^@/]+)$/.exec(r);
-    if (at !== null) return this.getVersionByAlias(at[1], at[2]);
-    const ver = /^(.+?)[/:](\d+)$/.exec(r);
-    if (ver !== null) return this.getModelVersion(ver[1], ver[2]);
-    const latest = (await this.searchModelVersions({ name: r, maxResults: 1 })).items[0];
-    if (latest === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `model '${r}' has no versions`);
-    return latest;
+  resolve(ref: string): Promise<ModelVersion> {
+    return resolveModelRef(this, ref);
   }
   lineage(name: unknown, version: unknown): Promise<Lineage> {
     return this.request('GET', `/api/v1/models/${enc(String(name))}/versions/${enc(String(version))}/lineage`);

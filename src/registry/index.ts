@@ -15,3 +15,4 @@ export {
 export { compareSql } from './search-sql.js';
 export { LOGGED_MODEL_ID, storePathOf, type LoggedModelLookup, type LoggedModelRef } from './model-source.js';
 export * from './types.js';
+export { resolveModelRef, type ModelRefResolver } from './model-ref.js';

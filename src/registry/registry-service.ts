@@ -4,6 +4,7 @@ import { safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
 import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from './filter.js';
 import { LOGGED_MODEL_ID, parseSource, storePathOf, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
+import { resolveModelRef } from './model-ref.js';
 import type { RegistryStore } from './registry-store.js';
 import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel, type Stage } from './types.js';
 
@@ -366,15 +367,7 @@ export class RegistryService {
    * optionally prefixed with `models:/`.
    */
   async resolve(ref: string): Promise<ModelVersion> {
-    const r = ref.replace(/^models:\/+/, '');
-    const at = /^(.+)@([^@/]+)$/.exec(r);
-    if (at !== null) return this.getVersionByAlias(at[1], at[2]);
-    const ver = /^(.+?)[/:](\d+)$/.exec(r);
-    if (ver !== null) return this.getModelVersion(ver[1], ver[2]);
-    const versions = await this.searchModelVersions({ name: modelName(r), maxResults: 1 });
-    const latest = versions.items[0];
-    if (latest === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `model '${r}' has no versions (use name@alias or name/version)`);
-    return latest;
+    return resolveModelRef(this, ref);
   }
 
   /** From a version back to its run, params, metrics and data fingerprint. */
