@@ -1,3 +1,4 @@
+import { describeToken, filterError, tokenizeSearch, TokenCursor } from '../core/index.js';
 import { FluxError } from '../core/errors.js';
 
 /**
@@ -43,100 +44,12 @@ const STRING_OPS: SearchComparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
 const NUMERIC_OPS: SearchComparator[] = ['=', '!=', '<', '<=', '>', '>='];
 const ATTRIBUTE_PREFIXES = new Set(['attribute', 'attributes', 'attr']);
 
-type Token =
-  | { t: 'ident'; v: string; quoted: boolean }
-  | { t: 'string'; v: string }
-  | { t: 'number'; v: number }
-  | { t: 'op'; v: string }
-  | { t: 'punct'; v: '(' | ')' | ',' | '.' };
 
-function bad(message: string): FluxError {
-  return new FluxError('INVALID_PARAMETER_VALUE', `invalid filter: ${message}`);
-}
-
-function tokenize(input: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < input.length) {
-    const c = input[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      let v = '';
-      while (j < input.length && input[j] !== c) {
-        if (input[j] === '\\' && j + 1 < input.length) j++;
-        v += input[j];
-        j++;
-      }
-      if (j >= input.length) throw bad(`unterminated quote starting at position ${i}`);
-      // A backtick always quotes a key; a double quote quotes a key right after a dot, else a value.
-      const prev = tokens.at(-1);
-      const afterDot = prev?.t === 'punct' && prev.v === '.';
-      tokens.push(c === '`' || (c === '"' && afterDot) ? { t: 'ident', v, quoted: true } : { t: 'string', v });
-      i = j + 1;
-      continue;
-    }
-    const two = input.slice(i, i + 2);
-    if (two === '!=' || two === '<=' || two === '>=' || two === '==' || two === '<>') {
-      tokens.push({ t: 'op', v: two === '==' ? '=' : two === '<>' ? '!=' : two });
-      i += 2;
-      continue;
-    }
-    if (c === '=' || c === '<' || c === '>') {
-      tokens.push({ t: 'op', v: c });
-      i++;
-      continue;
-    }
-    if (c === '(' || c === ')' || c === ',' || c === '.') {
-      tokens.push({ t: 'punct', v: c });
-      i++;
-      continue;
-    }
-    const prev = tokens.at(-1);
-    const afterDot = prev?.t === 'punct' && prev.v === '.';
-    const num = /^-?\d+(\.\d*)?(e[+-]?\d+)?/i.exec(input.slice(i));
-    if (num !== null && !afterDot) {
-      tokens.push({ t: 'number', v: Number(num[0]) });
-      i += num[0].length;
-      continue;
-    }
-    // Identifiers; a key segment after a dot may start with a digit (tags.1st).
-    const id = (afterDot ? /^[A-Za-z0-9_\-:/]+/ : /^[A-Za-z_][A-Za-z0-9_\-:/]*/).exec(input.slice(i));
-    if (id !== null) {
-      tokens.push({ t: 'ident', v: id[0], quoted: false });
-      i += id[0].length;
-      continue;
-    }
-    throw bad(`unexpected character '${c}' at position ${i}`);
-  }
-  return tokens;
-}
-
-class Cursor {
-  private i = 0;
-  constructor(private readonly tokens: Token[]) {}
-  peek(): Token | undefined {
-    return this.tokens[this.i];
-  }
-  next(): Token | undefined {
-    return this.tokens[this.i++];
-  }
-  done(): boolean {
-    return this.i >= this.tokens.length;
-  }
-}
-
-function describe(t: Token | undefined): string {
-  return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
-}
 
 /** Reads a field: `name`, `attributes.name`, `tags.key`, `tags.\`a key\``, `tags.a.b`. */
-function readField(cur: Cursor, spec: SearchSpec, forOrder: boolean): { entity: string; key: string } {
+function readField(cur: TokenCursor, spec: SearchSpec, forOrder: boolean): { entity: string; key: string } {
   const first = cur.next();
-  if (first?.t !== 'ident') throw bad(`expected a field such as name or tags.<key>, found ${describe(first)}`);
+  if (first?.t !== 'ident') throw filterError(`expected a field such as name or tags.<key>, found ${describeToken(first)}`);
   const dot = cur.peek();
   let entity = 'attribute';
   let key = first.v;
@@ -145,19 +58,19 @@ function readField(cur: Cursor, spec: SearchSpec, forOrder: boolean): { entity: 
     const canonical = ATTRIBUTE_PREFIXES.has(prefix) ? 'attribute' : spec.entities[prefix];
     if (canonical === undefined) {
       const known = [...new Set(Object.values(spec.entities))].map((e) => `${e}s.<key>`);
-      throw bad(`unknown entity '${first.v}' for ${spec.what}; use ${[...Object.keys(spec.attributes), ...known].join(', ')}`);
+      throw filterError(`unknown entity '${first.v}' for ${spec.what}; use ${[...Object.keys(spec.attributes), ...known].join(', ')}`);
     }
     entity = canonical;
     cur.next();
     const k = cur.next();
-    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw bad(`expected a key after '${first.v}.'`);
+    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw filterError(`expected a key after '${first.v}.'`);
     key = String(k.v);
     for (;;) {
       const p = cur.peek();
       if (p?.t !== 'punct' || p.v !== '.') break;
       cur.next();
       const more = cur.next();
-      if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw bad(`expected a key segment after '.'`);
+      if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw filterError(`expected a key segment after '.'`);
       key += `.${String(more.v)}`;
     }
   }
@@ -171,7 +84,7 @@ function readField(cur: Cursor, spec: SearchSpec, forOrder: boolean): { entity: 
     }
     const canonical = spec.attributeAliases?.[key] ?? key;
     if (!(canonical in spec.attributes)) {
-      throw bad(`unknown attribute '${key}' for ${spec.what}; use one of ${Object.keys(spec.attributes).join(', ')} or tags.<key>`);
+      throw filterError(`unknown attribute '${key}' for ${spec.what}; use one of ${Object.keys(spec.attributes).join(', ')} or tags.<key>`);
     }
     return { entity, key: canonical };
   }
@@ -181,7 +94,7 @@ function readField(cur: Cursor, spec: SearchSpec, forOrder: boolean): { entity: 
   return { entity, key };
 }
 
-function readComparator(cur: Cursor): SearchComparator {
+function readComparator(cur: TokenCursor): SearchComparator {
   const t = cur.next();
   if (t?.t === 'op') return t.v as SearchComparator;
   if (t?.t === 'ident') {
@@ -190,30 +103,30 @@ function readComparator(cur: Cursor): SearchComparator {
     if (up === 'NOT') {
       const n = cur.next();
       if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
-      throw bad('expected IN after NOT');
+      throw filterError('expected IN after NOT');
     }
   }
-  throw bad(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describe(t)}`);
+  throw filterError(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describeToken(t)}`);
 }
 
-function readValue(cur: Cursor, comparator: SearchComparator): SearchValue {
+function readValue(cur: TokenCursor, comparator: SearchComparator): SearchValue {
   if (comparator === 'IN' || comparator === 'NOT IN') {
     const open = cur.next();
-    if (open?.t !== 'punct' || open.v !== '(') throw bad(`expected '(' after ${comparator}`);
+    if (open?.t !== 'punct' || open.v !== '(') throw filterError(`expected '(' after ${comparator}`);
     const values: Array<string | number> = [];
     for (;;) {
       const v = cur.next();
       if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
-      else throw bad(`expected a value in the ${comparator} list, found ${describe(v)}`);
+      else throw filterError(`expected a value in the ${comparator} list, found ${describeToken(v)}`);
       const sep = cur.next();
       if (sep?.t === 'punct' && sep.v === ')') break;
-      if (sep?.t !== 'punct' || sep.v !== ',') throw bad(`expected ',' or ')' in the ${comparator} list`);
+      if (sep?.t !== 'punct' || sep.v !== ',') throw filterError(`expected ',' or ')' in the ${comparator} list`);
     }
     return values;
   }
   const v = cur.next();
   if (v?.t === 'string' || v?.t === 'number') return v.v;
-  throw bad(`expected a quoted value or a number, found ${describe(v)}`);
+  throw filterError(`expected a quoted value or a number, found ${describeToken(v)}`);
 }
 
 function label(c: { entity: string; key: string }): string {
@@ -226,15 +139,15 @@ function validate(c: SearchClause, spec: SearchSpec): SearchClause {
   const inList = c.entity === 'attribute' && spec.attributes[c.key]!.inList === true;
   const allowed = numeric ? NUMERIC_OPS : inList ? [...STRING_OPS, 'IN', 'NOT IN'] : STRING_OPS;
   if (!allowed.includes(c.comparator)) {
-    throw bad(`${c.comparator} cannot be used with ${label(c)}; use ${allowed.join(', ')}`);
+    throw filterError(`${c.comparator} cannot be used with ${label(c)}; use ${allowed.join(', ')}`);
   }
   const toValue = (v: string | number): string | number => {
     if (!numeric) {
-      if (typeof v !== 'string') throw bad(`${label(c)} must be compared with a quoted string`);
+      if (typeof v !== 'string') throw filterError(`${label(c)} must be compared with a quoted string`);
       return v;
     }
     const n = typeof v === 'number' ? v : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
-    if (!Number.isFinite(n)) throw bad(`${label(c)} must be compared with a number`);
+    if (!Number.isFinite(n)) throw filterError(`${label(c)} must be compared with a number`);
     return n;
   };
   return { ...c, value: Array.isArray(c.value) ? c.value.map(toValue) : toValue(c.value) };
@@ -243,8 +156,8 @@ function validate(c: SearchClause, spec: SearchSpec): SearchClause {
 /** Parses a filter string into clauses; empty or missing means no filter. */
 export function parseSearchFilter(filter: string | undefined | null, spec: SearchSpec): SearchClause[] {
   if (filter === undefined || filter === null || filter.trim() === '') return [];
-  if (filter.length > 10_000) throw bad('longer than 10000 characters');
-  const cur = new Cursor(tokenize(filter));
+  if (filter.length > 10_000) throw filterError('longer than 10000 characters');
+  const cur = new TokenCursor(tokenizeSearch(filter));
   const clauses: SearchClause[] = [];
   for (;;) {
     const field = readField(cur, spec, false);
@@ -254,7 +167,7 @@ export function parseSearchFilter(filter: string | undefined | null, spec: Searc
     if (cur.done()) break;
     const and = cur.next();
     if (and?.t !== 'ident' || and.v.toUpperCase() !== 'AND') {
-      throw bad(`expected AND between clauses, found ${describe(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
+      throw filterError(`expected AND between clauses, found ${describeToken(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
     }
   }
   return clauses;
@@ -269,7 +182,7 @@ export function parseSearchOrderBy(orderBy: string[] | string | undefined | null
   for (const s of list) {
     if (typeof s !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'order_by must be a list of strings', { field: 'order_by' });
     if (s.trim() === '') continue;
-    const cur = new Cursor(tokenize(s));
+    const cur = new TokenCursor(tokenizeSearch(s));
     const { entity, key } = readField(cur, spec, true);
     let ascending = true;
     const dir = cur.next();

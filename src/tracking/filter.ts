@@ -1,3 +1,4 @@
+import { describeToken, filterError, tokenizeSearch, TokenCursor } from '../core/index.js';
 import { FluxError } from '../core/errors.js';
 
 /**
@@ -75,120 +76,26 @@ const ENTITY_ALIASES: Record<string, FilterEntity> = {
   run: 'attribute',
 };
 
-type Token =
-  | { t: 'ident'; v: string }
-  | { t: 'string'; v: string }
-  | { t: 'number'; v: number }
-  | { t: 'op'; v: string }
-  | { t: 'punct'; v: '(' | ')' | ',' | '.' };
-
-function tokenize(input: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < input.length) {
-    const c = input[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      let v = '';
-      while (j < input.length && input[j] !== c) {
-        if (input[j] === '\\' && j + 1 < input.length) j++;
-        v += input[j];
-        j++;
-      }
-      if (j >= input.length) throw bad(`unterminated quote starting at position ${i}`);
-      // Backticks and double quotes may quote keys; a double quote may also be a string value.
-      tokens.push(c === '`' ? { t: 'ident', v } : { t: 'string', v });
-      i = j + 1;
-      continue;
-    }
-    const two = input.slice(i, i + 2);
-    if (two === '!=' || two === '<=' || two === '>=' || two === '==') {
-      tokens.push({ t: 'op', v: two === '==' ? '=' : two });
-      i += 2;
-      continue;
-    }
-    if (c === '=' || c === '<' || c === '>') {
-      tokens.push({ t: 'op', v: c });
-      i++;
-      continue;
-    }
-    if (c === '(' || c === ')' || c === ',' || c === '.') {
-      const num = c === '.' ? /^\.\d+(e[+-]?\d+)?/i.exec(input.slice(i)) : null;
-      if (num !== null && tokens.at(-1)?.t !== 'ident') {
-        tokens.push({ t: 'number', v: Number(num[0]) });
-        i += num[0].length;
-        continue;
-      }
-      tokens.push({ t: 'punct', v: c });
-      i++;
-      continue;
-    }
-    const num = /^-?\d+(\.\d*)?(e[+-]?\d+)?/i.exec(input.slice(i));
-    const prev = tokens.at(-1);
-    if (num !== null && (c === '-' || /\d/.test(c)) && !(prev?.t === 'punct' && prev.v === '.')) {
-      tokens.push({ t: 'number', v: Number(num[0]) });
-      i += num[0].length;
-      continue;
-    }
-    const id = /^[A-Za-z_][A-Za-z0-9_\-:/]*/.exec(input.slice(i));
-    if (id !== null) {
-      tokens.push({ t: 'ident', v: id[0] });
-      i += id[0].length;
-      continue;
-    }
-    // A key segment after a dot may start with a digit (metrics.1st_loss).
-    const seg = /^[A-Za-z0-9_\-:/]+/.exec(input.slice(i));
-    if (seg !== null) {
-      tokens.push({ t: 'ident', v: seg[0] });
-      i += seg[0].length;
-      continue;
-    }
-    throw bad(`unexpected character '${c}' at position ${i}`);
-  }
-  return tokens;
-}
-
-function bad(message: string): FluxError {
-  return new FluxError('INVALID_PARAMETER_VALUE', `invalid filter: ${message}`);
-}
-
-class Cursor {
-  private i = 0;
-  constructor(private readonly tokens: Token[]) {}
-  peek(): Token | undefined {
-    return this.tokens[this.i];
-  }
-  next(): Token | undefined {
-    return this.tokens[this.i++];
-  }
-  done(): boolean {
-    return this.i >= this.tokens.length;
-  }
-}
 
 /**
  * Reads `entity.key` where key may span several dotted identifier segments. A bare name is an
  * attribute when the grammar knows it (`start_time`, or `name` for experiments), as in MLflow.
  */
-function readIdentifier(cur: Cursor, what: string, grammar: Grammar): { entity: FilterEntity; key: string } {
+function readIdentifier(cur: TokenCursor, what: string, grammar: Grammar): { entity: FilterEntity; key: string } {
   const first = cur.next();
-  if (first?.t !== 'ident') throw bad(`expected ${what} such as metrics.f1, found ${describe(first)}`);
+  if (first?.t !== 'ident') throw filterError(`expected ${what} such as metrics.f1, found ${describeToken(first)}`);
   let entity: FilterEntity;
   let key: string;
   const dot = cur.peek();
   if (dot?.t === 'punct' && dot.v === '.') {
     const ent = ENTITY_ALIASES[first.v.toLowerCase()];
     if (ent === undefined || !grammar.entities.has(ent)) {
-      throw bad(`unknown entity '${first.v}': use ${[...grammar.entities].map((e) => `${PREFIX[e]}.`).join(', ')}`);
+      throw filterError(`unknown entity '${first.v}': use ${[...grammar.entities].map((e) => `${PREFIX[e]}.`).join(', ')}`);
     }
     entity = ent;
     cur.next();
     const k = cur.next();
-    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw bad(`expected a key after '${first.v}.'`);
+    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw filterError(`expected a key after '${first.v}.'`);
     key = String(k.v);
     // Unquoted keys may contain dots: metrics.val.loss
     for (;;) {
@@ -196,7 +103,7 @@ function readIdentifier(cur: Cursor, what: string, grammar: Grammar): { entity: 
       if (p?.t === 'punct' && p.v === '.') {
         cur.next();
         const more = cur.next();
-        if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw bad(`expected a key segment after '.'`);
+        if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw filterError(`expected a key segment after '.'`);
         key += `.${String(more.v)}`;
       } else break;
     }
@@ -204,21 +111,18 @@ function readIdentifier(cur: Cursor, what: string, grammar: Grammar): { entity: 
     entity = 'attribute';
     key = first.v;
   } else {
-    throw bad(`'${first.v}' needs an entity prefix, for example ${grammar.entities.has('metric') ? 'metrics' : 'tags'}.${first.v} or attributes.${first.v}`);
+    throw filterError(`'${first.v}' needs an entity prefix, for example ${grammar.entities.has('metric') ? 'metrics' : 'tags'}.${first.v} or attributes.${first.v}`);
   }
   if (entity === 'attribute' && !Object.hasOwn(grammar.attributes, key)) {
-    throw bad(`unknown attribute '${key}'; known attributes: ${Object.keys(grammar.attributes).join(', ')}`);
+    throw filterError(`unknown attribute '${key}'; known attributes: ${Object.keys(grammar.attributes).join(', ')}`);
   }
   return { entity, key };
 }
 
 const PREFIX: Record<FilterEntity, string> = { metric: 'metrics', param: 'params', tag: 'tags', attribute: 'attributes' };
 
-function describe(t: Token | undefined): string {
-  return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
-}
 
-function readComparator(cur: Cursor): Comparator {
+function readComparator(cur: TokenCursor): Comparator {
   const t = cur.next();
   if (t?.t === 'op') return t.v as Comparator;
   if (t?.t === 'ident') {
@@ -227,30 +131,30 @@ function readComparator(cur: Cursor): Comparator {
     if (up === 'NOT') {
       const n = cur.next();
       if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
-      throw bad(`expected IN after NOT`);
+      throw filterError(`expected IN after NOT`);
     }
   }
-  throw bad(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describe(t)}`);
+  throw filterError(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describeToken(t)}`);
 }
 
-function readValue(cur: Cursor, comparator: Comparator): FilterClause['value'] {
+function readValue(cur: TokenCursor, comparator: Comparator): FilterClause['value'] {
   if (comparator === 'IN' || comparator === 'NOT IN') {
     const open = cur.next();
-    if (open?.t !== 'punct' || open.v !== '(') throw bad(`expected '(' after ${comparator}`);
+    if (open?.t !== 'punct' || open.v !== '(') throw filterError(`expected '(' after ${comparator}`);
     const values: Array<string | number> = [];
     for (;;) {
       const v = cur.next();
       if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
-      else throw bad(`expected a value in the ${comparator} list, found ${describe(v)}`);
+      else throw filterError(`expected a value in the ${comparator} list, found ${describeToken(v)}`);
       const sep = cur.next();
       if (sep?.t === 'punct' && sep.v === ')') break;
-      if (sep?.t !== 'punct' || sep.v !== ',') throw bad(`expected ',' or ')' in the ${comparator} list`);
+      if (sep?.t !== 'punct' || sep.v !== ',') throw filterError(`expected ',' or ')' in the ${comparator} list`);
     }
     return values;
   }
   const v = cur.next();
   if (v?.t === 'string' || v?.t === 'number') return v.v;
-  throw bad(`expected a value, found ${describe(v)}`);
+  throw filterError(`expected a value, found ${describeToken(v)}`);
 }
 
 export function parseFilter(filter: string | undefined | null): FilterClause[] {
@@ -264,8 +168,8 @@ export function parseExperimentFilter(filter: string | undefined | null): Filter
 
 function parseWith(filter: string | undefined | null, grammar: Grammar): FilterClause[] {
   if (filter === undefined || filter === null || filter.trim() === '') return [];
-  if (filter.length > 10_000) throw bad('longer than 10000 characters');
-  const cur = new Cursor(tokenize(filter));
+  if (filter.length > 10_000) throw filterError('longer than 10000 characters');
+  const cur = new TokenCursor(tokenizeSearch(filter));
   const clauses: FilterClause[] = [];
   for (;;) {
     const { entity, key } = readIdentifier(cur, 'a field', grammar);
@@ -275,7 +179,7 @@ function parseWith(filter: string | undefined | null, grammar: Grammar): FilterC
     if (cur.done()) break;
     const and = cur.next();
     if (and?.t !== 'ident' || and.v.toUpperCase() !== 'AND') {
-      throw bad(`expected AND between clauses, found ${describe(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
+      throw filterError(`expected AND between clauses, found ${describeToken(and)}${and?.t === 'ident' && and.v.toUpperCase() === 'OR' ? ' (OR is not supported)' : ''}`);
     }
   }
   return clauses;
@@ -286,14 +190,14 @@ function validateClause(c: FilterClause, grammar: Grammar): FilterClause {
   const list = Array.isArray(c.value) ? c.value : [c.value];
   if (numeric) {
     if (c.comparator === 'LIKE' || c.comparator === 'ILIKE' || c.comparator === 'IN' || c.comparator === 'NOT IN') {
-      throw bad(`${c.comparator} cannot be used with ${label(c)}, which is numeric`);
+      throw filterError(`${c.comparator} cannot be used with ${label(c)}, which is numeric`);
     }
-    if (list.some((v) => typeof v !== 'number')) throw bad(`${label(c)} must be compared with a number`);
+    if (list.some((v) => typeof v !== 'number')) throw filterError(`${label(c)} must be compared with a number`);
   } else {
     if (c.comparator === '<' || c.comparator === '<=' || c.comparator === '>' || c.comparator === '>=') {
-      if (c.entity !== 'param' && c.entity !== 'tag') throw bad(`${c.comparator} cannot be used with ${label(c)}`);
+      if (c.entity !== 'param' && c.entity !== 'tag') throw filterError(`${c.comparator} cannot be used with ${label(c)}`);
     }
-    if (list.some((v) => typeof v !== 'string')) throw bad(`${label(c)} must be compared with a quoted string`);
+    if (list.some((v) => typeof v !== 'string')) throw filterError(`${label(c)} must be compared with a quoted string`);
   }
   return c;
 }
@@ -317,7 +221,7 @@ function parseOrderWith(orderBy: string[] | string | undefined | null, grammar: 
   return list
     .filter((s) => s.trim() !== '')
     .map((s) => {
-      const cur = new Cursor(tokenize(s));
+      const cur = new TokenCursor(tokenizeSearch(s));
       const { entity, key } = readIdentifier(cur, 'an order field', grammar);
       let ascending = true;
       const dir = cur.next();
