@@ -11,6 +11,9 @@ export type SearchToken =
   | { t: 'op'; v: string }
   | { t: 'punct'; v: '(' | ')' | ',' | '.' };
 
+export type SearchComparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type SearchValue = string | number | Array<string | number>;
+
 export function filterError(message: string): FluxError {
   return new FluxError('INVALID_PARAMETER_VALUE', `invalid filter: ${message}`);
 }
@@ -97,4 +100,40 @@ export class TokenCursor {
 
 export function describeToken(t: SearchToken | undefined): string {
   return t === undefined ? 'end of filter' : `'${String(t.v)}'`;
+}
+
+export function readComparator(cur: TokenCursor): SearchComparator {
+  const t = cur.next();
+  if (t?.t === 'op') return t.v as SearchComparator;
+  if (t?.t === 'ident') {
+    const up = t.v.toUpperCase();
+    if (up === 'LIKE' || up === 'ILIKE' || up === 'IN') return up;
+    if (up === 'NOT') {
+      const n = cur.next();
+      if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
+      throw filterError('expected IN after NOT');
+    }
+  }
+  throw filterError(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describeToken(t)}`);
+}
+
+/** A quoted string or a number, or for IN / NOT IN a parenthesised list of them. */
+export function readValue(cur: TokenCursor, comparator: SearchComparator): SearchValue {
+  if (comparator === 'IN' || comparator === 'NOT IN') {
+    const open = cur.next();
+    if (open?.t !== 'punct' || open.v !== '(') throw filterError(`expected '(' after ${comparator}`);
+    const values: Array<string | number> = [];
+    for (;;) {
+      const v = cur.next();
+      if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
+      else throw filterError(`expected a value in the ${comparator} list, found ${describeToken(v)}`);
+      const sep = cur.next();
+      if (sep?.t === 'punct' && sep.v === ')') break;
+      if (sep?.t !== 'punct' || sep.v !== ',') throw filterError(`expected ',' or ')' in the ${comparator} list`);
+    }
+    return values;
+  }
+  const v = cur.next();
+  if (v?.t === 'string' || v?.t === 'number') return v.v;
+  throw filterError(`expected a quoted value or a number, found ${describeToken(v)}`);
 }

@@ -1,4 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor } from '../core/index.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator, type SearchValue } from '../core/index.js';
 import { FluxError } from '../core/errors.js';
 
 /**
@@ -9,8 +9,8 @@ import { FluxError } from '../core/errors.js';
  * spaces or dots are quoted with backticks or double quotes. What each search accepts is a
  * {@link SearchSpec}, so one parser serves all three.
  */
-export type SearchComparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
-export type SearchValue = string | number | Array<string | number>;
+export type { SearchComparator } from '../core/index.js';
+export type { SearchValue } from '../core/index.js';
 
 export interface SearchClause {
   /** `attribute`, or the canonical name of a key-value entity (`tag`, `param`, `metric`). */
@@ -94,40 +94,6 @@ function readField(cur: TokenCursor, spec: SearchSpec, forOrder: boolean): { ent
   return { entity, key };
 }
 
-function readComparator(cur: TokenCursor): SearchComparator {
-  const t = cur.next();
-  if (t?.t === 'op') return t.v as SearchComparator;
-  if (t?.t === 'ident') {
-    const up = t.v.toUpperCase();
-    if (up === 'LIKE' || up === 'ILIKE' || up === 'IN') return up;
-    if (up === 'NOT') {
-      const n = cur.next();
-      if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
-      throw filterError('expected IN after NOT');
-    }
-  }
-  throw filterError(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describeToken(t)}`);
-}
-
-function readValue(cur: TokenCursor, comparator: SearchComparator): SearchValue {
-  if (comparator === 'IN' || comparator === 'NOT IN') {
-    const open = cur.next();
-    if (open?.t !== 'punct' || open.v !== '(') throw filterError(`expected '(' after ${comparator}`);
-    const values: Array<string | number> = [];
-    for (;;) {
-      const v = cur.next();
-      if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
-      else throw filterError(`expected a value in the ${comparator} list, found ${describeToken(v)}`);
-      const sep = cur.next();
-      if (sep?.t === 'punct' && sep.v === ')') break;
-      if (sep?.t !== 'punct' || sep.v !== ',') throw filterError(`expected ',' or ')' in the ${comparator} list`);
-    }
-    return values;
-  }
-  const v = cur.next();
-  if (v?.t === 'string' || v?.t === 'number') return v.v;
-  throw filterError(`expected a quoted value or a number, found ${describeToken(v)}`);
-}
 
 function label(c: { entity: string; key: string }): string {
   return c.entity === 'attribute' ? c.key : `${c.entity}s.${c.key}`;

@@ -1,4 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor } from '../core/index.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator } from '../core/index.js';
 import { FluxError } from '../core/errors.js';
 
 /**
@@ -9,7 +9,7 @@ import { FluxError } from '../core/errors.js';
  * quoted strings otherwise, and `(...)` lists for IN / NOT IN.
  */
 export type FilterEntity = 'metric' | 'param' | 'tag' | 'attribute';
-export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type Comparator = SearchComparator;
 
 export interface FilterClause {
   entity: FilterEntity;
@@ -122,40 +122,6 @@ function readIdentifier(cur: TokenCursor, what: string, grammar: Grammar): { ent
 const PREFIX: Record<FilterEntity, string> = { metric: 'metrics', param: 'params', tag: 'tags', attribute: 'attributes' };
 
 
-function readComparator(cur: TokenCursor): Comparator {
-  const t = cur.next();
-  if (t?.t === 'op') return t.v as Comparator;
-  if (t?.t === 'ident') {
-    const up = t.v.toUpperCase();
-    if (up === 'LIKE' || up === 'ILIKE' || up === 'IN') return up;
-    if (up === 'NOT') {
-      const n = cur.next();
-      if (n?.t === 'ident' && n.v.toUpperCase() === 'IN') return 'NOT IN';
-      throw filterError(`expected IN after NOT`);
-    }
-  }
-  throw filterError(`expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN), found ${describeToken(t)}`);
-}
-
-function readValue(cur: TokenCursor, comparator: Comparator): FilterClause['value'] {
-  if (comparator === 'IN' || comparator === 'NOT IN') {
-    const open = cur.next();
-    if (open?.t !== 'punct' || open.v !== '(') throw filterError(`expected '(' after ${comparator}`);
-    const values: Array<string | number> = [];
-    for (;;) {
-      const v = cur.next();
-      if (v?.t === 'string' || v?.t === 'number') values.push(v.v);
-      else throw filterError(`expected a value in the ${comparator} list, found ${describeToken(v)}`);
-      const sep = cur.next();
-      if (sep?.t === 'punct' && sep.v === ')') break;
-      if (sep?.t !== 'punct' || sep.v !== ',') throw filterError(`expected ',' or ')' in the ${comparator} list`);
-    }
-    return values;
-  }
-  const v = cur.next();
-  if (v?.t === 'string' || v?.t === 'number') return v.v;
-  throw filterError(`expected a value, found ${describeToken(v)}`);
-}
 
 export function parseFilter(filter: string | undefined | null): FilterClause[] {
   return parseWith(filter, RUN_GRAMMAR);

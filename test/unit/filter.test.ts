@@ -104,7 +104,7 @@ describe('parseFilter: clear errors', () => {
     ["attributes.status < 'RUNNING'", /< cannot be used with attributes\.status/],
     ["params.solver = 'lbfgs", /unterminated quote starting at position 16/],
     ['metrics.`val loss < 1', /unterminated quote/],
-    ['params.solver =', /expected a value, found end of filter/],
+    ['params.solver =', /expected a quoted value or a number, found end of filter/],
     ["params.solver 'lbfgs'", /expected a comparator/],
     ["params.solver NOT 'x'", /expected IN after NOT/],
     ["params.solver IN 'x'", /expected '\(' after IN/],
