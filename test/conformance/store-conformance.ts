@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxError, type ErrorCode } from '../../src/core/index.js';
-import { serializeModel, type BuiltinModel } from '../../src/models/index.js';
+import { serializeModel } from '../../src/models/index.js';
 import type { Platform } from '../../src/platform.js';
 import type { DatasetInput, Run, ViewType } from '../../src/tracking/index.js';
 import type { StoreBackend } from '../helpers/backends.js';
+import { tinyModel } from '../helpers/model-fixture.js';
 
 /**
  * The store conformance suite: written once, run on every metadata backend. It goes through the
@@ -1048,30 +1049,6 @@ function dataset(name: string, context: string): DatasetInput {
   };
 }
 
-/** The smallest valid built-in model: two inputs, binary target. */
-function tinyModel(): BuiltinModel {
-  return {
-    format: 'fluxops-model',
-    formatVersion: 1,
-    algorithm: 'logistic_regression',
-    signature: {
-      inputs: [
-        { name: 'x1', type: 'double' },
-        { name: 'x2', type: 'double' },
-      ],
-      outputs: [
-        { name: 'prediction', type: 'long' },
-        { name: 'probabilities', type: 'double', shape: [-1, 2] },
-      ],
-    },
-    target: { name: 'y', classes: [0, 1] },
-    preprocessing: { standardize: { mean: [0, 0], scale: [1, 1] } },
-    coefficients: [0.5, -0.25],
-    intercept: 0.1,
-    trainedAt: '2024-01-01T00:00:00.000Z',
-    params: { solver: 'lbfgs' },
-  };
-}
 
 /** Awaits a rejection and checks it is a FluxError with the code (and message) expected. */
 export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<FluxError> {

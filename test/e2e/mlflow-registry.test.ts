@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../src/mlflow/registry-convert.js';
-import { loadModel, serializeModel, type BuiltinModel } from '../../src/models/index.js';
+import { loadModel, serializeModel } from '../../src/models/index.js';
 import type { Run } from '../../src/tracking/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { tinyModel } from '../helpers/model-fixture.js';
 
 let s: TestServer;
 let expId: string;
@@ -108,30 +109,6 @@ signature:
 utc_time_created: '2026-11-22 03:26:30.298434'
 `;
 
-/** The smallest valid built-in model: two inputs, binary target. */
-function tinyModel(): BuiltinModel {
-  return {
-    format: 'fluxops-model',
-    formatVersion: 1,
-    algorithm: 'logistic_regression',
-    signature: {
-      inputs: [
-        { name: 'x1', type: 'double' },
-        { name: 'x2', type: 'double' },
-      ],
-      outputs: [
-        { name: 'prediction', type: 'long' },
-        { name: 'probabilities', type: 'double', shape: [-1, 2] },
-      ],
-    },
-    target: { name: 'y', classes: [0, 1] },
-    preprocessing: { standardize: { mean: [0, 0], scale: [1, 1] } },
-    coefficients: [0.5, -0.25],
-    intercept: 0.1,
-    trainedAt: '2024-01-01T00:00:00.000Z',
-    params: { solver: 'lbfgs' },
-  };
-}
 
 /** A finished run with a param, a metric and files under `model/` (an MLmodel folder by default). */
 async function runWithModel(files: Record<string, string> = { 'model/MLmodel': SKLEARN_MLMODEL, 'model/model.pkl': 'pickle bytes' }): Promise<Run> {
