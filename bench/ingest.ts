@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { openPlatform, type Platform } from '../src/platform.js';
-import { fmt, isMain, machine, requireBuild, startFluxServer, tempHome } from './support.js';
+import { fmt, freshPostgresDatabase, isMain, machine, requireBuild, startFluxServer, tempHome } from './support.js';
 
 export const INGEST_TARGET = 50_000;
 const BATCH = 1000;
@@ -120,17 +119,8 @@ function line(f: IngestFigure): string {
 }
 
 async function postgresFigures(adminUrl: string, points: number, log: (l: string) => void): Promise<IngestFigure[]> {
-  const name = `fluxops_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const db = await freshPostgresDatabase(adminUrl, 'fluxops_bench');
+  const databaseUrl = db.url;
   const home = tempHome('fluxops-bench-ingest-pg-');
   try {
     const out: IngestFigure[] = [];
@@ -146,13 +136,7 @@ async function postgresFigures(adminUrl: string, points: number, log: (l: string
     return out;
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
-    const drop = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-    await drop.connect();
-    try {
-      await drop.query(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await drop.end();
-    }
+    await db.drop();
   }
 }
 

@@ -12,10 +12,9 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { openPlatform, type Platform } from '../src/platform.js';
-import { fmt, isMain, machine, requireBuild, startFluxServer, tempHome } from './support.js';
+import { fmt, freshPostgresDatabase, isMain, machine, requireBuild, startFluxServer, tempHome } from './support.js';
 
 export const MLFLOW_INGEST_TARGET = 50_000;
 export const MLFLOW_SEARCH_TARGET_MS = 150;
@@ -225,35 +224,6 @@ async function onBackend(
   }
 }
 
-/** A fresh Postgres database per part, dropped afterwards. */
-function postgresDatabases(adminUrl: string): () => Promise<{ url: string; drop: () => Promise<void> }> {
-  let n = 0;
-  return async () => {
-    const name = `fluxops_bench_mlflow_${Date.now()}_${n++}`;
-    const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-    await admin.connect();
-    try {
-      await admin.query(`create database "${name}"`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: async () => {
-        const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-        await c.connect();
-        try {
-          await c.query(`drop database if exists "${name}" with (force)`);
-        } finally {
-          await c.end();
-        }
-      },
-    };
-  };
-}
-
 export async function runMlflowBench(log: (line: string) => void = console.log): Promise<MlflowReport> {
   requireBuild();
   const points = totalPoints();
@@ -263,7 +233,7 @@ export async function runMlflowBench(log: (line: string) => void = console.log):
   await onBackend('sqlite', () => Promise.resolve({ url: undefined, drop: () => Promise.resolve() }), points, report, log);
   const pgUrl = process.env.FLUXOPS_BENCH_PG_URL;
   if (pgUrl) {
-    await onBackend('postgres', postgresDatabases(pgUrl), points, report, log);
+    await onBackend('postgres', () => freshPostgresDatabase(pgUrl, 'fluxops_bench_mlflow'), points, report, log);
     report.postgres = `measured on fresh databases via ${pgUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`;
   } else {
     report.postgres = 'skipped (set FLUXOPS_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres to include it)';

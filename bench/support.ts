@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
 
 /** The repository root, whether this runs from bench/ (sources) or dist-bench/bench/ (compiled). */
 export const ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -93,4 +94,24 @@ export function fmt(n: number, digits = 0): string {
 export function seconds(envName: string, dflt: number): number {
   const v = Number(process.env[envName]);
   return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+/** Runs one statement on the Postgres server named by an admin URL. */
+async function adminQuery(adminUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a fresh Postgres database for one benchmark part; `drop()` removes it. */
+export async function freshPostgresDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`) };
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } fr
 import type { LoggedModel, LoggedModelMetric, LoggedModelStatus } from '../logged-models/index.js';
 import { byPath, fileInfoJson, keyValues, toMlflowDouble } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
-import { MlflowFields, invalidValue, missing, mlflowErrorHandler, stringOf } from './request.js';
+import { type MlflowFields, invalidValue, missing, mlflowRouter, stringOf } from './request.js';
 import { tagList } from './registry-convert.js';
 
 /** MLflow's LoggedModelStatus enum: names as JSON writes them, and the numbers protobuf may send. */
@@ -75,16 +75,10 @@ type Handler = (f: MlflowFields, modelId: string, req: FastifyRequest, reply: Fa
  */
 export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, hidden }) => {
   const lm = platform.loggedModels;
-  app.setErrorHandler(mlflowErrorHandler);
+  const register = mlflowRouter(app, hidden);
+  const route = (method: HTTPMethods, url: string, summary: string, description: string, handler: Handler): void =>
+    register(method, url, summary, description, (f, req, reply) => handler(f, (req.params as Record<string, string | undefined>).model_id ?? '', req, reply));
 
-  const route = (method: HTTPMethods, url: string, summary: string, description: string, handler: Handler): void => {
-    app.route({
-      method,
-      url,
-      schema: { hide: hidden, tags: ['mlflow'], summary, description },
-      handler: (req, reply) => handler(MlflowFields.of(req), (req.params as Record<string, string | undefined>).model_id ?? '', req, reply),
-    });
-  };
 
   route(
     'POST',

@@ -1,13 +1,12 @@
-import type { FastifyPluginAsync, HTTPMethods } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ModelVersion } from '../registry/index.js';
 import type { MlflowRouteDeps } from './index.js';
 import { modelVersionJson, registeredModelJson, tagList } from './registry-convert.js';
-import { MlflowFields, missing, mlflowErrorHandler } from './request.js';
+import { missing, mlflowRouter, type MlflowFields } from './request.js';
 
 /** MLflow's order for version searches that name none: recently changed first. */
 const DEFAULT_VERSION_ORDER = ['last_updated_timestamp DESC', 'name ASC', 'version_number DESC'];
 
-type Handler = (f: MlflowFields) => Promise<unknown>;
 
 /**
  * MLflow's model registry REST API (registered models, versions, stages, aliases, tags) as a thin
@@ -18,16 +17,8 @@ type Handler = (f: MlflowFields) => Promise<unknown>;
  */
 export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, modelServer, hidden }) => {
   const r = platform.registry;
-  app.setErrorHandler(mlflowErrorHandler);
+  const route = mlflowRouter(app, hidden);
 
-  const route = (methods: HTTPMethods | HTTPMethods[], url: string, summary: string, description: string, handler: Handler): void => {
-    app.route({
-      method: methods,
-      url,
-      schema: { hide: hidden, tags: ['mlflow'], summary, description },
-      handler: (req) => handler(MlflowFields.of(req)),
-    });
-  };
   /** A served alias follows the registry: re-resolve right after this process changes it. */
   const aliasesChanged = async (): Promise<void> => {
     if (modelServer !== undefined) await modelServer.refresh();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { toErrorResponse } from '../api/errors.js';
 import { FluxError, RUN_ID_PATTERN } from '../core/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
@@ -546,4 +546,22 @@ class JsonScanner {
     if (m[1] !== undefined || m[2] !== undefined) return { t: 'float', v: Number(m[0]) };
     return { t: 'int', text: BigInt(m[0]).toString() };
   }
+}
+
+export type MlflowHandler = (f: MlflowFields, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * Sets MLflow's error handler on a route scope and returns its route registrar: each route gets
+ * its fields read the MLflow way and is documented under the `mlflow` tag (hidden for /ajax-api).
+ */
+export function mlflowRouter(app: FastifyInstance, hidden: boolean) {
+  app.setErrorHandler(mlflowErrorHandler);
+  return (methods: HTTPMethods | HTTPMethods[], url: string, summary: string, description: string, handler: MlflowHandler): void => {
+    app.route({
+      method: methods,
+      url,
+      schema: { hide: hidden, tags: ['mlflow'], summary, description },
+      handler: (req, reply) => handler(MlflowFields.of(req), req, reply),
+    });
+  };
 }

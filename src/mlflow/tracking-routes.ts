@@ -1,16 +1,15 @@
 import path from 'node:path';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { LIMITS, type KeyValue, type LogDatasetInput, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
 import { byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
-import { MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowArtifactPath, mlflowErrorHandler, stringOf } from './request.js';
+import { type MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowArtifactPath, mlflowRouter, stringOf } from './request.js';
 
 /** Largest page of metric history MLflow's server returns for one request. */
 const HISTORY_PAGE_MAX = 25_000;
 const RUN_STATUS_BY_NUMBER: Record<number, RunStatus> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
 const VIEW_TYPE_BY_NUMBER: Record<number, ViewType> = { 1: 'ACTIVE_ONLY', 2: 'DELETED_ONLY', 3: 'ALL' };
 
-type Handler = (f: MlflowFields, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 /**
  * MLflow's tracking REST API (experiments, runs, metrics, params, tags, inputs, logged models,
@@ -19,16 +18,8 @@ type Handler = (f: MlflowFields, req: FastifyRequest, reply: FastifyReply) => Pr
  */
 export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, hidden }) => {
   const t = platform.tracking;
-  app.setErrorHandler(mlflowErrorHandler);
+  const route = mlflowRouter(app, hidden);
 
-  const route = (methods: HTTPMethods | HTTPMethods[], url: string, summary: string, description: string, handler: Handler): void => {
-    app.route({
-      method: methods,
-      url,
-      schema: { hide: hidden, tags: ['mlflow'], summary, description },
-      handler: (req, reply) => handler(MlflowFields.of(req), req, reply),
-    });
-  };
 
   // ---- experiments ----
   route('POST', '/experiments/create', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
