@@ -10,11 +10,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowExperiment, MlflowFileInfo, MlflowMetric, MlflowRun, MlflowRunInfo } from '../../src/mlflow/convert.js';
-import { buildApp, type App } from '../../src/api/index.js';
-import { createLogger } from '../../src/core/index.js';
-import { openPlatform } from '../../src/platform.js';
+import type { App } from '../../src/api/index.js';
 import { storeBackends, type StoreBackend } from '../helpers/backends.js';
-import { freshHome } from '../helpers/server.js';
+import { freshHome, startTestServer } from '../helpers/server.js';
 
 interface Server {
   app: App;
@@ -30,22 +28,8 @@ async function startServer(backend: StoreBackend): Promise<Server> {
   const home = freshHome('fluxops-mlflow-');
   const dbFile = backend.name === 'sqlite' ? path.join(home, 'fluxops.db') : undefined;
   const databaseUrl = dbFile !== undefined ? `sqlite:${dbFile}` : await backend.freshDatabaseUrl();
-  const platform = await openPlatform({ home, databaseUrl, artifactRoot: path.join(home, 'artifacts') });
-  const app = await buildApp({ platform, logger: createLogger({ level: 'silent' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  return {
-    app,
-    url: `http://127.0.0.1:${port}`,
-    home,
-    dbFile,
-    close: async () => {
-      await app.close();
-      await platform.close();
-      fs.rmSync(home, { recursive: true, force: true });
-    },
-  };
+  const server = await startTestServer({ home, databaseUrl });
+  return { app: server.app, url: server.url, home, dbFile, close: () => server.close() };
 }
 
 let s: Server;

@@ -33,9 +33,11 @@ export async function seedModel(platform: Platform, opts: { rows?: number; seed?
 }
 
 /** The real server on a free port over a fresh home; optionally with a served, trained model. */
-export async function startTestServer(opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number } = {}): Promise<TestServer> {
-  const home = freshHome();
-  const platform = await openPlatform({ home });
+export async function startTestServer(
+  opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number; databaseUrl?: string | undefined; home?: string } = {},
+): Promise<TestServer> {
+  const home = opts.home ?? freshHome();
+  const platform = await openPlatform({ home, databaseUrl: opts.databaseUrl });
   if (opts.seed ?? opts.model !== undefined) await seedModel(platform);
   const { key } = await platform.keys.create('test');
   const app = await buildApp({ platform, model: opts.model, logger: createLogger({ level: 'silent' }), aliasPollMs: opts.aliasPollMs });
