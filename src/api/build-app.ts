@@ -6,9 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../core/index.js';
 import type { Platform } from '../platform.js';
 import { ModelServer } from '../serving/index.js';
-import { clientErrorHandler, installErrorHandling, toErrorResponse } from './errors.js';
+import { clientErrorHandler, installErrorHandling, toErrorResponse, HttpMetrics, type RouteDeps } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
-import { HttpMetrics } from './metrics.js';
 import { registryRoutes } from './routes/registry.js';
 import { servingRoutes } from './routes/serving.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -126,10 +125,4 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     });
   }
   return app as unknown as App;
-}
-
-export interface RouteDeps {
-  platform: Platform;
-  modelServer: ModelServer | undefined;
-  metrics: HttpMetrics;
 }

@@ -1,2 +1,3 @@
-export { buildApp, type App, type AppOptions, type RouteDeps } from './build-app.js';
-export { toErrorResponse } from './errors.js';
+export { buildApp, type App, type AppOptions } from './build-app.js';
+export type { RouteDeps } from '../http/index.js';
+export { toErrorResponse } from '../http/index.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { RouteDeps } from '../api/build-app.js';
+import type { RouteDeps } from '../http/index.js';
 import { mlflowArtifactRoutes } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes } from './logged-model-routes.js';
 import { mlflowRegistryRoutes } from './registry-routes.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { toErrorResponse } from '../api/errors.js';
+import { toErrorResponse } from '../http/index.js';
 import { FluxError, RUN_ID_PATTERN } from '../core/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 

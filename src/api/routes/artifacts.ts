@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
-import type { RouteDeps } from '../build-app.js';
+import type { RouteDeps } from '../../http/index.js';
 
 /**
  * Run artifacts: PUT streams raw bytes into the artifact store (never buffered whole), GET

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../build-app.js';
+import type { RouteDeps } from '../../http/index.js';
 
 /** API key management over HTTP; it needs a valid key itself (the first key comes from the CLI). */
 export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform }) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
-import type { RouteDeps } from '../build-app.js';
+import type { RouteDeps } from '../../http/index.js';
 
 /** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
 export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, modelServer, metrics }) => {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../build-app.js';
+import type { RouteDeps } from '../../http/index.js';
 
 const KV = Type.Object({ key: Type.String(), value: Type.String() });
 const RunId = Type.Object({ runId: Type.String({ description: '32 hex characters' }) });

@@ -1,0 +1,8 @@
+/**
+ * The HTTP transport kit shared by the native API (`api/`) and the MLflow adapter (`mlflow/`): the
+ * error shape and its mapping, the dependencies every route module receives, the HTTP metrics, and
+ * the per-route auth declaration with its check. Neither transport imports the other.
+ */
+export { clientErrorHandler, installErrorHandling, toErrorResponse, type ErrorBody } from './errors.js';
+export type { RouteDeps } from './route-deps.js';
+export { HttpMetrics } from './metrics.js';
