@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import fluxops from './tools/eslint-context-imports.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bench/**', 'dist-examples/**', 'node_modules/**', 'coverage/**', '.fluxops/**'] },
@@ -16,6 +17,11 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { fluxops },
+    rules: { 'fluxops/context-imports': 'error' },
   },
   {
     files: ['**/*.js'],

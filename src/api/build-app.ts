@@ -3,10 +3,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { createLogger, type Logger } from '../core/index.js';
+import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
 import { ModelServer } from '../serving/index.js';
-import { clientErrorHandler, installErrorHandling, toErrorResponse, HttpMetrics, type RouteDeps } from '../http/index.js';
+import { clientErrorHandler, installErrorHandling, toErrorResponse, HttpMetrics } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { registryRoutes } from './routes/registry.js';
 import { servingRoutes } from './routes/serving.js';

@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import { compareSql, type SearchClause } from '../registry/index.js';
+import { compareSql, type SearchClause } from '../search/index.js';
 import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import type { LoggedModelStore, SearchLoggedModelsQuery } from './logged-model-store.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken } from '../core/index.js';
-import { LOGGED_MODEL_ID, parseSearchFilter, parseSearchOrderBy, storePathOf, type LoggedModelLookup, type SearchOrder, type SearchSpec } from '../registry/index.js';
+import { LOGGED_MODEL_ID, storePathOf, type LoggedModelLookup } from '../registry/index.js';
+import { parseSearchFilter, parseSearchOrderBy, type SearchOrder, type SearchSpec } from '../search/index.js';
 import { safeRelativePath, type ArtifactEntry, type ArtifactStore } from '../storage/artifacts/index.js';
 import { LIMITS, type Page, type TrackingService } from '../tracking/index.js';
 import type { LoggedModelStore } from './logged-model-store.js';

@@ -1,4 +1,4 @@
-import type { SearchClause, SearchOrder } from '../registry/index.js';
+import type { SearchClause, SearchOrder } from '../search/index.js';
 import type { Page } from '../tracking/index.js';
 import type { LoggedModel, LoggedModelMetric, LoggedModelStatus, NewLoggedModel } from './types.js';
 

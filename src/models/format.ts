@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { FluxError } from '../core/errors.js';
+import { FluxError } from '../core/index.js';
 
 /**
  * The built-in model format: one JSON document holding everything needed to predict (input

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { FluxError } from '../core/errors.js';
+import { FluxError } from '../core/index.js';
 
 /**
  * Reading MLflow's `MLmodel` file: the YAML document at the top of a model folder that names the

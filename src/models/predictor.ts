@@ -1,4 +1,4 @@
-import { FluxError, invalid } from '../core/errors.js';
+import { FluxError, invalid } from '../core/index.js';
 import type { BuiltinModel, ClassLabel, ModelSignature } from './format.js';
 import { validateModel } from './format.js';
 

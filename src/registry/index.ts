@@ -1,18 +1,6 @@
 export { RegistryService, type Lineage, type ModelInspection, type ModelInspector } from './registry-service.js';
 export { KyselyRegistryStore } from './kysely-registry-store.js';
 export type { RegistryStore } from './registry-store.js';
-export {
-  MODEL_VERSION_SEARCH,
-  REGISTERED_MODEL_SEARCH,
-  parseSearchFilter,
-  parseSearchOrderBy,
-  type SearchClause,
-  type SearchComparator,
-  type SearchOrder,
-  type SearchSpec,
-  type SearchValue,
-} from './filter.js';
-export { compareSql } from './search-sql.js';
 export { LOGGED_MODEL_ID, storePathOf, type LoggedModelLookup, type LoggedModelRef } from './model-source.js';
 export * from './types.js';
 export { resolveModelRef, type ModelRefResolver } from './model-ref.js';

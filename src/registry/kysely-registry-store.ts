@@ -2,9 +2,8 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { FluxError, encodePageToken } from '../core/index.js';
 import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
-import type { SearchClause, SearchOrder } from './filter.js';
+import { compareSql, type SearchClause, type SearchOrder } from '../search/index.js';
 import type { RegistryStore } from './registry-store.js';
-import { compareSql } from './search-sql.js';
 import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
 
 type VersionRow = Database['model_versions'];

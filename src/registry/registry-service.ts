@@ -2,7 +2,7 @@ import { FluxError, RUN_ID_PATTERN, decodePageToken } from '../core/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
-import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from './filter.js';
+import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from '../search/index.js';
 import { LOGGED_MODEL_ID, parseSource, storePathOf, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
 import { resolveModelRef } from './model-ref.js';
 import type { RegistryStore } from './registry-store.js';

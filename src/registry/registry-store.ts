@@ -1,5 +1,5 @@
 import type { Page } from '../tracking/index.js';
-import type { SearchClause, SearchOrder } from './filter.js';
+import type { SearchClause, SearchOrder } from '../search/index.js';
 import type { ModelVersion, NewModelVersion, RegisteredModel, Stage } from './types.js';
 
 /** The registry store port; the Kysely implementation serves SQLite and Postgres. */

@@ -1,4 +1,5 @@
-import { FluxError, type Logger } from '../core/index.js';
+import { FluxError } from '../core/index.js';
+import type { Logger } from '../logging/index.js';
 import { createPredictor, loadModel, type Predictor } from '../models/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
 import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
-import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, type FilterClause } from './filter.js';
+import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
 
@@ -446,31 +446,6 @@ function toRunInfo(r: RunRow): RunInfo {
     sourceName: r.source_name,
     sourceVersion: r.source_version,
   };
-}
-
-function compare(col: Expression<unknown>, c: FilterClause, dialect: Dialect): Expression<SqlBool> {
-  const v = c.value;
-  switch (c.comparator) {
-    case '=':
-    case '!=':
-    case '<':
-    case '<=':
-    case '>':
-    case '>=':
-      // Time attributes are bigint columns: Postgres refuses a fractional or out-of-range bigint
-      // parameter, so such a number is compared as a double (exact for epoch milliseconds).
-      return typeof v === 'number' && !Number.isSafeInteger(v)
-        ? sql<SqlBool>`${col} ${sql.raw(c.comparator)} cast(${v} as double precision)`
-        : sql<SqlBool>`${col} ${sql.raw(c.comparator)} ${v}`;
-    case 'LIKE':
-      return caseSensitiveLike(col, v as string, dialect);
-    case 'ILIKE':
-      return sql<SqlBool>`lower(${col}) like lower(${v})`;
-    case 'IN':
-      return sql<SqlBool>`${col} in (${sql.join(v as string[])})`;
-    case 'NOT IN':
-      return sql<SqlBool>`${col} not in (${sql.join(v as string[])})`;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken, newRunId } from '../core/index.js';
 import type { ArtifactEntry, ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
-import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from './filter.js';
+import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from '../search/index.js';
 import type { KeyValue, TrackingStore } from './tracking-store.js';
 import {
   DATASET_CONTEXT_TAG,

@@ -1,4 +1,4 @@
-import type { FilterClause, OrderClause } from './filter.js';
+import type { FilterClause, OrderClause } from '../search/index.js';
 import type { CreateRunInput, DatasetInput, Experiment, Metric, Page, Run, RunInfo, UpdateRunInput, ViewType } from './types.js';
 
 export interface SearchRunsQuery {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { FluxError, invalid } from '../core/errors.js';
+import { FluxError, invalid } from '../core/index.js';
 
 export type ColumnType = 'number' | 'string';
 

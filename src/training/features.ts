@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FluxError, invalid } from '../core/errors.js';
+import { FluxError, invalid } from '../core/index.js';
 import { type Dataset, isNumericCell, loadCsv, rowLabel } from './csv.js';
 
 export interface FeatureSelection {

@@ -1,4 +1,4 @@
-import { FluxError, invalid } from '../core/errors.js';
+import { FluxError, invalid } from '../core/index.js';
 import { lbfgs } from './solvers/lbfgs.js';
 import { newton } from './solvers/newton.js';
 import type { ProgressCallback, Problem, SolverResult } from './solvers/objective.js';

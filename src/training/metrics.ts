@@ -1,4 +1,4 @@
-import { FluxError, invalid } from '../core/errors.js';
+import { FluxError, invalid } from '../core/index.js';
 
 export interface ClassificationMetrics {
   accuracy: number;

@@ -1,4 +1,4 @@
-import { invalid } from '../core/errors.js';
+import { invalid } from '../core/index.js';
 import { Random } from './random.js';
 
 export interface Split {

@@ -1,4 +1,4 @@
-import { invalid } from '../core/errors.js';
+import { invalid } from '../core/index.js';
 
 export interface Standardizer {
   mean: Float64Array;

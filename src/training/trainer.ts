@@ -1,4 +1,4 @@
-import { invalid } from '../core/errors.js';
+import { invalid } from '../core/index.js';
 import {
   type BuiltinModel,
   MODEL_FORMAT,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/api/index.js';
-import { createLogger } from '../../src/core/index.js';
+import { createLogger } from '../../src/logging/index.js';
 import { openPlatform, type Platform } from '../../src/platform.js';
 import { generateDiabetesCsv } from '../../src/training/index.js';
 import { trainAndTrack } from '../../src/workflows/index.js';

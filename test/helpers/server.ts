@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../../src/api/index.js';
-import { createLogger } from '../../src/core/index.js';
+import { createLogger } from '../../src/logging/index.js';
 import { openPlatform, type Platform } from '../../src/platform.js';
 import { generateDiabetesCsv } from '../../src/training/index.js';
 import { trainAndTrack } from '../../src/workflows/index.js';

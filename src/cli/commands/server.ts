@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildApp, type App } from '../../api/index.js';
-import { FluxError, createLogger } from '../../core/index.js';
+import { FluxError } from '../../core/index.js';
+import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
 import type { GlobalOptions } from '../context.js';
 

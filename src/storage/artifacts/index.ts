@@ -1,4 +1,4 @@
-import { FluxError } from '../../core/errors.js';
+import { FluxError } from '../../core/index.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { LocalArtifactStore } from './local-store.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FluxError } from '../../core/errors.js';
+import { FluxError } from '../../core/index.js';
 import type { ArtifactEntry, ArtifactStore } from './artifact-store.js';
 import { safeRelativePath } from './safe-path.js';
 

@@ -1,4 +1,4 @@
-import { FluxError } from '../../core/errors.js';
+import { FluxError } from '../../core/index.js';
 
 /**
  * Normalises an artifact path and refuses anything that could leave the store: absolute paths,

@@ -1,5 +1,5 @@
 import { Migrator, type Migration, type MigrationProvider, sql } from 'kysely';
-import { FluxError } from '../../core/errors.js';
+import { FluxError } from '../../core/index.js';
 import type { MetadataDb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { loggedModels } from './migrations/0002-logged-models.js';

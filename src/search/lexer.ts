@@ -1,4 +1,4 @@
-import { FluxError } from './errors.js';
+import { FluxError } from '../core/index.js';
 
 /**
  * The lexer of MLflow's search grammar, shared by run, experiment, registry and logged-model

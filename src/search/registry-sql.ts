@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { caseSensitiveLike, type Dialect } from '../storage/db/index.js';
-import type { SearchComparator, SearchValue } from './filter.js';
+import type { SearchComparator, SearchValue } from './registry-filter.js';
 
 /**
  * `expr <comparator> value` for one parsed search clause, the same on SQLite and Postgres: LIKE is

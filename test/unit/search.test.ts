@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FluxError } from '../../src/core/index.js';
-import { parseFilter, parseOrderBy, type FilterClause } from '../../src/tracking/index.js';
+import { parseFilter, parseOrderBy, type FilterClause } from '../../src/search/index.js';
 
 describe('parseFilter: valid filters', () => {
   it('reads nothing from an empty or blank filter', () => {

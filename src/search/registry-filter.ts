@@ -1,5 +1,5 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator, type SearchValue } from '../core/index.js';
-import { FluxError } from '../core/errors.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator, type SearchValue } from './lexer.js';
+import { FluxError } from '../core/index.js';
 
 /**
  * MLflow's search grammar for the registry (registered models, model versions) and for logged
@@ -9,8 +9,8 @@ import { FluxError } from '../core/errors.js';
  * spaces or dots are quoted with backticks or double quotes. What each search accepts is a
  * {@link SearchSpec}, so one parser serves all three.
  */
-export type { SearchComparator } from '../core/index.js';
-export type { SearchValue } from '../core/index.js';
+export type { SearchComparator } from './lexer.js';
+export type { SearchValue } from './lexer.js';
 
 export interface SearchClause {
   /** `attribute`, or the canonical name of a key-value entity (`tag`, `param`, `metric`). */

@@ -1,5 +1,5 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator } from '../core/index.js';
-import { FluxError } from '../core/errors.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator } from './lexer.js';
+import { FluxError } from '../core/index.js';
 
 /**
  * Parser for the run search grammar (MLflow's): clauses joined by AND, each
