@@ -1,4 +1,4 @@
-import { KeyService, KyselyKeyStore } from './auth/index.js';
+import { AuditLog, KeyService, KyselyAuditStore, KyselyKeyStore } from './auth/index.js';
 import { resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
@@ -17,6 +17,8 @@ export interface Platform {
   /** MLflow 3's logged models, which registry versions can be created from. */
   loggedModels: LoggedModelService;
   keys: KeyService;
+  /** The append-only record of state-changing API calls. */
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -35,5 +37,10 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
   const keys = new KeyService(new KyselyKeyStore(db));
-  return { config, db, artifacts, tracking, registry, loggedModels, keys, close: () => db.close() };
+  const audit = new AuditLog(new KyselyAuditStore(db));
+  const close = async () => {
+    await audit.flush();
+    await db.close();
+  };
+  return { config, db, artifacts, tracking, registry, loggedModels, keys, audit, close };
 }

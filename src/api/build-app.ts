@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
 import { ModelServer } from '../serving/index.js';
-import { clientErrorHandler, installErrorHandling, toErrorResponse, HttpMetrics } from '../http/index.js';
+import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { registryRoutes } from './routes/registry.js';
 import { servingRoutes } from './routes/serving.js';
@@ -30,9 +30,19 @@ export interface AppOptions {
    * holds its connection and request forever; 0 disables the limit.
    */
   requestTimeoutMs?: number | undefined;
+  /**
+   * `required` (the default): every route but the public ones needs a key. `off`: tracking and
+   * registry are open, as on a loopback-only server; keys and predictions still need a key.
+   */
+  auth?: AuthMode | undefined;
+  /** Aliases and stages only approver and admin keys may move (default: `production`). */
+  protectedAliases?: readonly string[] | undefined;
 }
 
-export type App = FastifyInstance & { modelServer: ModelServer | undefined; httpMetrics: HttpMetrics };
+export type App = FastifyInstance & { modelServer: ModelServer | undefined; httpMetrics: HttpMetrics; routeTable: readonly RouteEntry[]; authMode: AuthMode };
+
+/** Aliases only approver and admin keys may move unless the server is told otherwise. */
+export const DEFAULT_PROTECTED_ALIASES = ['production'] as const;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -77,10 +87,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Only JSON is accepted on JSON routes; text/plain bodies get 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  const authMode: AuthMode = opts.auth ?? 'required';
+  const routeTable = installRouteAuth(app, {
+    keys: opts.platform.keys,
+    audit: opts.platform.audit,
+    policy: { mode: authMode, protectedAliases: new Set((opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).map((a) => a.toLowerCase())) },
+  });
 
   const metrics = new HttpMetrics();
   const modelServer = opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger) : undefined;
-  Object.assign(app, { modelServer, httpMetrics: metrics });
+  Object.assign(app, { modelServer, httpMetrics: metrics, routeTable, authMode });
 
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
@@ -102,7 +118,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // The API documents are public; they describe routes, never data.
+  await app.register(async (docs) => {
+    setScopeRouteAuth(docs, 'public');
+    await docs.register(swaggerUi, { routePrefix: '/api/docs' });
+  });
 
   const deps = { platform: opts.platform, modelServer, metrics };
   await app.register(servingRoutes, deps);
@@ -112,7 +132,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

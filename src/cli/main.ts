@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerKeys } from './commands/keys.js';
+import { registerAudit } from './commands/audit.js';
 import { registerModels } from './commands/models.js';
 import { registerPredict } from './commands/predict.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerPredict(program);
   registerKeys(program);
+  registerAudit(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,4 +1,4 @@
-import type { KeyService } from '../auth/index.js';
+import type { AuditLog, KeyService } from '../auth/index.js';
 import type { RegistryService } from '../registry/index.js';
 import type { TrackingService } from '../tracking/index.js';
 
@@ -48,3 +48,5 @@ export type RegistryApi = Pick<
 >;
 
 export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;
+
+export type AuditApi = Pick<AuditLog, 'list'>;

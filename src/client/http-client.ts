@@ -1,5 +1,5 @@
 import { FluxError, type ErrorCode, ERROR_CODES } from '../core/index.js';
-import type { ApiKeyInfo } from '../auth/index.js';
+import type { ApiKeyInfo, AuditEntry, AuditQuery, CreateKeyOptions } from '../auth/index.js';
 import { resolveModelRef, type Lineage, type ModelVersion, type RegisteredModel } from '../registry/index.js';
 import type { ArtifactEntry } from '../storage/artifacts/index.js';
 import type {
@@ -204,8 +204,8 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
   }
 
   // ---- keys ----
-  async create(name: unknown): Promise<{ key: string; info: ApiKeyInfo }> {
-    const { key, ...info } = await this.request<{ key: string } & ApiKeyInfo>('POST', '/api/v1/keys', { name });
+  async create(name: unknown, opts: CreateKeyOptions = {}): Promise<{ key: string; info: ApiKeyInfo }> {
+    const { key, ...info } = await this.request<{ key: string } & ApiKeyInfo>('POST', '/api/v1/keys', { name, ...opts });
     return { key, info };
   }
   async list(): Promise<ApiKeyInfo[]> {
@@ -213,6 +213,12 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
   }
   async revoke(keyId: unknown): Promise<void> {
     await this.request('DELETE', `/api/v1/keys/${enc(String(keyId))}`);
+  }
+
+  // ---- audit ----
+  async listAudit(q: AuditQuery = {}): Promise<{ entries: AuditEntry[]; nextAfter: number | undefined }> {
+    const r = await this.request<{ entries: AuditEntry[]; next_after?: number }>('GET', `/api/v1/audit${query({ ...q })}`);
+    return { entries: r.entries, nextAfter: r.next_after };
   }
 }
 

@@ -6,3 +6,15 @@
 export { clientErrorHandler, installErrorHandling, toErrorResponse, type ErrorBody } from './errors.js';
 export type { RouteDeps } from './route-deps.js';
 export { HttpMetrics } from './metrics.js';
+export {
+  actorOf,
+  credentialsOf,
+  installRouteAuth,
+  permissionOf,
+  setScopeRouteAuth,
+  type AuthMode,
+  type AuthPolicy,
+  type ResourceRef,
+  type RouteAuth,
+  type RouteEntry,
+} from './route-auth.js';

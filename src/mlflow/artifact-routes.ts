@@ -25,7 +25,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
-  app.get('/artifacts', { schema: schema('List an artifact folder', 'Query: path (a folder such as 1/<run_id>/artifacts). Returns {files [{path, is_dir, file_size}]}, paths relative to the folder.') }, async (req) => {
+  app.get('/artifacts', { config: { auth: 'read' }, schema: schema('List an artifact folder', 'Query: path (a folder such as 1/<run_id>/artifacts). Returns {files [{path, is_dir, file_size}]}, paths relative to the folder.') }, async (req) => {
     const query = req.query as Record<string, unknown>;
     const raw = Array.isArray(query.path) ? (query.path[0] as unknown) : query.path;
     if (raw !== undefined && typeof raw !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'path must be a string');
@@ -34,7 +34,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return entries.length > 0 ? { files: byPath(entries).map((e) => fileInfoJson(e, dir)) } : {};
   });
 
-  app.get('/artifacts/*', { schema: schema('Download an artifact', 'Streams the file at <path>.') }, async (req, reply) => {
+  app.get('/artifacts/*', { config: { auth: 'read' }, schema: schema('Download an artifact', 'Streams the file at <path>.') }, async (req, reply) => {
     const path = safeRelativePath(wildcard(req)).join('/');
     if (path === '') throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file');
     const stream = await store.get(path);
@@ -42,7 +42,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return reply.send(stream);
   });
 
-  app.put('/artifacts/*', { schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
+  app.put('/artifacts/*', { config: { auth: 'write' }, schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
     const target = await writablePath(wildcard(req));
     const body = (req.body as Readable | undefined) ?? Buffer.alloc(0);
     if ('modelId' in target) await platform.loggedModels.logArtifact(target.modelId, target.rest, body);
@@ -50,7 +50,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  app.delete('/artifacts/*', { schema: schema('Delete an artifact', 'Removes the file or folder at <path> inside a run folder. Returns {}.') }, async (req) => {
+  app.delete('/artifacts/*', { config: { auth: 'write' }, schema: schema('Delete an artifact', 'Removes the file or folder at <path> inside a run folder. Returns {}.') }, async (req) => {
     const { runId, rest } = await runPath(wildcard(req));
     await t.deleteArtifact(runId, rest);
     return {};

@@ -43,7 +43,7 @@ export const mlflowRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   // The download routes of MLflow's web UI, at the root as MLflow serves them.
   await app.register(mlflowUiArtifactRoutes, { ...deps, hidden: true });
   // MLflow's server answers its health check with plain "OK".
-  app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
     void reply.type('text/plain');
     return 'OK';
   });

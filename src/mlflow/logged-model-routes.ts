@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { LoggedModel, LoggedModelMetric, LoggedModelStatus } from '../logged-models/index.js';
 import { byPath, fileInfoJson, keyValues, toMlflowDouble } from './convert.js';
+import type { RouteAuth } from '../http/index.js';
 import type { MlflowRouteDeps } from './index.js';
 import { type MlflowFields, invalidValue, missing, mlflowRouter, stringOf } from './request.js';
 import { tagList } from './registry-convert.js';
@@ -76,13 +77,13 @@ type Handler = (f: MlflowFields, modelId: string, req: FastifyRequest, reply: Fa
 export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, hidden }) => {
   const lm = platform.loggedModels;
   const register = mlflowRouter(app, hidden);
-  const route = (method: HTTPMethods, url: string, summary: string, description: string, handler: Handler): void =>
-    register(method, url, summary, description, (f, req, reply) => handler(f, (req.params as Record<string, string | undefined>).model_id ?? '', req, reply));
+  const route = (method: HTTPMethods, url: string, auth: RouteAuth, summary: string, description: string, handler: Handler): void =>
+    register(method, url, auth, summary, description, (f, req, reply) => handler(f, (req.params as Record<string, string | undefined>).model_id ?? '', req, reply));
 
 
   route(
     'POST',
-    '/logged-models',
+    '/logged-models', 'write',
     'Create a logged model',
     'Body: experiment_id, name?, model_type?, source_run_id?, params? [{key, value}], tags? [{key, value}]. Returns {model} in LOGGED_MODEL_PENDING with its artifact_uri (mlflow-artifacts:/<exp>/models/<model_id>/artifacts).',
     async (f) => {
@@ -98,7 +99,7 @@ export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = asyn
     },
   );
 
-  route('POST', '/logged-models/search', 'Search logged models', 'Body: experiment_ids [], filter? (name, model_id, status, source_run_id, creation_timestamp, params.<k>, tags.<k>, metrics.<k>), datasets? [{dataset_name, dataset_digest?}], order_by? [{field_name, ascending}], max_results? (default 50), page_token?. Returns {models, next_page_token}.', async (f) => {
+  route('POST', '/logged-models/search', 'read', 'Search logged models', 'Body: experiment_ids [], filter? (name, model_id, status, source_run_id, creation_timestamp, params.<k>, tags.<k>, metrics.<k>), datasets? [{dataset_name, dataset_digest?}], order_by? [{field_name, ascending}], max_results? (default 50), page_token?. Returns {models, next_page_token}.', async (f) => {
     const page = await lm.search({
       experimentIds: f.stringList('experiment_ids'),
       filter: f.string('filter'),
@@ -113,9 +114,9 @@ export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = asyn
     };
   });
 
-  route('GET', '/logged-models/:model_id', 'Get a logged model', 'Returns {model}; RESOURCE_DOES_NOT_EXIST (404) for an unknown or deleted id.', async (_f, id) => ({ model: loggedModelJson(await lm.get(id)) }));
+  route('GET', '/logged-models/:model_id', 'read', 'Get a logged model', 'Returns {model}; RESOURCE_DOES_NOT_EXIST (404) for an unknown or deleted id.', async (_f, id) => ({ model: loggedModelJson(await lm.get(id)) }));
 
-  route('PATCH', '/logged-models/:model_id', 'Finalize a logged model', 'Body: status (LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED). Returns {model}.', async (f, id) => {
+  route('PATCH', '/logged-models/:model_id', 'write', 'Finalize a logged model', 'Body: status (LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED). Returns {model}.', async (f, id) => {
     const raw = f.value('status');
     if (raw === undefined || raw === null) throw missing('status');
     const status = typeof raw === 'string' || typeof raw === 'number' ? STATUS_IN[String(raw)] : undefined;
@@ -123,26 +124,26 @@ export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = asyn
     return { model: loggedModelJson(await lm.finalize(id, status)) };
   });
 
-  route('DELETE', '/logged-models/:model_id', 'Delete a logged model', 'Its record goes; registered versions made from it stay.', async (_f, id) => {
+  route('DELETE', '/logged-models/:model_id', 'write', 'Delete a logged model', 'Its record goes; registered versions made from it stay.', async (_f, id) => {
     await lm.delete(id);
     return {};
   });
 
-  route('PATCH', '/logged-models/:model_id/tags', 'Set logged model tags', 'Body: tags [{key, value}]. Returns {model}.', async (f, id) => ({ model: loggedModelJson(await lm.setTags(id, tagList(f, 'tags'))) }));
+  route('PATCH', '/logged-models/:model_id/tags', 'write', 'Set logged model tags', 'Body: tags [{key, value}]. Returns {model}.', async (f, id) => ({ model: loggedModelJson(await lm.setTags(id, tagList(f, 'tags'))) }));
 
-  route('DELETE', '/logged-models/:model_id/tags/:tag_key', 'Delete a logged model tag', 'RESOURCE_DOES_NOT_EXIST (404) when the tag is not set.', async (_f, id, req) => {
+  route('DELETE', '/logged-models/:model_id/tags/:tag_key', 'write', 'Delete a logged model tag', 'RESOURCE_DOES_NOT_EXIST (404) when the tag is not set.', async (_f, id, req) => {
     await lm.deleteTag(id, (req.params as Record<string, string>).tag_key);
     return {};
   });
 
-  route('POST', '/logged-models/:model_id/params', 'Log logged model params', 'Body: params [{key, value}]. Params are immutable: another value for a logged key is a 400.', async (f, id) => {
+  route('POST', '/logged-models/:model_id/params', 'write', 'Log logged model params', 'Body: params [{key, value}]. Params are immutable: another value for a logged key is a 400.', async (f, id) => {
     await lm.logParams(id, tagList(f, 'params'));
     return {};
   });
 
   route(
     'GET',
-    '/logged-models/:model_id/artifacts/directories',
+    '/logged-models/:model_id/artifacts/directories', 'read',
     "List a logged model's files",
     "Query: artifact_directory_path? (relative to the model's root), page_token?. Returns {root_uri, files [{path, is_dir, file_size}]}, paths relative to the model's root.",
     async (f, id) => {
@@ -152,7 +153,7 @@ export const mlflowLoggedModelRoutes: FastifyPluginAsync<MlflowRouteDeps> = asyn
     },
   );
 
-  route('GET', '/logged-models/:model_id/artifacts/files', "Download one of a logged model's files", 'Query: artifact_file_path (relative to the model\'s root). Streams the file.', async (f, id, _req, reply) => {
+  route('GET', '/logged-models/:model_id/artifacts/files', 'read', "Download one of a logged model's files", 'Query: artifact_file_path (relative to the model\'s root). Streams the file.', async (f, id, _req, reply) => {
     const stream = await lm.openArtifact(id, f.requiredString('artifact_file_path'));
     void reply.header('content-type', 'application/octet-stream');
     return reply.send(stream);

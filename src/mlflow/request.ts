@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { toErrorResponse } from '../http/index.js';
+import { toErrorResponse, type RouteAuth } from '../http/index.js';
 import { FluxError, RUN_ID_PATTERN } from '../core/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 
@@ -556,10 +556,11 @@ export type MlflowHandler = (f: MlflowFields, req: FastifyRequest, reply: Fastif
  */
 export function mlflowRouter(app: FastifyInstance, hidden: boolean) {
   app.setErrorHandler(mlflowErrorHandler);
-  return (methods: HTTPMethods | HTTPMethods[], url: string, summary: string, description: string, handler: MlflowHandler): void => {
+  return (methods: HTTPMethods | HTTPMethods[], url: string, auth: RouteAuth, summary: string, description: string, handler: MlflowHandler): void => {
     app.route({
       method: methods,
       url,
+      config: { auth },
       schema: { hide: hidden, tags: ['mlflow'], summary, description },
       handler: (req, reply) => handler(MlflowFields.of(req), req, reply),
     });

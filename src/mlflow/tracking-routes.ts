@@ -22,7 +22,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
 
   // ---- experiments ----
-  route('POST', '/experiments/create', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
+  route('POST', '/experiments/create', 'write', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
     const id = await t.createExperiment({
       name: f.requiredString('name'),
       artifactLocation: resolveLocalLocation(f.string('artifact_location') || undefined),
@@ -31,17 +31,17 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return { experiment_id: id };
   });
 
-  route('GET', '/experiments/get', 'Get an experiment', 'Query: experiment_id. Returns {experiment}.', async (f) => ({
+  route('GET', '/experiments/get', 'read', 'Get an experiment', 'Query: experiment_id. Returns {experiment}.', async (f) => ({
     experiment: experimentJson(await t.getExperiment(requiredId(f, 'experiment_id'))),
   }));
 
-  route('GET', '/experiments/get-by-name', 'Get an experiment by name', 'Query: experiment_name. Returns {experiment}; 404 when absent.', async (f) => ({
+  route('GET', '/experiments/get-by-name', 'read', 'Get an experiment by name', 'Query: experiment_name. Returns {experiment}; 404 when absent.', async (f) => ({
     experiment: experimentJson(await t.getExperimentByName(f.requiredString('experiment_name'))),
   }));
 
   route(
     ['POST', 'GET'],
-    '/experiments/search',
+    '/experiments/search', 'read',
     'Search experiments',
     'Fields: filter (name, creation_time, last_update_time, tags.<key>), order_by [], max_results (≤ 50000), page_token, view_type. Returns {experiments, next_page_token}.',
     async (f) => {
@@ -58,7 +58,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     },
   );
 
-  route('POST', '/experiments/update', 'Rename an experiment', 'Body: experiment_id, new_name.', async (f) => {
+  route('POST', '/experiments/update', 'write', 'Rename an experiment', 'Body: experiment_id, new_name.', async (f) => {
     const id = requiredId(f, 'experiment_id');
     const newName = f.string('new_name');
     if (newName) await t.renameExperiment(id, newName);
@@ -66,23 +66,23 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/experiments/delete', 'Delete an experiment', 'Body: experiment_id.', async (f) => {
+  route('POST', '/experiments/delete', 'write', 'Delete an experiment', 'Body: experiment_id.', async (f) => {
     await t.deleteExperiment(requiredId(f, 'experiment_id'));
     return {};
   });
 
-  route('POST', '/experiments/restore', 'Restore a deleted experiment', 'Body: experiment_id.', async (f) => {
+  route('POST', '/experiments/restore', 'write', 'Restore a deleted experiment', 'Body: experiment_id.', async (f) => {
     await t.restoreExperiment(requiredId(f, 'experiment_id'));
     return {};
   });
 
-  route('POST', '/experiments/set-experiment-tag', 'Set an experiment tag', 'Body: experiment_id, key, value.', async (f) => {
+  route('POST', '/experiments/set-experiment-tag', 'write', 'Set an experiment tag', 'Body: experiment_id, key, value.', async (f) => {
     await t.setExperimentTag(requiredId(f, 'experiment_id'), f.requiredString('key'), f.requiredString('value'));
     return {};
   });
 
   // ---- runs ----
-  route('POST', '/runs/create', 'Create a run', 'Body: experiment_id, user_id, run_name, start_time, tags [{key, value}]. Returns {run}.', async (f) => {
+  route('POST', '/runs/create', 'write', 'Create a run', 'Body: experiment_id, user_id, run_name, start_time, tags [{key, value}]. Returns {run}; with a key, its name is the run\'s user.', async (f, req) => {
     const tags = keyValueList(f.objectList('tags'), 'tags');
     const runName = f.string('run_name') || undefined;
     const tagName = tags.findLast((tg) => tg.key === 'mlflow.runName')?.value;
@@ -92,14 +92,14 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     const run = await t.createRun({
       experimentId: f.string('experiment_id') || '0',
       runName,
-      userId: f.string('user_id'),
+      userId: req.principal.name ?? f.string('user_id'),
       startTime: f.int64('start_time'),
       tags: Object.fromEntries(tags.map((tg) => [tg.key, tg.value])),
     });
     return { run: runJson(run, false) };
   });
 
-  route('GET', '/runs/get', 'Get a run', 'Query: run_id (or run_uuid). Returns {run} with its latest metrics, params, tags, inputs and (MLflow 3) the logged models it output.', async (f) => {
+  route('GET', '/runs/get', 'read', 'Get a run', 'Query: run_id (or run_uuid). Returns {run} with its latest metrics, params, tags, inputs and (MLflow 3) the logged models it output.', async (f) => {
     const run = await t.getRun(f.runId());
     const json: MlflowRun & { outputs?: { model_outputs: Array<{ model_id: string; step: number }> } } = runJson(run, true);
     const outputs = await platform.loggedModels.runOutputs(run.info.runId);
@@ -107,7 +107,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return { run: json };
   });
 
-  route('POST', '/runs/outputs', 'Record logged models a run output (MLflow 3)', 'Body: run_id, models [{model_id, step}].', async (f) => {
+  route('POST', '/runs/outputs', 'write', 'Record logged models a run output (MLflow 3)', 'Body: run_id, models [{model_id, step}].', async (f) => {
     const runId = f.runId();
     await platform.loggedModels.logOutputs(
       runId,
@@ -116,22 +116,22 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/runs/update', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f) => {
+  route('POST', '/runs/update', 'write', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f) => {
     const run = await t.updateRun(f.runId(), { status: runStatus(f), endTime: f.int64('end_time'), runName: f.string('run_name') || undefined });
     return { run_info: runInfoJson(run.info) };
   });
 
-  route('POST', '/runs/delete', 'Delete a run', 'Body: run_id.', async (f) => {
+  route('POST', '/runs/delete', 'write', 'Delete a run', 'Body: run_id.', async (f) => {
     await t.deleteRun(f.runId());
     return {};
   });
 
-  route('POST', '/runs/restore', 'Restore a deleted run', 'Body: run_id.', async (f) => {
+  route('POST', '/runs/restore', 'write', 'Restore a deleted run', 'Body: run_id.', async (f) => {
     await t.restoreRun(f.runId());
     return {};
   });
 
-  route('POST', '/runs/log-metric', 'Log a metric', 'Body: run_id, key, value (number, or "NaN"/"Infinity"/"-Infinity"), timestamp, step?.', async (f) => {
+  route('POST', '/runs/log-metric', 'write', 'Log a metric', 'Body: run_id, key, value (number, or "NaN"/"Infinity"/"-Infinity"), timestamp, step?.', async (f) => {
     const runId = f.runId();
     const key = f.requiredString('key');
     if (!f.has('value')) throw missing('value');
@@ -143,24 +143,24 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/runs/log-parameter', 'Log a parameter', 'Body: run_id, key, value. Params are immutable: another value for a logged key is a 400.', async (f) => {
+  route('POST', '/runs/log-parameter', 'write', 'Log a parameter', 'Body: run_id, key, value. Params are immutable: another value for a logged key is a 400.', async (f) => {
     await t.logParam(f.runId(), f.requiredString('key'), paramValue(f.value('value'), 'value', f.rawToken('value')));
     return {};
   });
 
-  route('POST', '/runs/set-tag', 'Set a run tag', 'Body: run_id, key, value.', async (f) => {
+  route('POST', '/runs/set-tag', 'write', 'Set a run tag', 'Body: run_id, key, value.', async (f) => {
     await t.setTag(f.runId(), f.requiredString('key'), f.requiredString('value'));
     return {};
   });
 
-  route('POST', '/runs/delete-tag', 'Delete a run tag', 'Body: run_id, key.', async (f) => {
+  route('POST', '/runs/delete-tag', 'write', 'Delete a run tag', 'Body: run_id, key.', async (f) => {
     await t.deleteTag(f.runId(), f.requiredString('key'));
     return {};
   });
 
   route(
     'POST',
-    '/runs/log-batch',
+    '/runs/log-batch', 'write',
     'Log metrics, params and tags in one call',
     'Body: run_id, metrics [{key, value, timestamp, step}] (≤ 1000), params [{key, value}] (≤ 100), tags [{key, value}] (≤ 100); at most 1000 items in all. All or nothing.',
     async (f) => {
@@ -207,7 +207,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route(
     'POST',
-    '/runs/log-inputs',
+    '/runs/log-inputs', 'write',
     'Log dataset inputs of a run',
     'Body: run_id, datasets [{tags [{key, value}], dataset {name, digest, source_type, source, schema?, profile?}}]; every tag is kept in the order sent, and the mlflow.data.context tag is also the input context.',
     async (f) => {
@@ -234,7 +234,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     },
   );
 
-  route('POST', '/runs/log-model', 'Record a logged model', "Body: run_id, model_json (the MLmodel as JSON); appended to the run's mlflow.log-model.history tag.", async (f) => {
+  route('POST', '/runs/log-model', 'write', 'Record a logged model', "Body: run_id, model_json (the MLmodel as JSON); appended to the run's mlflow.log-model.history tag.", async (f) => {
     const runId = f.runId();
     const text = f.requiredString('model_json');
     let model: unknown;
@@ -249,7 +249,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route(
     'POST',
-    '/runs/search',
+    '/runs/search', 'read',
     'Search runs',
     'Body: experiment_ids [], filter (metrics., params., tags., attributes. with =, !=, <, <=, >, >=, LIKE, ILIKE, IN joined by AND), run_view_type, max_results (≤ 50000), order_by [], page_token. Returns {runs, next_page_token}.',
     async (f) => {
@@ -273,7 +273,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route(
     'GET',
-    '/metrics/get-history',
+    '/metrics/get-history', 'read',
     'Get the history of a metric',
     'Query: run_id (or run_uuid), metric_key, max_results (≤ 25000 per page), page_token. Returns {metrics, next_page_token}.',
     async (f) => {
@@ -298,7 +298,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     },
   );
 
-  route('GET', '/artifacts/list', 'List artifacts of a run', "Query: run_id (or run_uuid), path?, page_token?. Returns {root_uri, files [{path, is_dir, file_size}]}; paths are relative to the run root. A path that leaves the run's folder is 400 'Invalid path'.", async (f) => {
+  route('GET', '/artifacts/list', 'read', 'List artifacts of a run', "Query: run_id (or run_uuid), path?, page_token?. Returns {root_uri, files [{path, is_dir, file_size}]}; paths are relative to the run root. A path that leaves the run's folder is 400 'Invalid path'.", async (f) => {
     const runId = f.runId();
     // The path is checked before anything is looked up, as MLflow does.
     const dir = mlflowArtifactPath(f.string('path') ?? '').join('/');

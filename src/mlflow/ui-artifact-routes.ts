@@ -18,7 +18,7 @@ export const mlflowUiArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async
   const schema = (summary: string, description: string) => ({ hide: hidden, tags: ['mlflow'], summary, description });
   app.setErrorHandler(mlflowErrorHandler);
 
-  app.get('/get-artifact', { schema: schema('Download a run artifact (MLflow UI)', 'Query: run_id (or run_uuid), path. Streams the file as an attachment.') }, async (req, reply) => {
+  app.get('/get-artifact', { config: { auth: 'read' }, schema: schema('Download a run artifact (MLflow UI)', 'Query: run_id (or run_uuid), path. Streams the file as an attachment.') }, async (req, reply) => {
     const f = MlflowFields.of(req);
     const rel = requiredPath(f);
     const run = await t.getRun(f.runId());
@@ -28,7 +28,7 @@ export const mlflowUiArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async
 
   app.get(
     '/model-versions/get-artifact',
-    { schema: schema('Download a model version file (MLflow UI)', "Query: name, version, path (inside the version's folder). Streams the file as an attachment.") },
+    { config: { auth: 'read' }, schema: schema('Download a model version file (MLflow UI)', "Query: name, version, path (inside the version's folder). Streams the file as an attachment.") },
     async (req, reply) => {
       const f = MlflowFields.of(req);
       const rel = requiredPath(f);

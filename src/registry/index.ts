@@ -3,4 +3,4 @@ export { KyselyRegistryStore } from './kysely-registry-store.js';
 export type { RegistryStore } from './registry-store.js';
 export { LOGGED_MODEL_ID, storePathOf, type LoggedModelLookup, type LoggedModelRef } from './model-source.js';
 export * from './types.js';
-export { resolveModelRef, type ModelRefResolver } from './model-ref.js';
+export { parseModelRefName, resolveModelRef, type ModelRefResolver } from './model-ref.js';

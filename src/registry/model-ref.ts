@@ -23,3 +23,12 @@ export async function resolveModelRef(api: ModelRefResolver, ref: string): Promi
   if (latest === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `model '${r}' has no versions (use name@alias or name/version)`);
   return latest;
 }
+
+/** The model name a reference names, without resolving it. */
+export function parseModelRefName(ref: string): string {
+  const r = ref.replace(/^models:\/+/, '');
+  const at = /^(.+)@([^@/]+)$/.exec(r);
+  if (at !== null) return at[1]!;
+  const ver = /^(.+?)[/:](\d+)$/.exec(r);
+  return ver !== null ? ver[1]! : r;
+}

@@ -10,6 +10,7 @@ import { postgresBackend, sqliteBackend, tmpDir, type StoreBackend } from '../he
 /** Every table the latest schema must hold, besides the migrator's own two. */
 const EXPECTED_TABLES = [
   'api_keys',
+  'audit_log',
   'experiment_tags',
   'experiments',
   'latest_metrics',
@@ -105,7 +106,12 @@ for (const backend of backends) {
         // Written as 0002 knew the table: no tags column yet.
         await sql`insert into run_inputs (run_uuid, name, digest, source_type, source, schema, profile, context) values (${runId}, ${'old-train'}, ${'d'}, ${'local'}, ${'s'}, ${''}, ${''}, ${'training'})`.execute(db.db);
         await sql`insert into run_inputs (run_uuid, name, digest, source_type, source, schema, profile, context) values (${runId}, ${'old-plain'}, ${'d'}, ${'local'}, ${'s'}, ${''}, ${''}, ${''})`.execute(db.db);
-        expect(await migrateToLatest(db)).toEqual({ applied: ['0003-run-input-tags'] });
+        // A key made before roles existed, as 0002 knew the table.
+        await sql`insert into api_keys (key_id, name, secret_hash, created_at, revoked_at) values (${'0123456789ab'}, ${'old-key'}, ${'0'.repeat(64)}, ${1}, ${null})`.execute(db.db);
+        expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrationsFor(db.dialect)).filter((n) => n > '0002-logged-models') });
+        // 0004: it becomes an unscoped predict key that never expires.
+        const key = await db.db.selectFrom('api_keys').selectAll().where('key_id', '=', '0123456789ab').executeTakeFirstOrThrow();
+        expect(key).toMatchObject({ role: 'predict', scopes: '[]', expires_at: null, last_used_at: null });
         const inputs = (await new KyselyTrackingStore(db).getRun(runId))!.inputs.sort((a, b) => a.name.localeCompare(b.name));
         const base = { digest: 'd', sourceType: 'local', source: 's', schema: '', profile: '' };
         expect(inputs).toEqual([

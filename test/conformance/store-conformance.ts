@@ -992,14 +992,21 @@ function keyTests({ platform }: Ctx): void {
     expect(key).toMatch(/^flx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(info)).not.toContain(key.slice(-43));
     const listed = await p.keys.list();
-    expect(listed.find((k) => k.keyId === info.keyId)).toEqual({ keyId: info.keyId, name: 'ci', createdAt: info.createdAt, revokedAt: null });
+    expect(listed.find((k) => k.keyId === info.keyId)).toEqual({
+      keyId: info.keyId,
+      name: 'ci',
+      role: 'predict',
+      scopes: [],
+      createdAt: info.createdAt,
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
     expect(JSON.stringify(listed)).not.toContain(key.slice(-43));
 
-    expect(await p.keys.verify(key)).toBe(info.keyId);
-    expect(await p.keys.verifyHeader(`Bearer ${key}`)).toBe(info.keyId);
+    expect(await p.keys.verify(key)).toEqual({ keyId: info.keyId, name: 'ci', role: 'predict', scopes: [] });
     await rejectsWith(p.keys.verify(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`), 'UNAUTHENTICATED');
     await rejectsWith(p.keys.verify('flx_nonsense'), 'UNAUTHENTICATED');
-    await rejectsWith(p.keys.verifyHeader(undefined), 'UNAUTHENTICATED');
 
     const row = await p.db.db.selectFrom('api_keys').selectAll().where('key_id', '=', info.keyId).executeTakeFirstOrThrow();
     expect(row.secret_hash).not.toBe(key);
@@ -1013,16 +1020,63 @@ function keyTests({ platform }: Ctx): void {
     await rejectsWith(p.keys.create(''), 'INVALID_PARAMETER_VALUE');
   });
 
+  it('keys have a role, optional model scopes and an expiry; bad ones are refused naming the field', async () => {
+    const p = platform();
+    const admin = await p.keys.create('root', { role: 'admin' });
+    expect((await p.keys.verify(admin.key)).role).toBe('admin');
+    const scoped = await p.keys.create('scoring', { role: 'predict', scopes: ['model:diabetes', 'endpoint:diabetes-prod'] });
+    expect(scoped.info.scopes).toEqual(['model:diabetes', 'endpoint:diabetes-prod']);
+    expect((await p.keys.verify(scoped.key)).scopes).toEqual([
+      { kind: 'model', name: 'diabetes' },
+      { kind: 'endpoint', name: 'diabetes-prod' },
+    ]);
+    const expiring = await p.keys.create('temp', { role: 'viewer', expires: '30d' });
+    expect(expiring.info.expiresAt! - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    await rejectsWith(p.keys.create('x', { role: 'root' }), 'INVALID_PARAMETER_VALUE', /role must be one of viewer, developer, predict, approver, admin/);
+    await rejectsWith(p.keys.create('x', { scopes: ['diabetes'] }), 'INVALID_PARAMETER_VALUE', /scope must be model:<name>/);
+    await rejectsWith(p.keys.create('x', { role: 'developer', scopes: ['model:diabetes'] }), 'INVALID_PARAMETER_VALUE', /cannot be scoped/);
+    await rejectsWith(p.keys.create('x', { expires: '30 days' }), 'INVALID_PARAMETER_VALUE', /expires must be a duration/);
+    await rejectsWith(p.keys.create('x', { expires: Date.now() - 1 }), 'INVALID_PARAMETER_VALUE', /future/);
+  });
+
+  it('refuses an expired key and records when a key was last used', async () => {
+    const p = platform();
+    const k = await p.keys.create('short', { role: 'viewer', expires: Date.now() + 300 });
+    expect((await p.keys.verify(k.key)).name).toBe('short');
+    await expect.poll(async () => (await p.keys.get(k.info.keyId))?.lastUsedAt ?? null).toBeGreaterThanOrEqual(k.info.createdAt);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await rejectsWith(p.keys.verify(k.key), 'UNAUTHENTICATED', /expired/);
+  });
+
   it('a revocation made through another connection to the same store lands within a second', async () => {
     // Two API replicas share one database; the second one's cache must not keep a revoked key alive.
     const p = platform();
     const { key, info } = await p.keys.create('replica');
     const { KeyService, KyselyKeyStore } = await import('../../src/auth/index.js');
     const other = new KeyService(new KyselyKeyStore(p.db));
-    expect(await other.verify(key)).toBe(info.keyId);
+    expect((await other.verify(key)).keyId).toBe(info.keyId);
     await p.keys.revoke(info.keyId);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await rejectsWith(other.verify(key), 'UNAUTHENTICATED');
+  });
+
+  it('appends audit entries from concurrent writers in order and reads them by time and cursor', async () => {
+    const p = platform();
+    const { AuditLog, KyselyAuditStore } = await import('../../src/auth/index.js');
+    const second = new AuditLog(new KyselyAuditStore(p.db));
+    const start = Date.now();
+    const entry = (i: number) => ({ time: Date.now(), keyId: null, keyName: `k${i}`, role: 'admin', method: 'POST', route: '/api/v1/keys', target: `name=k${i}`, status: 201, requestId: `r${i}` });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? p.audit : second).record(entry(i))));
+    const all = await p.audit.list({ since: start, limit: 10_000 });
+    const mine = all.entries.filter((e) => e.requestId.startsWith('r') && e.time >= start);
+    expect(new Set(mine.map((e) => e.requestId)).size).toBe(60);
+    const seqs = all.entries.map((e) => e.seq!);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    const page = await p.audit.list({ since: start, limit: 25 });
+    expect(page.entries).toHaveLength(25);
+    const next = await p.audit.list({ since: start, after: page.nextAfter, limit: 10_000 });
+    expect(next.entries[0]!.seq).toBeGreaterThan(page.entries.at(-1)!.seq!);
+    await rejectsWith(p.audit.list({ limit: 0 }), 'INVALID_PARAMETER_VALUE', /limit/);
   });
 }
 

@@ -850,14 +850,14 @@ describe('hostile input against the real server', () => {
       aliases: ['production'],
     });
     features = trained.training.model.signature.inputs.map((i) => i.name);
-    key = (await platform.keys.create('hostile')).key;
+    key = (await platform.keys.create('hostile', { role: 'admin' })).key;
     const revoked = await platform.keys.create('revoked');
     revokedKey = revoked.key;
     await platform.keys.revoke(revoked.info.keyId);
     runId = (await platform.tracking.createRun({ experimentId: '0', runName: 'hostile-target' })).info.runId;
     // A file the conflict cases try to use as a folder.
     await platform.tracking.logArtifact(runId, 'model/fluxops-model.json', '{}');
-    app = await buildApp({ platform, model: 'diabetes@production', logger: createLogger({ level: 'silent' }), requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    app = await buildApp({ platform, model: 'diabetes@production', logger: createLogger({ level: 'silent' }), requestTimeoutMs: REQUEST_TIMEOUT_MS, auth: 'off' });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, startCli, stop } from '../helpers/cli.js';
 import { freshHome } from '../helpers/server.js';
 
-const READY = /serving (\S+)@production \(v(\d+)\) at (http:\/\/[\d.]+:\d+)\nAPI key \(shown once\): (flx_\S+)[\s\S]*Ctrl-C to stop/;
+const READY = /serving (\S+)@production \(v(\d+)\) at (http:\/\/[\d.]+:\d+)\nAPI key \(predict on \S+; shown once\): (flx_\S+)\n(?:admin key \([^)]*\): (flx_\S+)\n)?[\s\S]*Ctrl-C to stop/;
 
 describe('fluxops quickstart (the README command, as a child process)', () => {
   let home: string;
@@ -17,7 +17,13 @@ describe('fluxops quickstart (the README command, as a child process)', () => {
     for (const expected of ['1', '2']) {
       const { child, match, stdout } = await startCli(['quickstart', '--port', '0', '--home', home], READY);
       try {
-        const [, name, version, url, key] = match;
+        const [, name, version, url, key, admin] = match;
+        // The first run prints the home's first admin key; later runs do not make another.
+        if (expected === '1') expect(admin).toMatch(/^flx_/);
+        else expect(admin).toBeUndefined();
+        // The printed predict key predicts but cannot manage keys.
+        const asPredict = await fetch(`${url}/api/v1/keys`, { headers: { authorization: `Bearer ${key}` } });
+        expect(asPredict.status).toBe(403);
         expect(name).toBe('diabetes');
         expect(version).toBe(expected);
         expect(stdout()).toContain('curl');

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../../src/api/index.js';
+import type { AuthMode } from '../../src/http/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { openPlatform, type Platform } from '../../src/platform.js';
 import { generateDiabetesCsv } from '../../src/training/index.js';
@@ -34,13 +35,14 @@ export async function seedModel(platform: Platform, opts: { rows?: number; seed?
 
 /** The real server on a free port over a fresh home; optionally with a served, trained model. */
 export async function startTestServer(
-  opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number; databaseUrl?: string | undefined; home?: string } = {},
+  opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number; databaseUrl?: string | undefined; home?: string; auth?: AuthMode } = {},
 ): Promise<TestServer> {
   const home = opts.home ?? freshHome();
   const platform = await openPlatform({ home, databaseUrl: opts.databaseUrl });
   if (opts.seed ?? opts.model !== undefined) await seedModel(platform);
-  const { key } = await platform.keys.create('test');
-  const app = await buildApp({ platform, model: opts.model, logger: createLogger({ level: 'silent' }), aliasPollMs: opts.aliasPollMs });
+  // An admin key; the server's policy is the CLI's on loopback (auth off) unless told otherwise.
+  const { key } = await platform.keys.create('test', { role: 'admin' });
+  const app = await buildApp({ platform, model: opts.model, logger: createLogger({ level: 'silent' }), aliasPollMs: opts.aliasPollMs, auth: opts.auth ?? 'off' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;

@@ -15,12 +15,12 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
 
   app.get(
     '/runs/:runId/artifacts',
-    { schema: { tags, summary: 'List a folder of run artifacts', params: Type.Object({ runId: Type.String() }), querystring: Type.Object({ path: Type.Optional(Type.String()) }) } },
+    { config: { auth: 'read' }, schema: { tags, summary: 'List a folder of run artifacts', params: Type.Object({ runId: Type.String() }), querystring: Type.Object({ path: Type.Optional(Type.String()) }) } },
     async (req) => ({ files: await t.listArtifacts(req.params.runId, req.query.path ?? '') }),
   );
   app.put(
     '/runs/:runId/artifacts/*',
-    { schema: { tags, summary: 'Upload one artifact file (raw bytes)', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
+    { config: { auth: 'write' }, schema: { tags, summary: 'Upload one artifact file (raw bytes)', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
     async (req, reply) => {
       const body = req.body as Readable | undefined;
       const saved = await t.logArtifact(req.params.runId, req.params['*'], body ?? Buffer.alloc(0));
@@ -30,7 +30,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.get(
     '/runs/:runId/artifacts/*',
-    { schema: { tags, summary: 'Download one artifact file', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
+    { config: { auth: 'read' }, schema: { tags, summary: 'Download one artifact file', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
     async (req, reply) => {
       const stream = await t.openArtifact(req.params.runId, req.params['*']);
       void reply.header('content-type', 'application/octet-stream');

@@ -1,22 +1,60 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ROLES } from '../../auth/index.js';
 import type { RouteDeps } from '../../http/index.js';
 
-/** API key management over HTTP; it needs a valid key itself (the first key comes from the CLI). */
+/**
+ * API keys and the audit log: admin only. The first admin key comes from the local CLI on the
+ * home (`fluxops keys create NAME --role admin`, or the one the quickstart prints).
+ */
 export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform }) => {
   const keys = platform.keys;
   const schema = { tags: ['auth'], security: [{ bearer: [] }] };
-  app.addHook('preHandler', async (req) => {
-    if (req.url.startsWith('/api/v1/keys')) await keys.verifyHeader(req.headers.authorization);
-  });
-  app.post('/keys', { schema: { ...schema, body: Type.Object({ name: Type.String() }) } }, async (req, reply) => {
-    void reply.status(201);
-    const { key, info } = await keys.create(req.body.name);
-    return { key, ...info };
-  });
-  app.get('/keys', { schema }, async () => ({ keys: await keys.list() }));
-  app.delete('/keys/:keyId', { schema: { ...schema, params: Type.Object({ keyId: Type.String() }) } }, async (req) => {
+  app.post(
+    '/keys',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        ...schema,
+        summary: 'Create a key (shown once)',
+        body: Type.Object({
+          name: Type.String(),
+          role: Type.Optional(Type.Union(ROLES.map((r) => Type.Literal(r)))),
+          scopes: Type.Optional(Type.Array(Type.String(), { maxItems: 100 })),
+          /** A duration from now (`30d`, `12h`) or epoch milliseconds. */
+          expires: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+        }),
+      },
+    },
+    async (req, reply) => {
+      void reply.status(201);
+      const { name, ...opts } = req.body;
+      const { key, info } = await keys.create(name, opts);
+      return { key, ...info };
+    },
+  );
+  app.get('/keys', { config: { auth: 'admin' }, schema: { ...schema, summary: 'List keys (never their secrets)' } }, async () => ({ keys: await keys.list() }));
+  app.delete('/keys/:keyId', { config: { auth: 'admin' }, schema: { ...schema, summary: 'Revoke a key', params: Type.Object({ keyId: Type.String() }) } }, async (req) => {
     await keys.revoke(req.params.keyId);
     return {};
   });
+  app.get(
+    '/audit',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        ...schema,
+        summary: 'State-changing calls, oldest first: time, key, role, route, target, status, request id',
+        querystring: Type.Object({
+          since: Type.Optional(Type.Integer({ minimum: 0 })),
+          after: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+        }),
+      },
+    },
+    async (req) => {
+      const { entries, nextAfter } = await platform.audit.list(req.query);
+      return { entries, next_after: nextAfter };
+    },
+  );
 };

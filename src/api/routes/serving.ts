@@ -2,17 +2,19 @@ import type { FastifyPluginAsync } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
 import type { RouteDeps } from '../../http/index.js';
+import { parseModelRefName } from '../../registry/index.js';
 
 /** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
 export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, modelServer, metrics }) => {
-  app.get('/api/health', { schema: { tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (_req, reply) => {
+  app.get('/api/health', { config: { auth: 'public' }, schema: { tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (req, reply) => {
     let storeOk = true;
     let storeError: string | undefined;
     try {
       await pingDatabase(platform.db);
     } catch (e) {
       storeOk = false;
-      storeError = (e as Error).message;
+      // The driver's text can name hosts, users and files: only callers with a key see it.
+      storeError = req.principal.keyId !== null ? (e as Error).message : undefined;
     }
     const m = modelServer?.model;
     const model =
@@ -28,7 +30,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     };
   });
 
-  app.get('/api/model-info', { schema: { tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
+  app.get('/api/model-info', { config: { auth: 'public' }, schema: { tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
     const m = modelServer?.model;
     if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
     if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${modelServer.ref} is not loaded${modelServer.error ? `: ${modelServer.error}` : ''}`);
@@ -48,6 +50,8 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
   app.post(
     '/api/predict',
     {
+      // A scoped key may predict only on the models it names: the served model's name is the resource.
+      config: { auth: { permission: 'predict', resource: () => ({ model: modelServer?.model?.name ?? (modelServer ? parseModelRefName(modelServer.ref) : undefined) }) } },
       schema: {
         tags: ['serving'],
         summary: 'Predict classes and probabilities (records in "inputs", or "columns" + "data")',
@@ -55,7 +59,6 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       },
     },
     async (req) => {
-      await platform.keys.verifyHeader(req.headers.authorization);
       if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
       const result = modelServer.predict(req.body);
       const counts = new Map<string, number>();

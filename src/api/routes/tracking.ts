@@ -18,40 +18,40 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   const t = platform.tracking;
   const tags = ['tracking'];
 
-  app.post('/experiments', { schema: { tags, body: Type.Object({ name: Type.String(), artifactLocation: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
+  app.post('/experiments', { config: { auth: 'write' }, schema: { tags, body: Type.Object({ name: Type.String(), artifactLocation: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
     const id = await t.createExperiment(req.body);
     void reply.status(201);
     return t.getExperiment(id);
   });
   app.get(
     '/experiments',
-    { schema: { tags, querystring: Type.Object({ viewType: Type.Optional(ViewType), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000 })), pageToken: Type.Optional(Type.String()), nameLike: Type.Optional(Type.String()) }) } },
+    { config: { auth: 'read' }, schema: { tags, querystring: Type.Object({ viewType: Type.Optional(ViewType), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000 })), pageToken: Type.Optional(Type.String()), nameLike: Type.Optional(Type.String()) }) } },
     async (req) => {
       return t.searchExperiments(req.query);
     },
   );
-  app.get('/experiments/by-name/:name', { schema: { tags, params: Type.Object({ name: Type.String() }) } }, async (req) => t.getExperimentByName(req.params.name));
-  app.get('/experiments/:experimentId', { schema: { tags, params: ExperimentId } }, async (req) => t.getExperiment(req.params.experimentId));
-  app.patch('/experiments/:experimentId', { schema: { tags, params: ExperimentId, body: Type.Object({ name: Type.String() }) } }, async (req) => {
+  app.get('/experiments/by-name/:name', { config: { auth: 'read' }, schema: { tags, params: Type.Object({ name: Type.String() }) } }, async (req) => t.getExperimentByName(req.params.name));
+  app.get('/experiments/:experimentId', { config: { auth: 'read' }, schema: { tags, params: ExperimentId } }, async (req) => t.getExperiment(req.params.experimentId));
+  app.patch('/experiments/:experimentId', { config: { auth: 'write' }, schema: { tags, params: ExperimentId, body: Type.Object({ name: Type.String() }) } }, async (req) => {
     await t.renameExperiment(req.params.experimentId, req.body.name);
     return t.getExperiment(req.params.experimentId);
   });
-  app.delete('/experiments/:experimentId', { schema: { tags, params: ExperimentId } }, async (req) => {
+  app.delete('/experiments/:experimentId', { config: { auth: 'write' }, schema: { tags, params: ExperimentId } }, async (req) => {
     await t.deleteExperiment(req.params.experimentId);
     return {};
   });
-  app.post('/experiments/:experimentId/restore', { schema: { tags, params: ExperimentId } }, async (req) => {
+  app.post('/experiments/:experimentId/restore', { config: { auth: 'write' }, schema: { tags, params: ExperimentId } }, async (req) => {
     await t.restoreExperiment(req.params.experimentId);
     return t.getExperiment(req.params.experimentId);
   });
-  app.put('/experiments/:experimentId/tags', { schema: { tags, params: ExperimentId, body: KV } }, async (req) => {
+  app.put('/experiments/:experimentId/tags', { config: { auth: 'write' }, schema: { tags, params: ExperimentId, body: KV } }, async (req) => {
     await t.setExperimentTag(req.params.experimentId, req.body.key, req.body.value);
     return {};
   });
 
   app.post(
     '/runs',
-    {
+    { config: { auth: 'write' },
       schema: {
         tags,
         body: Type.Object({
@@ -66,14 +66,15 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       },
     },
     async (req, reply) => {
-      const run = await t.createRun({ ...req.body, experimentId: req.body.experimentId ?? '0' });
+      // A key's name is the run's user, as MLflow's auth records the user who logged in.
+      const run = await t.createRun({ ...req.body, experimentId: req.body.experimentId ?? '0', userId: req.principal.name ?? req.body.userId });
       void reply.status(201);
       return run;
     },
   );
   app.post(
     '/runs/search',
-    {
+    { config: { auth: 'read' },
       schema: {
         tags,
         body: Type.Object({
@@ -90,10 +91,10 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       return t.searchRuns(req.body);
     },
   );
-  app.get('/runs/:runId', { schema: { tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
+  app.get('/runs/:runId', { config: { auth: 'read' }, schema: { tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
   app.patch(
     '/runs/:runId',
-    {
+    { config: { auth: 'write' },
       schema: {
         tags,
         params: RunId,
@@ -106,33 +107,33 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req) => t.updateRun(req.params.runId, req.body),
   );
-  app.delete('/runs/:runId', { schema: { tags, params: RunId } }, async (req) => {
+  app.delete('/runs/:runId', { config: { auth: 'write' }, schema: { tags, params: RunId } }, async (req) => {
     await t.deleteRun(req.params.runId);
     return {};
   });
-  app.post('/runs/:runId/restore', { schema: { tags, params: RunId } }, async (req) => {
+  app.post('/runs/:runId/restore', { config: { auth: 'write' }, schema: { tags, params: RunId } }, async (req) => {
     await t.restoreRun(req.params.runId);
     return t.getRun(req.params.runId);
   });
-  app.post('/runs/:runId/metrics', { schema: { tags, params: RunId, body: MetricIn } }, async (req) => {
+  app.post('/runs/:runId/metrics', { config: { auth: 'write' }, schema: { tags, params: RunId, body: MetricIn } }, async (req) => {
     await t.logMetric(req.params.runId, req.body);
     return {};
   });
-  app.post('/runs/:runId/params', { schema: { tags, params: RunId, body: KV } }, async (req) => {
+  app.post('/runs/:runId/params', { config: { auth: 'write' }, schema: { tags, params: RunId, body: KV } }, async (req) => {
     await t.logParam(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.put('/runs/:runId/tags', { schema: { tags, params: RunId, body: KV } }, async (req) => {
+  app.put('/runs/:runId/tags', { config: { auth: 'write' }, schema: { tags, params: RunId, body: KV } }, async (req) => {
     await t.setTag(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.delete('/runs/:runId/tags/:key', { schema: { tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
+  app.delete('/runs/:runId/tags/:key', { config: { auth: 'write' }, schema: { tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
     await t.deleteTag(req.params.runId, req.params.key);
     return {};
   });
   app.post(
     '/runs/:runId/batch',
-    {
+    { config: { auth: 'write' },
       schema: {
         tags,
         summary: 'Log many metrics, params and tags in one transaction',
@@ -151,7 +152,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.post(
     '/runs/:runId/inputs',
-    {
+    { config: { auth: 'write' },
       schema: {
         tags,
         params: RunId,
@@ -183,7 +184,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.get(
     '/runs/:runId/metrics/:key/history',
-    {
+    { config: { auth: 'read' },
       schema: {
         tags,
         params: Type.Object({ runId: Type.String(), key: Type.String() }),

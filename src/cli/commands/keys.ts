@@ -1,28 +1,47 @@
 import type { Command } from 'commander';
+import { ROLES } from '../../auth/index.js';
 import { withBackend, type GlobalOptions } from '../context.js';
 import { formatTime, printResult, renderTable } from '../output.js';
+import { collect } from './train.js';
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('API keys for /api/predict (stored hashed; shown once)');
+  const keys = program.command('keys').description('API keys: roles, scopes, expiry (stored hashed; a key is shown once)');
   keys
     .command('create <name>')
-    .description('create a key; it is printed once and cannot be shown again')
-    .action(async (name: string, _o: unknown, cmd: Command) => {
+    .description(`create a key; it is printed once and cannot be shown again. Roles: ${ROLES.join(', ')}`)
+    .option('--role <role>', `viewer (read), developer (track, register, move unprotected aliases), predict, approver, admin (keys, audit)`, 'predict')
+    .option('--scope <scope>', 'model:<name> or endpoint:<name> a predict key is limited to (repeatable)', collect, [])
+    .option('--expires <duration>', 'lifetime such as 30d, 12h or 90m (default: never)')
+    .action(async (name: string, o: { role: string; scope: string[]; expires?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await withBackend(g, async (b) => {
-        const { key, info } = await b.keys.create(name);
-        printResult(g, { key, ...info }, () => `${key}\n(key id ${info.keyId}; store it now, it is not shown again)`);
+        const { key, info } = await b.keys.create(name, { role: o.role, scopes: o.scope.length > 0 ? o.scope : undefined, expires: o.expires });
+        printResult(g, { key, ...info }, () =>
+          `${key}\n(key id ${info.keyId}, role ${info.role}${info.scopes.length > 0 ? `, scopes ${info.scopes.join(' ')}` : ''}${info.expiresAt ? `, expires ${formatTime(info.expiresAt)}` : ''}; store it now, it is not shown again)`,
+        );
       });
     });
   keys
     .command('list')
-    .description('list keys (ids and names, never secrets)')
+    .description('list keys (ids, names, roles; never secrets)')
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await withBackend(g, async (b) => {
         const list = await b.keys.list();
         printResult(g, list, () =>
-          renderTable(['key id', 'name', 'created', 'revoked'], list.map((k) => [k.keyId, k.name, formatTime(k.createdAt), k.revokedAt ? formatTime(k.revokedAt) : '-'])),
+          renderTable(
+            ['key id', 'name', 'role', 'scopes', 'created', 'expires', 'last used', 'revoked'],
+            list.map((k) => [
+              k.keyId,
+              k.name,
+              k.role,
+              k.scopes.join(' ') || '-',
+              formatTime(k.createdAt),
+              k.expiresAt ? formatTime(k.expiresAt) : '-',
+              k.lastUsedAt ? formatTime(k.lastUsedAt) : '-',
+              k.revokedAt ? formatTime(k.revokedAt) : '-',
+            ]),
+          ),
         );
       });
     });

@@ -63,9 +63,15 @@ export function registerQuickstart(program: Command): void {
         const v = result.version!;
         say(`trained run ${result.run.info.runId}: f1 ${formatNumber(m.f1)}, roc_auc ${formatNumber(m.roc_auc)}, accuracy ${formatNumber(m.accuracy)}`);
         say(`registered ${v.name} version ${v.version} with alias production (store: ${platform.db.location})`);
-        const { key } = await platform.keys.create(`quickstart-${new Date().toISOString()}`);
+        // A predict key scoped to this model for the curl lines, and the home's first admin key
+        // (nothing over the network can make keys without one).
+        const stamp = new Date().toISOString();
+        const { key } = await platform.keys.create(`quickstart-${stamp}`, { role: 'predict', scopes: [`model:${v.name}`] });
+        const hasAdmin = (await platform.keys.list()).some((k) => k.role === 'admin' && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > Date.now()));
+        const admin = hasAdmin ? undefined : (await platform.keys.create(`admin-${stamp}`, { role: 'admin' })).key;
         if (!o.serve) {
-          say(`API key: ${key}`);
+          say(`API key (predict on ${v.name}): ${key}`);
+          if (admin !== undefined) say(`admin key (keys, audit; shown once): ${admin}`);
           await platform.close();
           return;
         }
@@ -73,7 +79,8 @@ export function registerQuickstart(program: Command): void {
         const sample = sampleRecord(csvText, result.training.featureNames);
         say('');
         say(`FluxOps is serving ${v.name}@production (v${v.version}) at ${url}`);
-        say(`API key (shown once): ${key}`);
+        say(`API key (predict on ${v.name}; shown once): ${key}`);
+        if (admin !== undefined) say(`admin key (creates and revokes keys, reads the audit log; shown once): ${admin}`);
         say('');
         say('Try it:');
         say(`  curl ${url}/api/health`);

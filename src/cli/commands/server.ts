@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildApp, type App } from '../../api/index.js';
+import type { AuthMode } from '../../http/index.js';
 import { FluxError } from '../../core/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
@@ -9,6 +10,29 @@ export interface ServeOptions {
   port: number;
   host: string;
   model?: string | undefined;
+  /** Default: `off` on a loopback address, `required` otherwise. */
+  auth?: string | undefined;
+  /** Allows `--auth off` on an address other people can reach. */
+  insecure?: boolean | undefined;
+  protectedAliases?: readonly string[] | undefined;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The auth policy a server starts with, refusing an open server on a reachable address. */
+export function authModeFor(opts: Pick<ServeOptions, 'auth' | 'host' | 'insecure'>): AuthMode {
+  const given = opts.auth ?? process.env.FLUXOPS_AUTH;
+  if (given !== undefined && given !== 'required' && given !== 'off') throw new FluxError('INVALID_PARAMETER_VALUE', `--auth must be required or off, got '${given}'`);
+  const mode: AuthMode = given ?? (isLoopback(opts.host) ? 'off' : 'required');
+  if (mode === 'off' && !isLoopback(opts.host) && opts.insecure !== true) {
+    throw new FluxError(
+      'INVALID_PARAMETER_VALUE',
+      `--auth off on ${opts.host} would let anyone who can reach it change runs and models; use --auth required (the default off loopback), bind 127.0.0.1, or add --insecure`,
+    );
+  }
+  return mode;
 }
 
 export function parsePort(v: string): number {
@@ -18,8 +42,9 @@ export function parsePort(v: string): number {
 }
 
 /** Listens and resolves once listening; closes cleanly on SIGINT/SIGTERM. */
-export async function startServing(platform: Platform, opts: ServeOptions): Promise<{ app: App; url: string }> {
-  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true) });
+export async function startServing(platform: Platform, opts: ServeOptions): Promise<{ app: App; url: string; bound: string; auth: AuthMode }> {
+  const auth = authModeFor(opts);
+  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), auth, protectedAliases: opts.protectedAliases });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
@@ -31,8 +56,12 @@ export async function startServing(platform: Platform, opts: ServeOptions): Prom
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
-  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const boundHost = typeof address === 'object' && address !== null ? address.address : opts.host;
+  const hostPart = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  // The address actually bound, and one a client on this machine can connect to.
+  const bound = `http://${hostPart(boundHost)}:${port}`;
+  const shownHost = boundHost === '0.0.0.0' || boundHost === '::' ? '127.0.0.1' : boundHost;
+  const url = `http://${hostPart(shownHost)}:${port}`;
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -45,7 +74,13 @@ export async function startServing(platform: Platform, opts: ServeOptions): Prom
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  return { app, url };
+  return { app, url, bound, auth };
+}
+
+export function parseAliasList(v: string): string[] {
+  const list = v.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  for (const a of list) if (!/^[\w.-]{1,255}$/.test(a)) throw new FluxError('INVALID_PARAMETER_VALUE', `--protected-aliases: '${a}' is not an alias name`);
+  return list;
 }
 
 /** The model a server serves when none is named: the first model with a `production` alias. */
@@ -62,14 +97,23 @@ export function registerServer(program: Command): void {
     .option('--port <n>', 'port to listen on', '8000')
     .option('--host <host>', 'interface to bind (0.0.0.0 to accept remote clients)', '127.0.0.1')
     .option('--model <ref>', 'model served by /api/predict (name@alias; default: FLUXOPS_MODEL, else the first model with a production alias)')
-    .action(async (o: { port: string; host: string; model?: string }, cmd: Command) => {
+    .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
+    .option('--insecure', 'allow --auth off on an address other machines can reach')
+    .option('--protected-aliases <list>', 'comma-separated aliases only approver and admin keys may move', 'production')
+    .action(async (o: { port: string; host: string; model?: string; auth?: string; insecure?: boolean; protectedAliases: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
+      const protectedAliases = parseAliasList(o.protectedAliases);
+      authModeFor({ auth: o.auth, host: o.host, insecure: o.insecure });
       const platform = await openPlatform({ home: g.home });
       try {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
-        const { url } = await startServing(platform, { port, host: o.host, model });
-        process.stdout.write(`FluxOps listening on ${url}  (store: ${platform.db.location}${model ? `, serving ${model}` : ''})\nAPI docs: ${url}/api/docs\n`);
+        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, auth: o.auth, insecure: o.insecure, protectedAliases });
+        process.stdout.write(
+          `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}${model ? `, serving ${model}` : ''})\n` +
+            `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
+            `API docs: ${url}/api/docs\n`,
+        );
       } catch (e) {
         await platform.close();
         throw e;

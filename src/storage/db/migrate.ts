@@ -4,6 +4,7 @@ import type { MetadataDb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { loggedModels } from './migrations/0002-logged-models.js';
 import { runInputTags } from './migrations/0003-run-input-tags.js';
+import { auth } from './migrations/0004-auth.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -11,6 +12,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0001-initial': initial(dialect),
     '0002-logged-models': loggedModels(),
     '0003-run-input-tags': runInputTags(),
+    '0004-auth': auth(dialect),
   };
 }
 

@@ -138,6 +138,26 @@ export interface ApiKeysTable {
   secret_hash: string;
   created_at: number;
   revoked_at: number | null;
+  /** A role of auth/roles.ts (migration 0004). */
+  role: string;
+  /** JSON list of scopes such as "model:diabetes". */
+  scopes: string;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+/** One state-changing API call (migration 0004); rows are only ever inserted. */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  time: number;
+  key_id: string | null;
+  key_name: string | null;
+  role: string;
+  method: string;
+  route: string;
+  target: string;
+  status: number;
+  request_id: string;
 }
 
 export interface Database {
@@ -155,6 +175,7 @@ export interface Database {
   model_version_tags: ModelVersionTagsTable;
   model_aliases: ModelAliasesTable;
   api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
   logged_models: LoggedModelsTable;
   logged_model_params: LoggedModelKeyValueTable;
   logged_model_tags: LoggedModelKeyValueTable;

@@ -1,0 +1,208 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { FluxError } from '../core/index.js';
+import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyService, type Permission, type Principal } from '../auth/index.js';
+
+/**
+ * Who may call a route, declared where the route is defined (`config: { auth }`):
+ * `public`, a permission, or a permission plus the resource the call acts on (read from the
+ * parsed request), for the rules that depend on it: protected aliases and scoped keys.
+ */
+export type RouteAuth = 'public' | Permission | { permission: Permission; resource: (req: FastifyRequest) => ResourceRef | undefined };
+
+export interface ResourceRef {
+  /** A registered model the call serves or changes (checked against a key's scopes). */
+  model?: string | undefined;
+  /** An alias (or stage) the call moves; protected ones need the `protected-alias` capability. */
+  alias?: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    /** The caller, set on every matched route before its body is read. */
+    principal: Principal;
+  }
+}
+
+export type AuthMode = 'required' | 'off';
+
+export interface AuthPolicy {
+  /**
+   * `required`: every non-public route needs a key whose role grants its permission. `off`: reads,
+   * tracking and registry writes are open (as MLflow's server is); predictions, approvals and key
+   * management still need a key. `off` is meant for a server bound to loopback.
+   */
+  mode: AuthMode;
+  /** Aliases (and stages) that only approver and admin keys may move. Lower case. */
+  protectedAliases: ReadonlySet<string>;
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: RouteAuth;
+}
+
+/** Capabilities an anonymous caller has when auth is off. */
+const OPEN_GRANTS: ReadonlySet<Capability> = new Set<Capability>(['read', 'write', 'protected-alias']);
+const NO_GRANTS: ReadonlySet<Capability> = new Set<Capability>();
+const DEFAULT_AUTH = Symbol('fluxops.defaultRouteAuth');
+const AUDITED: ReadonlySet<Permission> = new Set<Permission>(['write', 'approve', 'admin']);
+/** Fields of the path, query and body that name what a call acts on, for the audit log. */
+const TARGET_FIELDS = ['experiment_id', 'experimentId', 'run_id', 'runId', 'run_uuid', 'name', 'new_name', 'newName', 'version', 'alias', 'stage', 'key', 'keyId', 'key_id', 'model_id', 'modelId', 'path', '*'];
+
+export function permissionOf(auth: RouteAuth): Permission | 'public' {
+  return typeof auth === 'object' ? auth.permission : auth;
+}
+
+/**
+ * Routes in this scope that declare nothing get `auth` (for routes a plugin registers, such as
+ * the API docs). Set it only on a scope of its own.
+ */
+export function setScopeRouteAuth(scope: FastifyInstance, auth: RouteAuth): void {
+  (scope as unknown as Record<symbol, RouteAuth>)[DEFAULT_AUTH] = auth;
+}
+
+/**
+ * Installs the auth mechanism on an app before any route is added: every route must declare who
+ * may call it (an undeclared route fails at start, so it cannot ship), the check runs on the
+ * matched route after routing (never on URL text), and state-changing calls are audited before
+ * their response is sent. Returns the route table the enumeration test walks.
+ */
+export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService; audit: AuditLog; policy: AuthPolicy }): RouteEntry[] {
+  const { keys, audit, policy } = deps;
+  const table: RouteEntry[] = [];
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRoute', function (this: FastifyInstance, opts: RouteOptions) {
+    const declared = opts.config?.auth ?? (this as unknown as Record<symbol, RouteAuth | undefined>)[DEFAULT_AUTH];
+    const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
+    if (declared === undefined) {
+      throw new Error(`route ${methods.join(',')} ${opts.url} declares no auth: add config: { auth: 'public' | <permission> } where it is defined`);
+    }
+    opts.config = { ...opts.config, auth: declared };
+    for (const method of methods) table.push({ method, url: opts.url, auth: declared });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const auth = req.routeOptions.config.auth;
+    // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
+    if (auth === undefined) {
+      req.principal = anonymousPrincipal(NO_GRANTS);
+      return;
+    }
+    const permission = permissionOf(auth);
+    req.principal = await authenticate(req, keys, policy, permission === 'public');
+    if (permission === 'public' || req.principal.grants.has(permission)) return;
+    void reply.header('www-authenticate', 'Bearer realm="fluxops"');
+    if (req.principal.keyId === null) {
+      throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
+    }
+    throw new FluxError('PERMISSION_DENIED', `key '${req.principal.name}' (role ${req.principal.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
+  });
+
+  app.addHook('preHandler', async (req) => {
+    const auth = req.routeOptions.config.auth;
+    if (auth === undefined) return;
+    const ref = typeof auth === 'object' ? auth.resource(req) : undefined;
+    checkResource(req.principal, ref, policy);
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    const auth = req.routeOptions.config.auth;
+    if (auth === undefined) return payload;
+    const permission = permissionOf(auth);
+    if (permission === 'public' || !AUDITED.has(permission)) return payload;
+    const p = req.principal;
+    try {
+      await audit.record({
+        time: Date.now(),
+        keyId: p.keyId,
+        keyName: p.name,
+        role: p.role,
+        method: req.method,
+        route: req.routeOptions.url ?? req.url,
+        target: auditTarget(req),
+        status: reply.statusCode,
+        requestId: req.id,
+      });
+    } catch (e) {
+      req.log.error({ err: e }, 'audit log write failed');
+    }
+    return payload;
+  });
+
+  return table;
+}
+
+/** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
+async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Promise<Principal> {
+  const open = policy.mode === 'off' ? OPEN_GRANTS : NO_GRANTS;
+  let token: string | undefined;
+  try {
+    token = credentialsOf(req.headers.authorization);
+    if (token === undefined) return anonymousPrincipal(open);
+    return principalOf(await keys.verify(token), open);
+  } catch (e) {
+    // A public route answers a caller with a bad key as it answers anyone.
+    if (isPublic) return anonymousPrincipal(open);
+    throw e;
+  }
+}
+
+/**
+ * The API key in an Authorization header: `Bearer <key>` (MLflow's MLFLOW_TRACKING_TOKEN), or
+ * HTTP Basic with the key as the password (MLFLOW_TRACKING_USERNAME/PASSWORD).
+ */
+export function credentialsOf(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer !== null) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (basic !== null) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0 && colon < decoded.length - 1) return decoded.slice(colon + 1);
+  }
+  throw new FluxError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <api key>", or HTTP Basic with the API key as the password');
+}
+
+function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthPolicy): void {
+  if (ref?.alias !== undefined && policy.protectedAliases.has(ref.alias.toLowerCase()) && !p.grants.has('protected-alias')) {
+    throw new FluxError(
+      'PERMISSION_DENIED',
+      `'${ref.alias}' is a protected alias: moving it needs an approver or admin key${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`,
+    );
+  }
+  if (p.scopes.length > 0) {
+    const model = ref?.model;
+    if (model === undefined || !p.scopes.some((s) => s.kind === 'model' && s.name === model)) {
+      throw new FluxError('PERMISSION_DENIED', `key '${p.name}' is scoped to ${p.scopes.map((s) => `${s.kind}:${s.name}`).join(', ')} and may not act on ${model === undefined ? 'this route' : `model '${model}'`}`);
+    }
+  }
+}
+
+function auditTarget(req: FastifyRequest): string {
+  const parts: string[] = [];
+  const seen = new Set<string>();
+  for (const source of [req.params, req.query, req.body]) {
+    if (source === null || typeof source !== 'object' || Array.isArray(source)) continue;
+    const rec = source as Record<string, unknown>;
+    for (const f of TARGET_FIELDS) {
+      const v = rec[f];
+      if ((typeof v === 'string' || typeof v === 'number') && !seen.has(f)) {
+        seen.add(f);
+        parts.push(`${f === '*' ? 'path' : f}=${String(v).slice(0, 200)}`);
+      }
+    }
+  }
+  return parts.join(' ').slice(0, 1000);
+}
+
+/** Exposed for handlers that record who acted (runs, versions): the key's name, if any. */
+export function actorOf(req: FastifyRequest): string | undefined {
+  return req.principal?.name ?? undefined;
+}
+
