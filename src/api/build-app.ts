@@ -35,13 +35,13 @@ export interface AppOptions {
    * registry are open, as on a loopback-only server; keys and predictions still need a key.
    */
   auth?: AuthMode | undefined;
-  /** Aliases and stages only approver and admin keys may move (default: `production`). */
+  /** Aliases and stages only admin keys (and approved gates) may move (default: `production`). */
   protectedAliases?: readonly string[] | undefined;
 }
 
 export type App = FastifyInstance & { modelServer: ModelServer | undefined; httpMetrics: HttpMetrics; routeTable: readonly RouteEntry[]; authMode: AuthMode };
 
-/** Aliases only approver and admin keys may move unless the server is told otherwise. */
+/** Aliases only admin keys (and approved gates) may move unless the server is told otherwise. */
 export const DEFAULT_PROTECTED_ALIASES = ['production'] as const;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;

@@ -9,7 +9,7 @@ export type Role = (typeof ROLES)[number];
  * - `read`: tracking and registry reads;
  * - `write`: tracking writes, registration, and moving aliases that are not protected;
  * - `predict`: predictions;
- * - `approve`: the approval gates of rollouts and pipelines;
+ * - `approve`: the approval gates of rollouts and pipelines (which then move protected aliases);
  * - `admin`: keys, roles, the audit log and settings.
  */
 export const PERMISSIONS = ['read', 'write', 'predict', 'approve', 'admin'] as const;
@@ -22,7 +22,7 @@ const GRANTS: Record<Role, readonly Capability[]> = {
   viewer: ['read'],
   developer: ['read', 'write', 'predict'],
   predict: ['predict'],
-  approver: ['read', 'approve', 'protected-alias'],
+  approver: ['read', 'approve'],
   admin: ['read', 'write', 'predict', 'approve', 'protected-alias', 'admin'],
 };
 

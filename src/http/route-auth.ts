@@ -35,7 +35,7 @@ export interface AuthPolicy {
    * management still need a key. `off` is meant for a server bound to loopback.
    */
   mode: AuthMode;
-  /** Aliases (and stages) that only approver and admin keys may move. Lower case. */
+  /** Aliases (and stages) that only admin keys (and approved gates) may move. Lower case. */
   protectedAliases: ReadonlySet<string>;
 }
 
@@ -114,7 +114,8 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     const auth = req.routeOptions.config.auth;
     if (auth === undefined) return payload;
     const permission = permissionOf(auth);
-    if (permission === 'public' || !AUDITED.has(permission)) return payload;
+    // State-changing calls only: reads (GET, and POST searches declared `read`) are not audited.
+    if (permission === 'public' || !AUDITED.has(permission) || req.method === 'GET' || req.method === 'HEAD') return payload;
     const p = req.principal;
     try {
       await audit.record({
@@ -173,7 +174,7 @@ function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthP
   if (ref?.alias !== undefined && policy.protectedAliases.has(ref.alias.toLowerCase()) && !p.grants.has('protected-alias')) {
     throw new FluxError(
       'PERMISSION_DENIED',
-      `'${ref.alias}' is a protected alias: moving it needs an approver or admin key${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`,
+      `'${ref.alias}' is a protected alias: moving it needs an admin key (or an approved gate)${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`,
     );
   }
   if (p.scopes.length > 0) {

@@ -99,7 +99,7 @@ export function registerServer(program: Command): void {
     .option('--model <ref>', 'model served by /api/predict (name@alias; default: FLUXOPS_MODEL, else the first model with a production alias)')
     .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
     .option('--insecure', 'allow --auth off on an address other machines can reach')
-    .option('--protected-aliases <list>', 'comma-separated aliases only approver and admin keys may move', 'production')
+    .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
     .action(async (o: { port: string; host: string; model?: string; auth?: string; insecure?: boolean; protectedAliases: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);

@@ -1,0 +1,236 @@
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleGrants, type Permission, type Role } from '../../src/auth/index.js';
+import { installRouteAuth, permissionOf, type RouteEntry } from '../../src/http/index.js';
+import { startTestServer, SAMPLE, type TestServer } from '../helpers/server.js';
+
+/**
+ * Who may call a route is part of its declaration (GUIDE §2.12), so this walks the route table
+ * itself: every registered route, anonymously and with every role, and every route under the
+ * path variants a URL-text check would miss. A route added without a declaration cannot start.
+ */
+
+type Keys = Record<Role, string> & { scopedOther: string; expired: string };
+
+function concrete(url: string): string {
+  return url.replace(/:([A-Za-z_]+)/g, 'x').replace(/\*$/, 'a/b.txt');
+}
+
+/** Variants of a path that a router may treat as the same route: doubled, trailing, encoded, cased. */
+function variants(path: string): Array<{ kind: string; path: string; routes: boolean }> {
+  const segs = path.split('/').filter((s) => s !== '');
+  const out: Array<{ kind: string; path: string; routes: boolean }> = [
+    { kind: 'leading double slash', path: `/${path}`, routes: true },
+    { kind: 'trailing slash', path: `${path}/`, routes: false },
+    { kind: 'upper case', path: path.toUpperCase(), routes: false },
+  ];
+  if (segs.length > 1) out.push({ kind: 'inner double slash', path: `/${segs[0]}//${segs.slice(1).join('/')}`, routes: true });
+  const staticIdx = segs.findIndex((s, i) => i > 0 && /^[a-z]/.test(s));
+  if (staticIdx >= 0) {
+    const s = segs[staticIdx]!;
+    const encoded = [...segs];
+    encoded[staticIdx] = `%${s.charCodeAt(0).toString(16)}${s.slice(1)}`;
+    out.push({ kind: 'percent-encoded letter', path: `/${encoded.join('/')}`, routes: false });
+  }
+  return out;
+}
+
+describe('route auth: every route declares who may call it, checked on the matched route', () => {
+  let s: TestServer;
+  let keys: Keys;
+  let table: readonly RouteEntry[];
+
+  beforeAll(async () => {
+    s = await startTestServer({ model: 'diabetes@production', auth: 'required' });
+    const make = async (name: string, opts: Parameters<TestServer['platform']['keys']['create']>[1]) => (await s.platform.keys.create(name, opts)).key;
+    keys = {
+      viewer: await make('ann-viewer', { role: 'viewer' }),
+      developer: await make('dev-bot', { role: 'developer' }),
+      predict: await make('scorer', { role: 'predict' }),
+      approver: await make('release-manager', { role: 'approver' }),
+      admin: s.key,
+      scopedOther: await make('other-scorer', { role: 'predict', scopes: ['model:churn'] }),
+      expired: await make('gone', { role: 'admin', expires: Date.now() + 200 }),
+    };
+    table = s.app.routeTable;
+    await new Promise((r) => setTimeout(r, 250));
+  }, 120_000);
+  afterAll(async () => s?.close());
+
+  const call = (method: string, path: string, key?: string, body?: unknown, extra: Record<string, string> = {}) =>
+    fetch(`${s.url}${path}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+
+  const hasBody = (m: string) => m !== 'GET' && m !== 'HEAD';
+
+  it('has a route table covering the native API, the MLflow API, serving and docs', () => {
+    const urls = new Set(table.map((r) => `${r.method} ${r.url}`));
+    for (const u of ['POST /api/v1/keys', 'GET /api/v1/audit', 'POST /api/predict', 'GET /api/health', 'POST /api/2.0/mlflow/runs/log-metric', 'PUT /api/2.0/mlflow-artifacts/artifacts/*', 'GET /api/docs/json']) {
+      expect(urls).toContain(u);
+    }
+    expect(table.length).toBeGreaterThan(150);
+  });
+
+  it('answers 401 to anonymous calls on every non-public route', async () => {
+    const wrong: string[] = [];
+    for (const r of table) {
+      if (permissionOf(r.auth) === 'public') continue;
+      const res = await call(r.method, concrete(r.url), undefined, hasBody(r.method) ? {} : undefined);
+      if (res.status !== 401) wrong.push(`${r.method} ${r.url} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
+
+  it('answers 403 to every role lacking the permission, and lets every role with it through', async () => {
+    const wrong: string[] = [];
+    const roles: Role[] = ['viewer', 'developer', 'predict', 'approver', 'admin'];
+    for (const r of table) {
+      const perm = permissionOf(r.auth);
+      if (perm === 'public') continue;
+      for (const role of roles) {
+        const allowed = roleGrants(role).has(perm as Permission);
+        const res = await call(r.method, concrete(r.url), keys[role], hasBody(r.method) ? {} : undefined);
+        if (!allowed && res.status !== 403) wrong.push(`${role}: ${r.method} ${r.url} → ${res.status}, expected 403`);
+        if (allowed && (res.status === 401 || res.status === 403)) wrong.push(`${role}: ${r.method} ${r.url} → ${res.status}, expected it through`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 300_000);
+
+  it('refuses path variants of every non-public route (doubled and trailing slashes, percent-encoding, case)', async () => {
+    const wrong: string[] = [];
+    const seen = new Set<string>();
+    for (const r of table) {
+      if (permissionOf(r.auth) === 'public' || r.method === 'HEAD') continue;
+      for (const v of variants(concrete(r.url))) {
+        const id = `${r.method} ${v.path}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        for (const key of [undefined, keys.predict]) {
+          const res = await call(r.method, v.path, key, hasBody(r.method) ? {} : undefined);
+          const refusedAs = key === undefined ? 401 : 403;
+          // A variant the router takes as the route must meet the route's check; one it does not
+          // route ends in a not-found answer. Nothing else — above all no 2xx.
+          const ok = v.routes ? res.status === refusedAs || (key !== undefined && r.url === '/api/predict') : [refusedAs, 404, 501].includes(res.status);
+          if (!ok && !(key !== undefined && permissionOf(r.auth) === 'predict')) wrong.push(`${key ? 'predict key' : 'anonymous'} ${v.kind}: ${id} → ${res.status}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 300_000);
+
+  it('lets no one mint or revoke keys without an admin key (the doubled-slash finding)', async () => {
+    for (const path of ['/api/v1/keys', '/api//v1/keys', '//api/v1/keys', '/api/v1//keys', '/api/v1/keys/', '/api/v1/%6beys']) {
+      const anon = await call('POST', path, undefined, { name: 'intruder', role: 'admin' });
+      expect([401, 404]).toContain(anon.status);
+      const asPredict = await call('POST', path, keys.predict, { name: 'intruder', role: 'admin' });
+      expect([403, 404]).toContain(asPredict.status);
+      expect((await call('GET', path)).status).not.toBe(200);
+    }
+    const adminId = (await s.platform.keys.list()).find((k) => k.name === 'test')!.keyId;
+    expect((await call('DELETE', `/api/v1/keys/${adminId}`, keys.predict)).status).toBe(403);
+    expect((await call('DELETE', `/api/v1/keys/${adminId}`, keys.developer)).status).toBe(403);
+    expect((await s.platform.keys.list()).find((k) => k.keyId === adminId)!.revokedAt).toBeNull();
+    expect((await s.platform.keys.list()).some((k) => k.name === 'intruder')).toBe(false);
+    const made = await call('POST', '/api/v1/keys', keys.admin, { name: 'ci', role: 'developer', expires: '30d' });
+    expect(made.status).toBe(201);
+    expect(await made.json()).toMatchObject({ name: 'ci', role: 'developer', key: expect.stringMatching(/^flx_/) as string });
+  });
+
+  it('scoped predict keys predict only on their models; expired keys are refused', async () => {
+    const body = { inputs: [SAMPLE] };
+    expect((await call('POST', '/api/predict', keys.predict, body)).status).toBe(200);
+    const other = await call('POST', '/api/predict', keys.scopedOther, body);
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { message: string }).message).toMatch(/scoped to model:churn/);
+    const scoped = (await s.platform.keys.create('diabetes-scorer', { role: 'predict', scopes: ['model:diabetes'] })).key;
+    expect((await call('POST', '/api/predict', scoped, body)).status).toBe(200);
+    const expired = await call('GET', '/api/v1/keys', keys.expired);
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as { message: string }).message).toMatch(/expired/);
+  });
+
+  it('protects the production alias and stage: developers move other aliases, admins move production', async () => {
+    const dev = await call('PUT', '/api/v1/models/diabetes/aliases/production', keys.developer, { version: '1' });
+    expect(dev.status).toBe(403);
+    expect(((await dev.json()) as { message: string }).message).toMatch(/protected alias/);
+    expect((await call('PUT', '/api/v1/models/diabetes/aliases/staging', keys.developer, { version: '1' })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/models/diabetes/aliases/production', keys.approver, { version: '1' })).status).toBe(403);
+    expect((await call('PUT', '/api/v1/models/diabetes/aliases/production', keys.admin, { version: '1' })).status).toBe(200);
+    const mlflowAlias = await call('POST', '/api/2.0/mlflow/registered-models/alias', keys.developer, { name: 'diabetes', alias: 'Production', version: '1' });
+    expect(mlflowAlias.status).toBe(403);
+    const stage = await call('POST', '/api/2.0/mlflow/model-versions/transition-stage', keys.developer, { name: 'diabetes', version: '1', stage: 'Production', archive_existing_versions: false });
+    expect(stage.status).toBe(403);
+    expect((await call('POST', '/api/2.0/mlflow/model-versions/transition-stage', keys.developer, { name: 'diabetes', version: '1', stage: 'Staging', archive_existing_versions: false })).status).toBe(200);
+  });
+
+  it('takes the same keys on the MLflow routes as a bearer token or as the HTTP Basic password, and records the key as the user', async () => {
+    const basic = `Basic ${Buffer.from(`anyone:${keys.developer}`).toString('base64')}`;
+    const viaBasic = await call('POST', '/api/2.0/mlflow/runs/create', undefined, { experiment_id: '0', user_id: 'spoofed' }, { authorization: basic });
+    expect(viaBasic.status).toBe(200);
+    const run = ((await viaBasic.json()) as { run: { info: { user_id: string; run_id: string } } }).run.info;
+    expect(run.user_id).toBe('dev-bot');
+    const badBasic = `Basic ${Buffer.from('anyone:flx_000000000000_nope').toString('base64')}`;
+    expect((await call('GET', `/api/2.0/mlflow/runs/get?run_id=${run.run_id}`, undefined, undefined, { authorization: badBasic })).status).toBe(401);
+    expect((await call('GET', `/api/2.0/mlflow/runs/get?run_id=${run.run_id}`, undefined, undefined, { authorization: 'Token abc' })).status).toBe(401);
+    expect((await call('GET', `/api/2.0/mlflow/runs/get?run_id=${run.run_id}`, keys.viewer)).status).toBe(200);
+    expect((await call('POST', '/api/2.0/mlflow/runs/log-metric', keys.viewer, { run_id: run.run_id, key: 'm', value: 1, timestamp: 1 })).status).toBe(403);
+  });
+
+  it('audits state-changing calls, refused ones included, for admins only', async () => {
+    const since = Date.now() - 1;
+    const ok = await call('POST', '/api/2.0/mlflow/experiments/create', keys.developer, { name: `audited-${since}` });
+    const reqId = ok.headers.get('x-request-id');
+    await call('POST', '/api/v1/keys', keys.viewer, { name: 'nope' });
+    expect((await call('GET', '/api/v1/audit', keys.viewer)).status).toBe(403);
+    const res = await call('GET', `/api/v1/audit?since=${since}`, keys.admin);
+    expect(res.status).toBe(200);
+    const { entries } = (await res.json()) as { entries: Array<{ keyName: string; role: string; route: string; status: number; requestId: string; target: string }> };
+    expect(entries).toContainEqual(expect.objectContaining({ keyName: 'dev-bot', role: 'developer', route: '/api/2.0/mlflow/experiments/create', status: 200, requestId: reqId, target: `name=audited-${since}` }));
+    expect(entries).toContainEqual(expect.objectContaining({ keyName: 'ann-viewer', role: 'viewer', route: '/api/v1/keys', status: 403 }));
+    // Reads are not audited.
+    expect(entries.some((e) => e.route === '/api/v1/audit')).toBe(false);
+  });
+
+  it('tells anonymous callers whether the store is up, and only key holders why not', async () => {
+    const h = (await (await call('GET', '/api/health')).json()) as { store: { ok: boolean; error?: string } };
+    expect(h.store.ok).toBe(true);
+    expect(h).not.toHaveProperty('store.error');
+  });
+});
+
+describe('route auth with auth off (a loopback server)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ model: 'diabetes@production', auth: 'off' });
+  }, 120_000);
+  afterAll(async () => s?.close());
+
+  it('opens tracking and the registry, never key management or predictions', async () => {
+    const post = (path: string, body: unknown, key?: string) =>
+      fetch(`${s.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+    expect((await post('/api/2.0/mlflow/experiments/create', { name: 'open' })).status).toBe(200);
+    expect((await post('/api/v1/keys', { name: 'x', role: 'admin' })).status).toBe(401);
+    expect((await post('//api/v1/keys', { name: 'x', role: 'admin' })).status).toBe(401);
+    expect((await post('/api/predict', { inputs: [SAMPLE] })).status).toBe(401);
+    expect((await post('/api/predict', { inputs: [SAMPLE] }, s.key)).status).toBe(200);
+    const predictKey = (await s.platform.keys.create('p', { role: 'predict' })).key;
+    expect((await post('/api/v1/keys', { name: 'x' }, predictKey)).status).toBe(403);
+    // A bad key is refused even where anonymous callers are let through.
+    expect((await post('/api/2.0/mlflow/experiments/create', { name: 'open2' }, 'flx_000000000000_bad')).status).toBe(401);
+  });
+});
+
+describe('a route without an auth declaration', () => {
+  it('cannot be registered: the app fails to start', async () => {
+    const app = Fastify();
+    const stub = {} as never;
+    installRouteAuth(app, { keys: stub, audit: stub, policy: { mode: 'required', protectedAliases: new Set() } });
+    expect(() => app.get('/api/v1/new-thing', async () => ({}))).toThrow(/declares no auth/);
+    app.get('/api/v1/declared', { config: { auth: 'read' } }, async () => ({}));
+    await app.close();
+  });
+});
