@@ -4,7 +4,9 @@ import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/inde
 import { inspectModelFolder } from './models/index.js';
 import { KyselyRegistryStore, RegistryService } from './registry/index.js';
 import { openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
-import { migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
+import path from 'node:path';
+import { createFolder } from './storage/fs/index.js';
+import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
 import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
 
 /** Every service of one FluxOps instance, wired over one metadata store and one artifact store. */
@@ -25,12 +27,15 @@ export interface Platform {
 /** The composition root: opens the stores named by the config, migrates, and builds the services. */
 export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
   const config = resolveConfig(input);
-  const db = openDatabase(config.databaseUrl);
+  // Made here, before any store writes under it, so a bad home is named as the home.
+  if (usesHome(config)) createFolder(config.home, 'the FluxOps home');
+  const db = openDatabase(config.databaseUrl, config.database);
   try {
+    // The first statement is where Postgres turns out unreachable, refusing the login, or absent.
     await migrateToLatest(db);
   } catch (e) {
     await db.close();
-    throw e;
+    throw describeDatabaseError(e, db.location);
   }
   const artifacts = openArtifactStore(config.artifactRoot);
   const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
@@ -43,4 +48,14 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
     await db.close();
   };
   return { config, db, artifacts, tracking, registry, loggedModels, keys, audit, close };
+}
+
+/** Whether the embedded store or the artifact folder lives in the home (a Postgres + S3 setup needs none). */
+function usesHome(config: FluxConfig): boolean {
+  const inside = (p: string): boolean => {
+    const rel = path.relative(config.home, path.resolve(p));
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+  };
+  const sqliteFile = /^postgres(ql)?:\/\//.test(config.databaseUrl) ? undefined : config.databaseUrl.replace(/^sqlite:(\/\/(?=\/))?/, '');
+  return (sqliteFile !== undefined && sqliteFile !== ':memory:' && inside(sqliteFile)) || inside(config.artifactRoot);
 }

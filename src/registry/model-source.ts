@@ -1,5 +1,6 @@
 import { FluxError } from '../core/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
+import { localSourcePath } from './local-source.js';
 
 /** What the logged-models context tells the registry about one logged model (MLflow 3). */
 export interface LoggedModelRef {
@@ -27,11 +28,15 @@ export type SourceRef =
   | { kind: 'registered'; ref: string }
   | { kind: 'run'; runId: string; path: string }
   | { kind: 'artifacts'; path: string }
+  /** A plain path or `file:` URI on the server's disk, resolved (MLflow's local sources). */
+  | { kind: 'local'; path: string }
   | { kind: 'external'; why: string };
 
 /**
- * Refuses sources that climb out of their folder (`..`, also percent-encoded) or hold NUL, as
- * MLflow's server does, then says what kind of source it is.
+ * Refuses sources that hold NUL or, unless local, climb out of their folder (`..`, also
+ * percent-encoded), as MLflow's server does, then says what kind of source it is. A local source
+ * (no scheme, or `file:`) is resolved instead, `..` and all, as MLflow resolves it; whether it may
+ * be used depends on the run it names (`registry-service`).
  */
 export function parseSource(source: unknown): SourceRef {
   if (typeof source !== 'string' || source.trim() === '') {
@@ -43,6 +48,8 @@ export function parseSource(source: unknown): SourceRef {
   } catch {
     // not percent-encoded text; check it as it is
   }
+  const local = decoded.includes('\u0000') ? undefined : localSourcePath(source);
+  if (local !== undefined) return { kind: 'local', path: local };
   if (decoded.includes('\u0000') || /(^|[/\\])\.\.([/\\]|$)/.test(decoded)) {
     throw new FluxError(
       'INVALID_PARAMETER_VALUE',

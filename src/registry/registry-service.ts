@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { FluxError, RUN_ID_PATTERN, decodePageToken } from '../core/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
 import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from '../search/index.js';
+import { localSourceRefused, localStoreRoot, pathWithinRun } from './local-source.js';
 import { LOGGED_MODEL_ID, parseSource, storePathOf, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
 import { resolveModelRef } from './model-ref.js';
 import type { RegistryStore } from './registry-store.js';
@@ -228,11 +230,31 @@ export class RegistryService {
       else storageLocation = [this.tracking.runArtifactRoot(sourceRun), ...safeRelativePath(ref.path, 'source')].join('/');
     } else if (ref.kind === 'artifacts') {
       storageLocation = ref.path;
+    } else if (ref.kind === 'local') {
+      const held = await this.runHoldingLocalSource(ref.path, source, givenRunId);
+      sourceRun = held.run;
+      storageLocation = [this.tracking.runArtifactRoot(held.run), ...held.within].join('/');
     } else if (ref.kind === 'external' && loggedId === undefined) {
       if (!lenient && source.startsWith('runs:')) throw new FluxError('INVALID_PARAMETER_VALUE', `source ${ref.why}`, { field: 'source' });
       note = `${ref.why} and was not verified`;
     }
     return { storageLocation, lineageRunId, sourceRun, modelId, note };
+  }
+
+  /**
+   * MLflow's rule for a path on the server's disk (a plain path or `file:` URI), on every API: it
+   * needs a run_id, and must lie within that run's artifact folder, so a client cannot register
+   * (and then download through the registry) any file the server can read.
+   */
+  private async runHoldingLocalSource(resolved: string, source: string, runId: string | undefined): Promise<{ run: Run; within: string[] }> {
+    if (runId === undefined) throw localSourceRefused(source);
+    const run = await this.findRun(runId);
+    if (run === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Run with id=${runId} not found`);
+    // Artifacts kept off this machine's disk (S3, Azure) contain no local path.
+    const root = localStoreRoot(this.artifacts.uri);
+    const within = root === undefined ? undefined : pathWithinRun(resolved, path.join(root, ...this.tracking.runArtifactRoot(run).split('/')));
+    if (within === undefined) throw localSourceRefused(resolved);
+    return { run, within };
   }
 
   /** A run by id, or undefined when the id is not one of FluxOps' runs. */

@@ -94,7 +94,7 @@ describe('fluxops CLI on the local home', () => {
   it('fails with a sentence and a meaningful exit code', async () => {
     const missing = await cli('train', '--data', path.join(home, 'nope.csv'), '--target', 'x');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: data file .* does not exist/);
+    expect(missing.stderr).toMatch(/^error: --data '.*nope\.csv': no such file\n$/);
     const badTarget = await cli('train', '--data', dataFile, '--target', 'Nope');
     expect(badTarget.code).toBe(2);
     expect(badTarget.stderr).toContain('Nope');

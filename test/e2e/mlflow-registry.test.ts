@@ -6,6 +6,7 @@
  * flavor, servable or not), stages, aliases, search filters and paging, and download URIs.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../src/mlflow/registry-convert.js';
@@ -377,14 +378,12 @@ describe('model versions', () => {
     expect(bad).toMatchObject({ status: 'READY', status_message: matching(/not servable here: invalid MLmodel file: not valid YAML/) });
   });
 
-  it('records sources FluxOps cannot see (s3, file, unknown runs) READY without verifying them', async () => {
+  it('records sources FluxOps cannot see (s3, unknown runs) READY without verifying them', async () => {
     const name = `external-${uid()}`;
     ok(await post('registered-models/create', { name }));
     const s3 = ok(await post('model-versions/create', { name, source: 's3://bucket/models/m1' })).model_version;
     expect(s3).toMatchObject({ status: 'READY', source: 's3://bucket/models/m1', status_message: matching(/outside FluxOps and was not verified/) });
     expect(ok(await get('model-versions/get-download-uri', { name, version: s3.version })).artifact_uri).toBe('s3://bucket/models/m1');
-    const file = ok(await post('model-versions/create', { name, source: 'file:///tmp/model' })).model_version;
-    expect(file).toMatchObject({ status: 'READY', source: 'file:///tmp/model' });
     // MLflow's own tests register `runs:/run_id/model` with run id "run_id": recorded as given.
     const fake = ok(await post('model-versions/create', { name, source: 'runs:/run_id/model', run_id: 'run_id_1' })).model_version;
     expect(fake).toMatchObject({ status: 'READY', run_id: 'run_id_1', status_message: matching(/run 'run_id' is not a FluxOps run/) });
@@ -396,6 +395,65 @@ describe('model versions', () => {
     expect(ok(await get('model-versions/get-download-uri', { name, version: empty.version })).artifact_uri).toBe('mlflow-artifacts:/models');
     const other = ok(await post('model-versions/create', { name, source: 'mlflow-artifacts://host:9000/models' })).model_version;
     expect(other.status_message).toMatch(/another artifact server/);
+  });
+
+  describe('local paths (a plain path or file: URI) follow MLflow\'s rule: only with run_id, inside that run\'s artifact folder', () => {
+    const RULE = 'To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.';
+    const runFolder = (run: Run) => path.join(s.platform.config.artifactRoot, expId, run.info.runId, 'artifacts');
+    let name: string;
+    beforeAll(async () => {
+      name = `local-${uid()}`;
+      ok(await post('registered-models/create', { name }));
+    });
+
+    it('refuses /etc, file:///etc and a relative path without run_id, with MLflow\'s message', async () => {
+      for (const source of ['/etc', 'file:///etc', 'file://localhost/etc/passwd', 'model', 'file:relative/model']) {
+        const res = await post('model-versions/create', { name, source });
+        expectError(res, 400, 'INVALID_PARAMETER_VALUE');
+        expect(res.body.message).toBe(`Invalid model version source: '${source}'. ${RULE}`);
+      }
+      // The native API follows the same rule: it is the registry service's.
+      const native = await fetch(`${s.url}/api/v1/models/${name}/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: '/etc' }) });
+      expect(native.status).toBe(400);
+      expect(((await native.json()) as { message: string }).message).toContain(RULE);
+      expect(ok(await get('model-versions/search', { filter: `name = '${name}'` })).model_versions ?? []).toEqual([]);
+    });
+
+    it('accepts a path (or file: URI) inside the artifact folder of the run given as run_id, with lineage to it', async () => {
+      const run = await runWithModel();
+      const inside = path.join(runFolder(run), 'model');
+      const mv = ok(await post('model-versions/create', { name, source: inside, run_id: run.info.runId })).model_version;
+      expect(mv).toMatchObject({ source: inside, run_id: run.info.runId, status: 'READY', status_message: 'not servable here: flavor python_function/sklearn is not supported by FluxOps serving' });
+      expect(ok(await get('model-versions/get-download-uri', { name, version: mv.version })).artifact_uri).toBe(`mlflow-artifacts:/${expId}/${run.info.runId}/artifacts/model`);
+      const uri = ok(await post('model-versions/create', { name, source: `file://${inside}`, run_id: run.info.runId })).model_version;
+      expect(uri).toMatchObject({ run_id: run.info.runId, status_message: matching(/python_function\/sklearn/) });
+      // `..` that stays inside the run folder resolves inside it, as MLflow resolves it.
+      const roundabout = ok(await post('model-versions/create', { name, source: `${runFolder(run)}/model/../model`, run_id: run.info.runId })).model_version;
+      expect(roundabout.status_message).toMatch(/python_function\/sklearn/);
+    });
+
+    it('refuses a path outside the run\'s folder, also by (encoded) traversal, or in another run\'s folder', async () => {
+      const run = await runWithModel();
+      const other = await runWithModel();
+      for (const source of ['/etc', `${runFolder(run)}/../../../../etc`, `${runFolder(run)}/model/%2e%2e/%2e%2e/%2e%2e/x`, `file://${runFolder(run)}/..%2F..%2Fother`, path.join(runFolder(other), 'model'), `${runFolder(run)}-evil/model`]) {
+        const res = await post('model-versions/create', { name, source, run_id: run.info.runId });
+        expectError(res, 400, 'INVALID_PARAMETER_VALUE');
+        expect(res.body.message).toMatch(/^Invalid model version source: '\/[^']*'\. To use a local path/);
+        expect(res.body.message).toContain(RULE);
+      }
+      // MLflow looks the run up first: an unknown run is a 404.
+      expectError(await post('model-versions/create', { name, source: '/etc', run_id: 'f'.repeat(32) }), 404, 'RESOURCE_DOES_NOT_EXIST', /Run with id=f{32} not found/);
+      // A file: URI naming another host cannot be checked against a run at all.
+      expectError(await post('model-versions/create', { name, source: 'file://evil.example/etc', run_id: run.info.runId }), 400, 'INVALID_PARAMETER_VALUE', /not on host 'evil.example'/);
+    });
+
+    it('leaves the other schemes to their own rules (runs:/, models:/, mlflow-artifacts:/, s3://, http(s)://)', async () => {
+      const run = await runWithModel();
+      for (const source of [`runs:/${run.info.runId}/model`, `mlflow-artifacts:/${expId}/${run.info.runId}/artifacts/model`, 's3://bucket/m', 'gs://b/m', 'https://host/m', 'hdfs://nn/m', 'dbfs:/m']) {
+        ok(await post('model-versions/create', { name, source }));
+      }
+      ok(await post('model-versions/create', { name, source: `models:/${name}/1` }));
+    });
   });
 
   it('refuses sources that climb out of their folder, also percent-encoded, and NUL', async () => {

@@ -3,6 +3,7 @@ import { createPredictor, MODEL_FILE, parseModel } from '../../models/index.js';
 import { scoreCsvFile, MODEL_ARTIFACT_DIR } from '../../workflows/index.js';
 import { FluxError } from '../../core/index.js';
 import { withBackend, type GlobalOptions } from '../context.js';
+import { checkInputFile, checkOutputFile } from '../file-flags.js';
 import { printResult } from '../output.js';
 
 export function registerPredict(program: Command): void {
@@ -14,6 +15,8 @@ export function registerPredict(program: Command): void {
     .requiredOption('--output <file>', 'CSV to write: the input columns plus prediction and probability (of the positive class)')
     .action(async (o: { model: string; input: string; output: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      checkInputFile('--input', o.input);
+      checkOutputFile('--output', o.output);
       await withBackend(g, async (b) => {
         const mv = await b.registry.resolve(o.model);
         let text: string;

@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { FluxError } from '../../core/index.js';
 import { openPlatform } from '../../platform.js';
+import { createFolder } from '../../storage/fs/index.js';
 import { generateDiabetesCsv, loadCsv } from '../../training/index.js';
 import { trainAndTrack } from '../../workflows/index.js';
 import type { GlobalOptions } from '../context.js';
+import { checkInputFile, readInputFile } from '../file-flags.js';
 import { formatNumber } from '../output.js';
 import { progressBar } from '../progress.js';
 import { parseParamFlags, collect } from './train.js';
@@ -29,19 +31,20 @@ export function registerQuickstart(program: Command): void {
       if (o.data !== undefined && o.target === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', '--data needs --target <column> to say which column to predict');
       const rows = Number(o.rows);
       if (!Number.isInteger(rows) || rows < 50 || rows > 10_000_000) throw new FluxError('INVALID_PARAMETER_VALUE', '--rows must be an integer from 50 to 10000000');
+      // Before the home is opened: a wrong --data is the first thing to hear about.
+      if (o.data !== undefined) checkInputFile('--data', o.data);
       const platform = await openPlatform({ home: g.home });
       const say = (s: string) => process.stdout.write(`${s}\n`);
       try {
         let csvText: string;
         let dataSource: string;
         if (o.data !== undefined) {
-          if (!fs.existsSync(o.data)) throw new FluxError('INVALID_PARAMETER_VALUE', `data file ${o.data} does not exist`);
-          csvText = fs.readFileSync(o.data, 'utf8');
+          csvText = readInputFile('--data', o.data);
           dataSource = path.resolve(o.data);
         } else {
           csvText = generateDiabetesCsv(rows, 42);
           const file = path.join(platform.config.home, 'data', 'diabetes-demo.csv');
-          fs.mkdirSync(path.dirname(file), { recursive: true });
+          createFolder(path.dirname(file), 'the demo data folder');
           fs.writeFileSync(file, csvText);
           dataSource = 'generated:diabetes';
           say(`generated ${rows} rows of demo diabetes data → ${file}`);

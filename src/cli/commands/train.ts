@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { FluxError } from '../../core/index.js';
 import { trainAndTrack } from '../../workflows/index.js';
 import { withBackend, type GlobalOptions } from '../context.js';
+import { readInputFile } from '../file-flags.js';
 import { formatNumber, printResult, renderKeyValues } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -30,8 +30,7 @@ export function registerTrain(program: Command): void {
     .option('--alias <alias>', 'point this alias at the new version (repeatable; needs --register)', collect, [])
     .action(async (o: { data: string; target: string; exclude?: string; param: string[]; experiment?: string; runName?: string; register?: string; alias: string[] }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      if (!fs.existsSync(o.data)) throw new FluxError('INVALID_PARAMETER_VALUE', `data file ${o.data} does not exist`);
-      const csvText = fs.readFileSync(o.data, 'utf8');
+      const csvText = readInputFile('--data', o.data);
       const params = parseParamFlags(o.param);
       const bar = progressBar('training', !g.json);
       const result = await withBackend(g, (b) =>

@@ -1,4 +1,6 @@
-export { openDatabase, pingDatabase, type Dialect, type MetadataDb } from './database.js';
+export { openDatabase, pingDatabase, redact, type Dialect, type MetadataDb } from './database.js';
+export { describeDatabaseError } from './database-error.js';
+export { postgresSettings, POSTGRES_DEFAULTS, type PostgresSettings } from './postgres-settings.js';
 export { migrateToLatest, migrationsFor } from './migrate.js';
 export { caseSensitiveLike } from './like.js';
 export type { Database } from './schema.js';

@@ -1,0 +1,1 @@
+export { createFolder, folderErrorReason } from './create-folder.js';
