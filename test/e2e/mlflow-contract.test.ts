@@ -247,14 +247,22 @@ function parseJson(text: string): Json | undefined {
   }
 }
 
-describe.skipIf(!present)('MLflow 2.12.2 golden traffic replayed against FluxOps', () => {
+// Replayed twice: on an open loopback server (auth off), and with the client's token
+// (MLFLOW_TRACKING_TOKEN arrives as a bearer token) against `--auth required`.
+describe.skipIf(!present).each([
+  { mode: 'off' as const, withToken: false },
+  { mode: 'required' as const, withToken: true },
+])('MLflow 2.12.2 golden traffic replayed against FluxOps (auth $mode)', ({ mode, withToken }) => {
   let s: TestServer;
   const uploads = new Map<string, Buffer>();
   const pending: string[] = [];
   const registryChecked: string[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer();
+    runIds.clear();
+    experimentIds.clear();
+    versions.clear();
+    s = await startTestServer({ auth: mode });
   });
   afterAll(async () => {
     if (pending.length > 0) console.log(`mlflow contract: ${pending.length} registry request(s) still answer 501 (pending the registry routes):\n  ${pending.join('\n  ')}`);
@@ -265,6 +273,17 @@ describe.skipIf(!present)('MLflow 2.12.2 golden traffic replayed against FluxOps
 
   it('has the whole recorded flow', () => {
     expect(exchanges.length).toBe(104);
+  });
+
+  it.runIf(mode === 'required')('refuses every recorded request but the health check without the token', async () => {
+    const answered = new Map<number, number>();
+    for (const x of exchanges) {
+      const res = await fetch(`${s.url}${x.path}`, { method: x.method, headers: x.req_ct !== '' ? { 'content-type': x.req_ct } : {}, ...(x.req !== '' && !/^<\d+ bytes binary>$/.test(x.req) ? { body: x.req } : {}) });
+      await res.arrayBuffer();
+      answered.set(res.status, (answered.get(res.status) ?? 0) + 1);
+      expect(res.status, `${x.method} ${x.path}`).toBe(x.path.split('?')[0] === '/health' ? 200 : 401);
+    }
+    console.log(`mlflow contract without a token: ${JSON.stringify(Object.fromEntries(answered))}`);
   });
 
   it('the shape check itself notices missing, extra and retyped keys, and reads cut bodies', () => {
@@ -301,7 +320,7 @@ describe.skipIf(!present)('MLflow 2.12.2 golden traffic replayed against FluxOps
       }
       const res = await fetch(`${s.url}${url}`, {
         method: x.method,
-        headers: x.req_ct !== '' ? { 'content-type': x.req_ct } : {},
+        headers: { ...(x.req_ct !== '' ? { 'content-type': x.req_ct } : {}), ...(withToken ? { authorization: `Bearer ${s.key}` } : {}) },
         ...(body !== undefined ? { body } : {}),
       });
       const raw = Buffer.from(await res.arrayBuffer());
