@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { outboxFor, type Outbox } from '../events/index.js';
 import type { Database, MetadataDb } from '../storage/db/index.js';
 
 export interface ApiKeyRecord {
@@ -19,14 +20,19 @@ export interface KeyStore {
 
 export class KyselyKeyStore implements KeyStore {
   private readonly db: Kysely<Database>;
+  private readonly outbox: Outbox;
   constructor(m: MetadataDb) {
     this.db = m.db;
+    this.outbox = outboxFor(m);
   }
   async insert(rec: ApiKeyRecord): Promise<void> {
-    await this.db
-      .insertInto('api_keys')
-      .values({ key_id: rec.keyId, name: rec.name, secret_hash: rec.secretHash, created_at: rec.createdAt, revoked_at: rec.revokedAt })
-      .execute();
+    await this.outbox.transaction(async (trx) => {
+      await trx
+        .insertInto('api_keys')
+        .values({ key_id: rec.keyId, name: rec.name, secret_hash: rec.secretHash, created_at: rec.createdAt, revoked_at: rec.revokedAt })
+        .execute();
+      await this.outbox.append(trx, { type: 'key.created', payload: { key_id: rec.keyId, name: rec.name } });
+    });
   }
   async get(keyId: string): Promise<ApiKeyRecord | undefined> {
     const r = await this.db.selectFrom('api_keys').selectAll().where('key_id', '=', keyId).executeTakeFirst();
@@ -36,8 +42,11 @@ export class KyselyKeyStore implements KeyStore {
     return (await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()).map(toRecord);
   }
   async revoke(keyId: string, at: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: at }).where('key_id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return this.outbox.transaction(async (trx) => {
+      const revoked = await trx.updateTable('api_keys').set({ revoked_at: at }).where('key_id', '=', keyId).where('revoked_at', 'is', null).returning('name').execute();
+      for (const r of revoked) await this.outbox.append(trx, { type: 'key.revoked', payload: { key_id: keyId, name: r.name } });
+      return revoked.length > 0;
+    });
   }
 }
 
