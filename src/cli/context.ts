@@ -1,4 +1,4 @@
-import { FluxClient, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import { FluxClient, type EventsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
 import { openPlatform, type Platform } from '../platform.js';
 
 export interface GlobalOptions {
@@ -13,6 +13,7 @@ export interface Backend {
   tracking: TrackingApi;
   registry: RegistryApi;
   keys: KeysApi;
+  events: EventsApi;
   platform: Platform | undefined;
   where: string;
   close(): Promise<void>;
@@ -22,13 +23,14 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
   const url = opts.url ?? process.env.FLUXOPS_URL;
   if (url !== undefined && url !== '') {
     const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
-    return { tracking: client, registry: client, keys: client, platform: undefined, where: url, close: async () => undefined };
+    return { tracking: client, registry: client, keys: client, events: client, platform: undefined, where: url, close: async () => undefined };
   }
   const platform = await openPlatform({ home: opts.home });
   return {
     tracking: platform.tracking,
     registry: platform.registry,
     keys: platform.keys,
+    events: { readEvents: (input) => platform.events.log.read(input) },
     platform,
     where: platform.config.home,
     close: () => platform.close(),

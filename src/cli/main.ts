@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerModels } from './commands/models.js';
 import { registerPredict } from './commands/predict.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerPredict(program);
   registerKeys(program);
+  registerEvents(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

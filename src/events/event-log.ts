@@ -100,5 +100,5 @@ function toEvent(r: Selectable<Database['events']>): DomainEvent {
     experimentId: r.experiment_id,
     payload: JSON.parse(r.payload) as never,
     actor: r.actor,
-  } as DomainEvent;
+  };
 }
