@@ -89,6 +89,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     void reply.header('x-request-id', req.id);
     done();
   });
+  // Graceful shutdown: responses finished while closing say `Connection: close`, so a keep-alive
+  // client's socket does not outlive its last request and hold close() up until its idle timeout.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

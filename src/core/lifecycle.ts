@@ -48,6 +48,7 @@ export class Lifecycle {
         if (!this.started.delete(c)) continue;
         try {
           await c.stop();
+          this.log?.debug({ component: c.name }, 'component stopped');
         } catch (e) {
           this.log?.error({ component: c.name, err: e instanceof Error ? e.message : String(e) }, 'component failed to stop');
         }
