@@ -39,7 +39,7 @@ describe.skipIf(!pgUrl)(pgUrl ? 'replicas on one Postgres database' : 'replicas 
   const versionOn = async (url: string): Promise<string> => ((await (await fetch(`${url}/api/model-info`)).json()) as { version: string }).version;
 
   it('an alias moved through A hot-swaps B well before its poll would', async () => {
-    const [a, b] = servers as [{ url: string }, { url: string }];
+    const [a, b] = [servers[0]!, servers[1]!];
     expect(await versionOn(a.url)).toBe('1');
     expect(await versionOn(b.url)).toBe('1');
     const client = new FluxClient({ url: a.url });
@@ -60,7 +60,7 @@ describe.skipIf(!pgUrl)(pgUrl ? 'replicas on one Postgres database' : 'replicas 
   });
 
   it('a long poll on B returns the event committed through A; both servers shut down cleanly on SIGINT', async () => {
-    const [a, b] = servers as [{ url: string }, { url: string }];
+    const [a, b] = [servers[0]!, servers[1]!];
     const bClient = new FluxClient({ url: b.url });
     const { nextAfter } = await bClient.readEvents({ limit: 1000 });
     const waiting = bClient.readEvents({ after: nextAfter, waitMs: 30_000 });
