@@ -2,6 +2,7 @@
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
 import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
 import { runPredictBench, PREDICT_TARGET_RATIO } from './predict.js';
+import { runReplicaBench, PROPAGATION_TARGET_MS } from './replica-propagation.js';
 import { fmt, machine } from './support.js';
 
 const predict = await runPredictBench();
@@ -9,6 +10,9 @@ console.log('');
 const ingest = await runIngestBench();
 console.log('');
 const mlflow = await runMlflowBench();
+console.log('');
+// Needs Postgres (two replicas on one database); without FLUXOPS_BENCH_PG_URL it reports itself skipped.
+const replica = await runReplicaBench();
 
 console.log('\n==== FluxOps benchmark summary ====');
 console.log(`machine: ${machine()}`);
@@ -30,3 +34,11 @@ for (const f of mlflow.search) {
   );
 }
 console.log(`mlflow   postgres: ${mlflow.postgres}`);
+if (replica.events !== undefined && replica.baseline !== undefined) {
+  console.log(
+    `replica  alias move on A → swap on B: events median ${fmt(replica.events.medianMs, 1)} ms, p95 ${fmt(replica.events.p95Ms, 1)} ms, max ${fmt(replica.events.maxMs, 1)} ms  ` +
+      `poll-only median ${fmt(replica.baseline.medianMs, 1)} ms  ratio ${replica.ratio!.toFixed(1)}× (target p95 ≤ ${PROPAGATION_TARGET_MS} ms) ${replica.pass ? 'PASS' : 'ABOVE TARGET'}`,
+  );
+} else {
+  console.log(`replica  postgres: ${replica.postgres}`);
+}

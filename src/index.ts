@@ -5,3 +5,4 @@ export { FluxError, type ErrorCode, ERROR_CODES } from './core/index.js';
 export { trainAndTrack } from './workflows/index.js';
 export { trainClassifier, generateDiabetesCsv, loadCsv, type TrainClassifierResult } from './training/index.js';
 export { serializeModel, parseModel, createPredictor, MODEL_FILE } from './models/index.js';
+export { EVENT_TYPES, type DomainEvent, type EventType, type EventPayloads, type EventPage } from './events/index.js';

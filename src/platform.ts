@@ -1,5 +1,7 @@
 import { AuditLog, KeyService, KyselyAuditStore, KyselyKeyStore } from './auth/index.js';
-import { resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
+import { Lifecycle, resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
+import { createLogger, type Logger } from './logging/index.js';
+import { EventBus, EventDispatcher, EventLog, PgListener, outboxFor } from './events/index.js';
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
 import { KyselyRegistryStore, RegistryService } from './registry/index.js';
@@ -8,6 +10,15 @@ import path from 'node:path';
 import { createFolder } from './storage/fs/index.js';
 import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
 import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
+
+/** The domain events of one instance: the outbox read by cursor, and the in-process subscribers. */
+export interface PlatformEvents {
+  log: EventLog;
+  bus: EventBus;
+  dispatcher: EventDispatcher;
+  /** The LISTEN connection on Postgres (unless disabled); undefined on SQLite. */
+  listener: PgListener | undefined;
+}
 
 /** Every service of one FluxOps instance, wired over one metadata store and one artifact store. */
 export interface Platform {
@@ -21,12 +32,23 @@ export interface Platform {
   keys: KeyService;
   /** The append-only record of state-changing API calls. */
   audit: AuditLog;
+  events: PlatformEvents;
+  /** The background parts (event dispatcher, listener, and what servers add); `start()` runs them. */
+  lifecycle: Lifecycle;
+  /** Starts the background parts not yet started. Commands that only read or write need not call it. */
+  start(): Promise<void>;
+  /** Stops the background parts (newest first, flushing events), then closes the store. */
   close(): Promise<void>;
 }
 
+export interface PlatformOptions {
+  logger?: Logger | undefined;
+}
+
 /** The composition root: opens the stores named by the config, migrates, and builds the services. */
-export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
+export async function openPlatform(input: ConfigInput = {}, opts: PlatformOptions = {}): Promise<Platform> {
   const config = resolveConfig(input);
+  const logger = opts.logger ?? createLogger({}, true);
   // Made here, before any store writes under it, so a bad home is named as the home.
   if (usesHome(config)) createFolder(config.home, 'the FluxOps home');
   const db = openDatabase(config.databaseUrl, config.database);
@@ -43,11 +65,36 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
   const keys = new KeyService(new KyselyKeyStore(db));
   const audit = new AuditLog(new KyselyAuditStore(db));
-  const close = async () => {
-    await audit.flush();
-    await db.close();
+
+  const bus = new EventBus(logger);
+  const log = new EventLog(db, bus);
+  const dispatcher = new EventDispatcher(log, bus, outboxFor(db), { pollMs: config.eventsPollMs }, logger);
+  const listener = db.dialect === 'postgres' && config.eventsListen ? new PgListener(config.databaseUrl, () => dispatcher.wake(), logger) : undefined;
+  const lifecycle = new Lifecycle(logger);
+  // The dispatcher first: it takes its cursor before anything that subscribes reads the state.
+  lifecycle.add(dispatcher);
+  if (listener !== undefined) lifecycle.add(listener);
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    db,
+    artifacts,
+    tracking,
+    registry,
+    loggedModels,
+    keys,
+    audit,
+    events: { log, bus, dispatcher, listener },
+    lifecycle,
+    start: () => lifecycle.start(),
+    close: () =>
+      (closing ??= (async () => {
+        await lifecycle.stop();
+        await audit.flush();
+        await db.close();
+      })()),
   };
-  return { config, db, artifacts, tracking, registry, loggedModels, keys, audit, close };
 }
 
 /** Whether the embedded store or the artifact folder lives in the home (a Postgres + S3 setup needs none). */

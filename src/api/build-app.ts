@@ -13,6 +13,7 @@ import { servingRoutes } from './routes/serving.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { keyRoutes } from './routes/keys.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { eventRoutes } from './routes/events.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -22,7 +23,7 @@ export interface AppOptions {
   logger?: Logger | undefined;
   /** Largest accepted request body in bytes (default 8 MiB). */
   bodyLimit?: number | undefined;
-  /** How often the served alias is re-resolved, in ms. */
+  /** How often the served alias is re-resolved without an event, in ms (a fallback; default 2 s). */
   aliasPollMs?: number | undefined;
   /**
    * Longest a client may take to send one whole request, in ms (default 300 s, Node's own
@@ -95,12 +96,24 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
 
   const metrics = new HttpMetrics();
-  const modelServer = opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger) : undefined;
+  const modelServer =
+    opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   Object.assign(app, { modelServer, httpMetrics: metrics, routeTable, authMode });
 
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     done();
+  });
+  // Graceful shutdown: responses finished while closing say `Connection: close`, so a keep-alive
+  // client's socket does not outlive its last request and hold close() up until its idle timeout.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -130,6 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(keyRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(eventRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
@@ -137,12 +151,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     return metrics.registry.metrics();
   });
 
-  if (modelServer) {
-    await modelServer.start(opts.aliasPollMs);
-    app.addHook('onClose', (_i, done) => {
-      modelServer.stop();
-      done();
-    });
-  }
+  // The platform owns the background parts; the server adds its own and starts them all. After
+  // close() has stopped taking requests and finished those in flight, they stop in reverse order
+  // (model server poll, LISTEN client, dispatcher after a last flush); the caller then closes the store.
+  if (modelServer) opts.platform.lifecycle.add(modelServer);
+  app.addHook('onClose', async () => {
+    await opts.platform.lifecycle.stop();
+  });
+  await opts.platform.start();
   return app as unknown as App;
 }

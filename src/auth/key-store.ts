@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { outboxFor, type Outbox } from '../events/index.js';
 import type { Database, MetadataDb } from '../storage/db/index.js';
 import { parseRole, parseScope, type Role, type Scope } from './roles.js';
 
@@ -26,24 +27,29 @@ export interface KeyStore {
 
 export class KyselyKeyStore implements KeyStore {
   private readonly db: Kysely<Database>;
+  private readonly outbox: Outbox;
   constructor(m: MetadataDb) {
     this.db = m.db;
+    this.outbox = outboxFor(m);
   }
   async insert(rec: ApiKeyRecord): Promise<void> {
-    await this.db
-      .insertInto('api_keys')
-      .values({
-        key_id: rec.keyId,
-        name: rec.name,
-        secret_hash: rec.secretHash,
-        role: rec.role,
-        scopes: JSON.stringify(rec.scopes.map((s) => `${s.kind}:${s.name}`)),
-        created_at: rec.createdAt,
-        expires_at: rec.expiresAt,
-        revoked_at: rec.revokedAt,
-        last_used_at: rec.lastUsedAt,
-      })
-      .execute();
+    await this.outbox.transaction(async (trx) => {
+      await trx
+        .insertInto('api_keys')
+        .values({
+          key_id: rec.keyId,
+          name: rec.name,
+          secret_hash: rec.secretHash,
+          role: rec.role,
+          scopes: JSON.stringify(rec.scopes.map((s) => `${s.kind}:${s.name}`)),
+          created_at: rec.createdAt,
+          expires_at: rec.expiresAt,
+          revoked_at: rec.revokedAt,
+          last_used_at: rec.lastUsedAt,
+        })
+        .execute();
+      await this.outbox.append(trx, { type: 'key.created', payload: { key_id: rec.keyId, name: rec.name, role: rec.role } });
+    });
   }
   async get(keyId: string): Promise<ApiKeyRecord | undefined> {
     const r = await this.db.selectFrom('api_keys').selectAll().where('key_id', '=', keyId).executeTakeFirst();
@@ -53,8 +59,11 @@ export class KyselyKeyStore implements KeyStore {
     return (await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('key_id').execute()).map(toRecord);
   }
   async revoke(keyId: string, at: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: at }).where('key_id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return this.outbox.transaction(async (trx) => {
+      const revoked = await trx.updateTable('api_keys').set({ revoked_at: at }).where('key_id', '=', keyId).where('revoked_at', 'is', null).returning('name').execute();
+      for (const r of revoked) await this.outbox.append(trx, { type: 'key.revoked', payload: { key_id: keyId, name: r.name } });
+      return revoked.length > 0;
+    });
   }
   async touch(keyId: string, at: number): Promise<void> {
     await this.db

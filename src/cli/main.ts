@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerAudit } from './commands/audit.js';
 import { registerModels } from './commands/models.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerKeys(program);
   registerAudit(program);
+  registerEvents(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,4 +1,5 @@
 import type { AuditLog, KeyService } from '../auth/index.js';
+import type { EventPage, ReadEventsInput } from '../events/index.js';
 import type { RegistryService } from '../registry/index.js';
 import type { TrackingService } from '../tracking/index.js';
 
@@ -50,3 +51,8 @@ export type RegistryApi = Pick<
 export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;
 
 export type AuditApi = Pick<AuditLog, 'list'>;
+
+/** Reading the domain events from a cursor (`EventLog.read` in process, `GET /api/v1/events` remotely). */
+export interface EventsApi {
+  readEvents(input?: ReadEventsInput): Promise<EventPage>;
+}

@@ -14,7 +14,8 @@ import type {
   SearchRunsInput,
   ViewType,
 } from '../tracking/index.js';
-import type { KeysApi, RegistryApi, TrackingApi } from './api-types.js';
+import type { DomainEvent, EventPage, ReadEventsInput } from '../events/index.js';
+import type { EventsApi, KeysApi, RegistryApi, TrackingApi } from './api-types.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
@@ -32,7 +33,7 @@ const enc = encodeURIComponent;
  * Typed HTTP client of the native API. It implements the same service surfaces as the
  * in-process services; server errors come back as FluxError with the server's code and message.
  */
-export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
+export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi {
   private readonly base: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -40,7 +41,7 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
     if (!/^https?:\/\//.test(this.base)) throw new FluxError('INVALID_PARAMETER_VALUE', `server URL '${opts.url}' must start with http:// or https://`);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, raw?: Buffer | string): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, raw?: Buffer | string, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let payload: string | Buffer | undefined;
@@ -53,7 +54,8 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
     }
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body: payload, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
+      const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
+      res = await fetch(`${this.base}${path}`, { method, headers, body: payload, signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout });
     } catch (e) {
       throw new FluxError('TEMPORARILY_UNAVAILABLE', `cannot reach FluxOps at ${this.base}: ${(e as Error).message}`);
     }
@@ -220,6 +222,37 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi {
     const r = await this.request<{ entries: AuditEntry[]; next_after?: number }>('GET', `/api/v1/audit${query({ ...q })}`);
     return { entries: r.entries, nextAfter: r.next_after };
   }
+
+  // ---- events ----
+  async readEvents(input: ReadEventsInput = {}): Promise<EventPage> {
+    const q = new URLSearchParams();
+    if (input.after !== undefined) q.set('after', String(input.after));
+    if (input.limit !== undefined) q.set('limit', String(input.limit));
+    for (const t of input.types ?? []) q.append('type', t);
+    if (input.waitMs !== undefined) q.set('wait_ms', String(input.waitMs));
+    const s = q.toString();
+    // A long poll may rightly take its whole wait: the timeout covers the wait and then the usual margin.
+    const page = await this.request<{ events: EventJson[]; next_after: number }>('GET', `/api/v1/events${s === '' ? '' : `?${s}`}`, undefined, undefined, {
+      signal: input.signal,
+      timeoutMs: (input.waitMs ?? 0) + (this.opts.timeoutMs ?? 30_000),
+    });
+    return { events: page.events.map(fromEventJson), nextAfter: page.next_after };
+  }
+}
+
+interface EventJson {
+  seq: number;
+  type: string;
+  time: number;
+  model: string | null;
+  run_id: string | null;
+  experiment_id: string | null;
+  payload: Record<string, unknown>;
+  actor: string | null;
+}
+
+function fromEventJson(e: EventJson): DomainEvent {
+  return { seq: e.seq, type: e.type, time: e.time, model: e.model, runId: e.run_id, experimentId: e.experiment_id, payload: e.payload, actor: e.actor } as DomainEvent;
 }
 
 function query(params: Record<string, unknown>): string {

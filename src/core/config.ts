@@ -1,3 +1,4 @@
+import { FluxError } from './errors.js';
 import path from 'node:path';
 import { parseIntegerSetting } from './settings.js';
 
@@ -18,6 +19,10 @@ export interface FluxConfig {
   databaseUrl: string;
   /** Root of the local artifact store (`file:` scheme). */
   artifactRoot: string;
+  /** Event wake-ups: LISTEN/NOTIFY on Postgres (FLUXOPS_EVENTS_LISTEN=off disables it). */
+  eventsListen: boolean;
+  /** How often the event outbox is read without a wake-up, in ms; 0 never (FLUXOPS_EVENTS_POLL_MS). */
+  eventsPollMs: number;
 }
 
 export interface ConfigInput {
@@ -25,12 +30,20 @@ export interface ConfigInput {
   database?: Partial<DatabaseSettings> | undefined;
   databaseUrl?: string | undefined;
   artifactRoot?: string | undefined;
+  eventsListen?: boolean | undefined;
+  eventsPollMs?: number | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
 export const DB_POOL_SIZE_RANGE = [1, 1000] as const;
 /** Postgres' own statement_timeout is an int of milliseconds. */
 export const DB_STATEMENT_TIMEOUT_RANGE = [0, 2_147_483_647] as const;
+
+/**
+ * SQLite has no notifications, and several processes may share one file: a short poll of the
+ * outbox is their wake-up. On Postgres NOTIFY wakes the replicas; the slow poll only backs it up.
+ */
+const EVENTS_POLL_MS = { sqlite: 500, postgres: 10_000 };
 
 /**
  * Resolves where state lives: flags first, then FLUXOPS_HOME / FLUXOPS_DATABASE_URL /
@@ -42,7 +55,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const databaseUrl = input.databaseUrl ?? env.FLUXOPS_DATABASE_URL ?? `sqlite:${path.join(home, 'fluxops.db')}`;
   const artifactRootRaw = input.artifactRoot ?? env.FLUXOPS_ARTIFACT_ROOT ?? path.join(home, 'artifacts');
   const artifactRoot = path.resolve(artifactRootRaw.replace(/^file:(\/\/)?/, ''));
-  return { home, database, databaseUrl, artifactRoot };
+  const eventsListen = input.eventsListen ?? !/^(0|off|false|no)$/i.test(env.FLUXOPS_EVENTS_LISTEN ?? '');
+  const pollEnv = env.FLUXOPS_EVENTS_POLL_MS;
+  const eventsPollMs = input.eventsPollMs ?? (pollEnv !== undefined && pollEnv !== '' ? nonNegativeInt(pollEnv, 'FLUXOPS_EVENTS_POLL_MS') : EVENTS_POLL_MS[/^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'sqlite']);
+  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs };
 }
 
 /** FLUXOPS_DB_POOL_SIZE and FLUXOPS_DB_STATEMENT_TIMEOUT_MS (or the programmatic values), validated. */
@@ -56,4 +72,10 @@ function resolveDatabaseSettings(given: Partial<DatabaseSettings> | undefined, e
     poolSize: setting(given?.poolSize, 'FLUXOPS_DB_POOL_SIZE', DB_POOL_SIZE_RANGE),
     statementTimeoutMs: setting(given?.statementTimeoutMs, 'FLUXOPS_DB_STATEMENT_TIMEOUT_MS', DB_STATEMENT_TIMEOUT_RANGE),
   };
+}
+
+function nonNegativeInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new FluxError('INVALID_PARAMETER_VALUE', `${name} must be a non-negative integer (ms), got '${v}'`);
+  return n;
 }

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './config.js';
 export * from './settings.js';
+export * from './lifecycle.js';

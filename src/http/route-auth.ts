@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { FluxError } from '../core/index.js';
 import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyService, type Permission, type Principal } from '../auth/index.js';
+import { runAsActor } from '../events/index.js';
 
 /**
  * Who may call a route, declared where the route is defined (`config: { auth }`):
@@ -84,6 +85,12 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     }
     opts.config = { ...opts.config, auth: declared };
     for (const method of methods) table.push({ method, url: opts.url, auth: declared });
+    // Events the handler appends record the calling key as their actor.
+    const handler = opts.handler;
+    opts.handler = function (this: FastifyInstance, req, reply) {
+      const actor = req.principal?.name;
+      return actor ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
+    };
   });
 
   app.addHook('onRequest', async (req, reply) => {

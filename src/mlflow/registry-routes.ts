@@ -15,14 +15,10 @@ const DEFAULT_VERSION_ORDER = ['last_updated_timestamp DESC', 'name ASC', 'versi
  * protocol: a source or run FluxOps cannot verify is recorded, READY, with a status message
  * saying so; a source FluxOps holds is inspected for its flavor and signature.
  */
-export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, modelServer, hidden }) => {
+export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (app, { platform, hidden }) => {
   const r = platform.registry;
   const route = mlflowRouter(app, hidden);
 
-  /** A served alias follows the registry: re-resolve right after this process changes it. */
-  const aliasesChanged = async (): Promise<void> => {
-    if (modelServer !== undefined) await modelServer.refresh();
-  };
   const version = (f: MlflowFields): string => {
     const v = f.idString('version');
     if (v === undefined) throw missing('version');
@@ -42,7 +38,6 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route('POST', '/registered-models/rename', 'write', 'Rename a registered model', 'Body: name, new_name. Versions, tags and aliases move with it. Returns {registered_model}.', async (f) => {
     const model = await r.renameRegisteredModel(f.requiredString('name'), f.requiredString('new_name'));
-    await aliasesChanged();
     return { registered_model: registeredModelJson(model) };
   });
 
@@ -54,7 +49,6 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route('DELETE', '/registered-models/delete', 'write', 'Delete a registered model', 'Body: name. Deletes its versions, tags and aliases too.', async (f) => {
     await r.deleteRegisteredModel(f.requiredString('name'));
-    await aliasesChanged();
     return {};
   });
 
@@ -94,13 +88,11 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route('POST', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Set an alias', 'Body: name, alias, version. Moves the alias if it exists; a server serving name@alias swaps to the new version.', async (f) => {
     await r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f));
-    await aliasesChanged();
     return {};
   });
 
   route('DELETE', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Delete an alias', 'Body: name, alias. RESOURCE_DOES_NOT_EXIST (404) when the alias is not set.', async (f) => {
     await r.deleteAlias(f.requiredString('name'), f.requiredString('alias'));
-    await aliasesChanged();
     return {};
   });
 
@@ -140,7 +132,6 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route('DELETE', '/model-versions/delete', 'write', 'Delete a model version', 'Body: name, version. Its number is never handed out again; aliases on it go.', async (f) => {
     await r.deleteModelVersion(f.requiredString('name'), version(f));
-    await aliasesChanged();
     return {};
   });
 

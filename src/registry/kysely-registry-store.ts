@@ -1,5 +1,6 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
+import { outboxFor, type Outbox } from '../events/index.js';
 import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import { compareSql, type SearchClause, type SearchOrder } from '../search/index.js';
@@ -33,15 +34,17 @@ const DELETED_STAGE = 'Deleted_Internal';
 export class KyselyRegistryStore implements RegistryStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
+  private readonly outbox: Outbox;
 
   constructor(m: MetadataDb) {
     this.db = m.db;
     this.dialect = m.dialect;
+    this.outbox = outboxFor(m);
   }
 
   async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
     const now = Date.now();
-    await this.db.transaction().execute(async (trx) => {
+    await this.outbox.transaction(async (trx) => {
       const existing = await trx.selectFrom('registered_models').select('name').where('name', '=', input.name).executeTakeFirst();
       if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${input.name}) already exists.`);
       await trx
@@ -51,6 +54,7 @@ export class KyselyRegistryStore implements RegistryStore {
       if (input.tags.length > 0) {
         await trx.insertInto('registered_model_tags').values(input.tags.map((t) => ({ name: input.name, key: t.key, value: t.value }))).execute();
       }
+      await this.outbox.append(trx, { type: 'model.created', model: input.name, payload: { model: input.name } });
     });
   }
 
@@ -172,12 +176,15 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async deleteRegisteredModel(name: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.outbox.transaction(async (trx) => {
+      const aliases = await trx.selectFrom('model_aliases').select(['alias', 'version']).where('name', '=', name).execute();
       await trx.deleteFrom('model_aliases').where('name', '=', name).execute();
       await trx.deleteFrom('model_version_tags').where('name', '=', name).execute();
       await trx.deleteFrom('model_versions').where('name', '=', name).execute();
       await trx.deleteFrom('registered_model_tags').where('name', '=', name).execute();
-      await trx.deleteFrom('registered_models').where('name', '=', name).execute();
+      const deleted = await trx.deleteFrom('registered_models').where('name', '=', name).executeTakeFirst();
+      await this.aliasesRemoved(trx, name, aliases);
+      if (Number(deleted.numDeletedRows) > 0) await this.outbox.append(trx, { type: 'model.deleted', model: name, payload: { model: name } });
     });
   }
 
@@ -200,7 +207,7 @@ export class KyselyRegistryStore implements RegistryStore {
     // write transaction at a time. Should two writers still collide, the primary key catches it.
     for (let attempt = 0; ; attempt++) {
       try {
-        const version = await this.db.transaction().execute(async (trx) => {
+        const version = await this.outbox.transaction(async (trx) => {
           const now = Date.now();
           await trx.updateTable('registered_models').set({ last_updated_time: now }).where('name', '=', input.name).execute();
           const max = await trx
@@ -237,6 +244,12 @@ export class KyselyRegistryStore implements RegistryStore {
               .values(input.tags.map((t) => ({ name: input.name, version, key: t.key, value: t.value })))
               .execute();
           }
+          await this.outbox.append(trx, {
+            type: 'model.version.created',
+            model: input.name,
+            runId: input.runId === '' ? undefined : input.runId,
+            payload: { model: input.name, version: String(version), run_id: input.runId, source: input.source },
+          });
           return version;
         });
         return (await this.getModelVersion(input.name, version))!;
@@ -318,16 +331,22 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async deleteModelVersion(name: string, version: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.outbox.transaction(async (trx) => {
+      const aliases = await trx.selectFrom('model_aliases').select(['alias', 'version']).where('name', '=', name).where('version', '=', version).execute();
       await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
       await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
-      await trx
+      const deleted = await trx
         .updateTable('model_versions')
         .set({ current_stage: DELETED_STAGE, last_updated_time: Date.now() })
         .where('name', '=', name)
         .where('version', '=', version)
-        .execute();
+        .where('current_stage', '!=', DELETED_STAGE)
+        .executeTakeFirst();
       await trx.updateTable('registered_models').set({ last_updated_time: Date.now() }).where('name', '=', name).execute();
+      await this.aliasesRemoved(trx, name, aliases);
+      if (Number(deleted.numUpdatedRows) > 0) {
+        await this.outbox.append(trx, { type: 'model.version.deleted', model: name, payload: { model: name, version: String(version) } });
+      }
     });
   }
 
@@ -345,16 +364,36 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async setAlias(name: string, alias: string, version: number): Promise<void> {
-    await this.db
-      .insertInto('model_aliases')
-      .values({ name, alias, version })
-      .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version }))
-      .execute();
+    await this.outbox.transaction(async (trx) => {
+      const previous = await trx.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+      await trx
+        .insertInto('model_aliases')
+        .values({ name, alias, version })
+        .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version }))
+        .execute();
+      // Setting an alias to where it already points changes nothing and tells no one.
+      if (previous?.version === version) return;
+      await this.outbox.append(trx, {
+        type: 'model.alias.changed',
+        model: name,
+        payload: { model: name, alias, version: String(version), previous_version: previous === undefined ? null : String(previous.version) },
+      });
+    });
   }
 
   async deleteAlias(name: string, alias: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return this.outbox.transaction(async (trx) => {
+      const removed = await trx.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).returning('version').execute();
+      await this.aliasesRemoved(trx, name, removed.map((r) => ({ alias, version: r.version })));
+      return removed.length > 0;
+    });
+  }
+
+  /** `model.alias.changed` to null for each alias a delete took away. */
+  private async aliasesRemoved(trx: Transaction<Database>, name: string, aliases: Array<{ alias: string; version: number }>): Promise<void> {
+    for (const a of aliases) {
+      await this.outbox.append(trx, { type: 'model.alias.changed', model: name, payload: { model: name, alias: a.alias, version: null, previous_version: String(a.version) } });
+    }
   }
 
   async getAlias(name: string, alias: string): Promise<number | undefined> {

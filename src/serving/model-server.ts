@@ -1,5 +1,6 @@
-import { FluxError } from '../core/index.js';
+import { FluxError, type Component } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
+import type { DomainEvent, EventBus, EventType } from '../events/index.js';
 import { createPredictor, loadModel, type Predictor } from '../models/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
@@ -24,25 +25,44 @@ export interface PredictResult {
   probabilities: number[][];
 }
 
+export interface ModelServerOptions {
+  /** Re-resolves the reference this often, in ms, as a fallback to the events (default 2 s). */
+  pollMs?: number | undefined;
+  /** Domain events of the platform: a change to the served model re-resolves it at once. */
+  events?: EventBus | undefined;
+}
+
+/** The events that can change what a reference resolves to. */
+const MODEL_EVENTS: EventType[] = ['model.alias.changed', 'model.version.created', 'model.version.deleted', 'model.deleted'];
+
 /**
- * Serves one model reference (`name@alias`, `name/version` or `name`). It follows the alias: a
- * poll (and an explicit `refresh()` when this process moves the alias) loads the new version
- * beside the old one and swaps the reference, so requests in flight finish on the version they
- * started with and new ones see the new version; nothing fails during the swap.
+ * Serves one model reference (`name@alias`, `name/version` or `name`). It follows the alias: an
+ * event about its model (from this process or, through the outbox, any replica) and a fallback
+ * poll re-resolve it; a new version is loaded beside the old one and the reference swapped, so
+ * requests in flight finish on the version they started with and new ones see the new version;
+ * nothing fails during the swap.
  */
-export class ModelServer {
+export class ModelServer implements Component {
+  readonly name = 'model-server';
   private current: LoadedModel | undefined;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private again = false;
+  private unsubscribe: (() => void) | undefined;
   readonly alias: string | null;
+  /** The registered model the reference names. */
+  readonly modelName: string;
 
   constructor(
     private readonly registry: RegistryService,
     readonly ref: string,
     private readonly log?: Pick<Logger, 'info' | 'warn'>,
+    private readonly opts: ModelServerOptions = {},
   ) {
-    this.alias = /@([^@/]+)$/.exec(ref)?.[1] ?? null;
+    const r = ref.replace(/^models:\/+/, '');
+    this.alias = /@([^@/]+)$/.exec(r)?.[1] ?? null;
+    this.modelName = /^(.+)@[^@/]+$/.exec(r)?.[1] ?? /^(.+?)[/:]\d+$/.exec(r)?.[1] ?? r;
   }
 
   get model(): LoadedModel | undefined {
@@ -54,19 +74,45 @@ export class ModelServer {
   }
 
   /** Starts following the reference; resolves once the first load was attempted. */
-  async start(pollMs = 2000): Promise<void> {
+  async start(): Promise<void> {
+    // Subscribed before the first resolve, so a change committed meanwhile is not missed.
+    this.unsubscribe = this.opts.events?.subscribe(MODEL_EVENTS, (e) => {
+      if (this.concerns(e)) void this.refresh();
+    });
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), pollMs);
+    this.timer = setInterval(() => void this.refresh(), this.opts.pollMs ?? 2000);
     this.timer.unref();
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
+  private concerns(e: DomainEvent): boolean {
+    if (e.model !== this.modelName) return false;
+    // Another alias of the same model moving changes nothing here.
+    return !(e.type === 'model.alias.changed' && this.alias !== null && e.payload.alias !== this.alias);
   }
 
-  /** Re-resolves the reference and swaps in the model when the version changed. Never throws. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.refreshing !== undefined) await this.refreshing;
+  }
+
+  /**
+   * Re-resolves the reference and swaps in the model when the version changed. Never throws. A
+   * call during a refresh runs one more after it: that one may have read the registry before the
+   * change that prompted this call.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => {
+    if (this.refreshing !== undefined) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        await this.doRefresh();
+      } while (this.again);
+    })().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;

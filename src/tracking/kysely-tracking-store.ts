@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
+import { outboxFor, type Outbox } from '../events/index.js';
 import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
@@ -17,15 +18,17 @@ const HYDRATE_CHUNK_IDS = 10_000;
 export class KyselyTrackingStore implements TrackingStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
+  private readonly outbox: Outbox;
 
   constructor(m: MetadataDb) {
     this.db = m.db;
     this.dialect = m.dialect;
+    this.outbox = outboxFor(m);
   }
 
   async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string> {
     const now = Date.now();
-    return this.db.transaction().execute(async (trx) => {
+    return this.outbox.transaction(async (trx) => {
       const existing = await trx.selectFrom('experiments').select('experiment_id').where('name', '=', input.name).executeTakeFirst();
       if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `experiment '${input.name}' already exists`);
       const row = await trx
@@ -45,6 +48,7 @@ export class KyselyTrackingStore implements TrackingStore {
           .values(input.tags.map((t) => ({ experiment_id: row.experiment_id, key: t.key, value: t.value })))
           .execute();
       }
+      await this.outbox.append(trx, { type: 'experiment.created', experimentId: id, payload: { experiment_id: id, name: input.name } });
       return id;
     });
   }
@@ -148,7 +152,7 @@ export class KyselyTrackingStore implements TrackingStore {
     artifactUri: string;
     tags: KeyValue[];
   }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.outbox.transaction(async (trx) => {
       await trx
         .insertInto('runs')
         .values({
@@ -173,6 +177,12 @@ export class KyselyTrackingStore implements TrackingStore {
           .values(input.tags.map((t) => ({ run_uuid: input.runId, key: t.key, value: t.value })))
           .execute();
       }
+      await this.outbox.append(trx, {
+        type: 'run.created',
+        runId: input.runId,
+        experimentId: input.experimentId,
+        payload: { run_id: input.runId, experiment_id: input.experimentId, run_name: input.runName },
+      });
     });
   }
 
@@ -245,10 +255,20 @@ export class KyselyTrackingStore implements TrackingStore {
     if (patch.lifecycleStage !== undefined) set.lifecycle_stage = patch.lifecycleStage;
     if (patch.deletedTime !== undefined) set.deleted_time = patch.deletedTime;
     if (Object.keys(set).length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await this.outbox.transaction(async (trx) => {
+      const before = patch.status !== undefined ? await trx.selectFrom('runs').select(['status', 'experiment_id']).where('run_uuid', '=', runId).executeTakeFirst() : undefined;
       await trx.updateTable('runs').set(set).where('run_uuid', '=', runId).execute();
       // The run name is mirrored in the mlflow.runName tag, as MLflow clients read it from there.
       if (patch.runName !== undefined) await upsertKv(trx, 'tags', runId, [{ key: 'mlflow.runName', value: patch.runName }]);
+      if (before !== undefined && before.status !== patch.status && isTerminal(patch.status)) {
+        const experimentId = String(before.experiment_id);
+        await this.outbox.append(trx, {
+          type: 'run.finished',
+          runId,
+          experimentId,
+          payload: { run_id: runId, experiment_id: experimentId, status: patch.status, previous_status: before.status, end_time: patch.endTime ?? null },
+        });
+      }
     });
   }
 
@@ -479,4 +499,9 @@ async function upsertKv(trx: Transaction<Database>, table: 'tags', runId: string
     .values([...dedup].map(([key, value]) => ({ run_uuid: runId, key, value })))
     .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
+}
+
+/** A run whose status moves to one of these has finished (`run.finished`). */
+function isTerminal(status: RunStatus | undefined): status is 'FINISHED' | 'FAILED' | 'KILLED' {
+  return status === 'FINISHED' || status === 'FAILED' || status === 'KILLED';
 }

@@ -11,6 +11,7 @@ import { postgresBackend, sqliteBackend, tmpDir, type StoreBackend } from '../he
 const EXPECTED_TABLES = [
   'api_keys',
   'audit_log',
+  'events',
   'experiment_tags',
   'experiments',
   'latest_metrics',
@@ -118,6 +119,43 @@ for (const backend of backends) {
           { ...base, name: 'old-plain', context: '', tags: [] },
           { ...base, name: 'old-train', context: 'training', tags: [{ key: 'mlflow.data.context', value: 'training' }] },
         ]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('applies a known migration missing from a database even after a later one ran (numbers are reserved ahead of merges)', async () => {
+      const db = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        await migrateToLatest(db);
+        // As a database looks that ran 0005 before 0003 existed in its build.
+        await sql`delete from fluxops_migration where name = '0003-run-input-tags'`.execute(db.db);
+        await sql`alter table run_inputs drop column tags`.execute(db.db);
+        expect(await migrateToLatest(db)).toEqual({ applied: ['0003-run-input-tags'] });
+        const recorded = await sql<{ name: string }>`select name from fluxops_migration order by name`.execute(db.db);
+        expect(recorded.rows.map((r) => r.name)).toEqual(Object.keys(migrationsFor(db.dialect)));
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('0005 gives the outbox an ever-growing sequence that a rollback or delete does not reuse', async () => {
+      const db = openDatabase(await backend.freshDatabaseUrl());
+      try {
+        await migrateToLatest(db);
+        const row = { type: 'model.created', time: 1, model: 'm', run_id: null, experiment_id: null, payload: '{}', actor: null };
+        const first = await db.db.insertInto('events').values(row).returning('seq').executeTakeFirstOrThrow();
+        await db.db
+          .transaction()
+          .execute(async (trx) => {
+            await trx.insertInto('events').values(row).execute();
+            throw new Error('roll back');
+          })
+          .catch(() => undefined);
+        await db.db.deleteFrom('events').execute();
+        const next = await db.db.insertInto('events').values(row).returning('seq').executeTakeFirstOrThrow();
+        expect(next.seq).toBeGreaterThan(first.seq);
+        expect(typeof next.seq).toBe('number');
       } finally {
         await db.close();
       }

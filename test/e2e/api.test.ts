@@ -128,8 +128,13 @@ describe('serving API', () => {
     await Promise.all(workers);
     expect(failures).toBe(0);
     expect([...seen].sort()).toEqual(['1', '2']);
-    const info = (await (await fetch(`${s.url}/api/model-info`)).json()) as { version: string };
-    expect(info.version).toBe('2');
+    // The swap follows the alias event after the move's commit, not inside the PUT: wait for it
+    // (the test timeout bounds the wait; the last of several quick moves must win).
+    for (;;) {
+      const info = (await (await fetch(`${s.url}/api/model-info`)).json()) as { version: string };
+      if (info.version === '2') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 
   it('follows an alias moved by another writer of the store (polling)', async () => {

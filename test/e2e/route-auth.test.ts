@@ -193,6 +193,9 @@ describe('route auth: every route declares who may call it, checked on the match
     expect(entries).toContainEqual(expect.objectContaining({ keyName: 'ann-viewer', role: 'viewer', route: '/api/v1/keys', status: 403 }));
     // Reads are not audited.
     expect(entries.some((e) => e.route === '/api/v1/audit')).toBe(false);
+    // The domain event of the change names the same key as its actor.
+    const ev = (await (await call('GET', '/api/v1/events?type=experiment.created&limit=1000', keys.viewer)).json()) as { events: Array<{ actor: string | null; payload: { name: string } }> };
+    expect(ev.events.find((e) => e.payload.name === `audited-${since}`)?.actor).toBe('dev-bot');
   });
 
   it('tells anonymous callers whether the store is up, and only key holders why not', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import type { ConfigInput } from '../../src/core/index.js';
 import { openPlatform, type Platform } from '../../src/platform.js';
 
 export type BackendName = 'sqlite' | 'postgres';
@@ -108,8 +109,13 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 async function openTracked(backend: StoreBackend): Promise<Platform> {
+  return openPlatformOn(await backend.freshDatabaseUrl());
+}
+
+/** A platform over a given database (a second instance of one store, say), closed after the test file. */
+export async function openPlatformOn(databaseUrl: string, config: Omit<ConfigInput, 'databaseUrl'> = {}): Promise<Platform> {
   const home = tmpDir();
-  const platform = await openPlatform({ home, databaseUrl: await backend.freshDatabaseUrl(), artifactRoot: path.join(home, 'artifacts') });
+  const platform = await openPlatform({ home, databaseUrl, artifactRoot: path.join(home, 'artifacts'), ...config });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= platform.close());
   cleanups.push(close);

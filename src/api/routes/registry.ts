@@ -7,7 +7,7 @@ const Name = Type.Object({ name: Type.String() });
 const NameVersion = Type.Object({ name: Type.String(), version: Type.String() });
 
 /** Native registry API: models, versions, aliases, stages, lineage. */
-export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, modelServer }) => {
+export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform }) => {
   const r = platform.registry;
   const tags = ['registry'];
 
@@ -86,9 +86,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/models/:name/aliases/:alias',
     { config: { auth: { permission: 'write', resource: (req) => ({ model: (req.params as { name: string }).name, alias: (req.params as { alias: string }).alias }) } }, schema: { tags, summary: 'Point an alias at a version (the server hot-swaps a served alias)', params: Type.Object({ name: Type.String(), alias: Type.String() }), body: Type.Object({ version: Type.String() }) } },
     async (req) => {
-      const mv = await r.setAlias(req.params.name, req.params.alias, req.body.version);
-      if (modelServer !== undefined) await modelServer.refresh();
-      return mv;
+      // A served alias follows through the model.alias.changed event, on this replica and the others.
+      return r.setAlias(req.params.name, req.params.alias, req.body.version);
     },
   );
   app.get('/models/:name/aliases/:alias', { config: { auth: 'read' }, schema: { tags, params: Type.Object({ name: Type.String(), alias: Type.String() }) } }, async (req) =>

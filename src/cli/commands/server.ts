@@ -15,6 +15,8 @@ export interface ServeOptions {
   /** Allows `--auth off` on an address other people can reach. */
   insecure?: boolean | undefined;
   protectedAliases?: readonly string[] | undefined;
+  /** Fallback re-resolution of the served alias, in ms; events move it at once (default 2 s). */
+  aliasPollMs?: number | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -35,6 +37,15 @@ export function authModeFor(opts: Pick<ServeOptions, 'auth' | 'host' | 'insecure
   return mode;
 }
 
+/** Longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+export function parsePollMs(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 50 || n > 24 * 3_600_000) throw new FluxError('INVALID_PARAMETER_VALUE', `${flag} must be an integer number of ms from 50 to 86400000, got '${v}'`);
+  return n;
+}
+
 export function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new FluxError('INVALID_PARAMETER_VALUE', `--port must be an integer from 0 to 65535, got '${v}'`);
@@ -44,7 +55,7 @@ export function parsePort(v: string): number {
 /** Listens and resolves once listening; closes cleanly on SIGINT/SIGTERM. */
 export async function startServing(platform: Platform, opts: ServeOptions): Promise<{ app: App; url: string; bound: string; auth: AuthMode }> {
   const auth = authModeFor(opts);
-  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), auth, protectedAliases: opts.protectedAliases });
+  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), aliasPollMs: opts.aliasPollMs, auth, protectedAliases: opts.protectedAliases });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
@@ -63,17 +74,30 @@ export async function startServing(platform: Platform, opts: ServeOptions): Prom
   const shownHost = boundHost === '0.0.0.0' || boundHost === '::' ? '127.0.0.1' : boundHost;
   const url = `http://${hostPart(shownHost)}:${port}`;
   let closing = false;
+  // Graceful: stop accepting, let requests in flight finish, stop the background parts (model
+  // poll, LISTEN client, a last event flush), close the store. A second signal, or a shutdown that
+  // hangs, exits at once.
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) process.exit(1);
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     void app
       .close()
       .then(() => platform.close())
-      .finally(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          app.log.error({ err: e instanceof Error ? e.message : String(e) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   return { app, url, bound, auth };
 }
 
@@ -97,18 +121,21 @@ export function registerServer(program: Command): void {
     .option('--port <n>', 'port to listen on', '8000')
     .option('--host <host>', 'interface to bind (0.0.0.0 to accept remote clients)', '127.0.0.1')
     .option('--model <ref>', 'model served by /api/predict (name@alias; default: FLUXOPS_MODEL, else the first model with a production alias)')
+    .option('--alias-poll-ms <ms>', 'fallback re-check of the served alias; alias events swap at once (default: FLUXOPS_ALIAS_POLL_MS or 2000)')
     .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
     .option('--insecure', 'allow --auth off on an address other machines can reach')
     .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
-    .action(async (o: { port: string; host: string; model?: string; auth?: string; insecure?: boolean; protectedAliases: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
+      const pollText = o.aliasPollMs ?? process.env.FLUXOPS_ALIAS_POLL_MS;
+      const aliasPollMs = pollText !== undefined && pollText !== '' ? parsePollMs(pollText, '--alias-poll-ms') : undefined;
       const protectedAliases = parseAliasList(o.protectedAliases);
       authModeFor({ auth: o.auth, host: o.host, insecure: o.insecure });
       const platform = await openPlatform({ home: g.home });
       try {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
-        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, auth: o.auth, insecure: o.insecure, protectedAliases });
+        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
         process.stdout.write(
           `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}${model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +

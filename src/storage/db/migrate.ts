@@ -5,6 +5,7 @@ import { initial } from './migrations/0001-initial.js';
 import { loggedModels } from './migrations/0002-logged-models.js';
 import { runInputTags } from './migrations/0003-run-input-tags.js';
 import { auth } from './migrations/0004-auth.js';
+import { events } from './migrations/0005-events.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -13,6 +14,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0002-logged-models': loggedModels(),
     '0003-run-input-tags': runInputTags(),
     '0004-auth': auth(dialect),
+    '0005-events': events(dialect),
   };
 }
 
@@ -44,6 +46,9 @@ export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[
     provider,
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: LOCK_TABLE,
+    // Numbers are handed out to branches ahead of their merge (0004 may land after 0005 shipped),
+    // so a known migration missing from a database is applied even when a later one already ran.
+    allowUnorderedMigrations: true,
     ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

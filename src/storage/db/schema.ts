@@ -159,6 +159,17 @@ export interface AuditLogTable {
   status: number;
   request_id: string;
 }
+/** The transactional outbox (migration 0005); `seq` is the cursor, payload JSON text. */
+export interface EventsTable {
+  seq: Generated<number>;
+  type: string;
+  time: number;
+  model: string | null;
+  run_id: string | null;
+  experiment_id: string | null;
+  payload: string;
+  actor: string | null;
+}
 
 export interface Database {
   experiments: ExperimentsTable;
@@ -181,4 +192,5 @@ export interface Database {
   logged_model_tags: LoggedModelKeyValueTable;
   logged_model_metrics: LoggedModelMetricsTable;
   logged_model_outputs: LoggedModelOutputsTable;
+  events: EventsTable;
 }

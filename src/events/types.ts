@@ -1,0 +1,63 @@
+/**
+ * The domain events FluxOps records, each with its payload. Payload fields are snake_case, as
+ * they are read by other programs (webhooks, `fluxops events tail --json`) in the API's style.
+ */
+export interface EventPayloads {
+  'experiment.created': { experiment_id: string; name: string };
+  'run.created': { run_id: string; experiment_id: string; run_name: string };
+  /** The run's status moved to a terminal one. */
+  'run.finished': { run_id: string; experiment_id: string; status: 'FINISHED' | 'FAILED' | 'KILLED'; previous_status: string; end_time: number | null };
+  'model.created': { model: string };
+  'model.deleted': { model: string };
+  'model.version.created': { model: string; version: string; run_id: string; source: string };
+  'model.version.deleted': { model: string; version: string };
+  /** Set (version is the new one) or deleted (version null); previous is null for a new alias. */
+  'model.alias.changed': { model: string; alias: string; version: string | null; previous_version: string | null };
+  'key.created': { key_id: string; name: string; role: string };
+  'key.revoked': { key_id: string; name: string };
+}
+
+export type EventType = keyof EventPayloads;
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'experiment.created',
+  'run.created',
+  'run.finished',
+  'model.created',
+  'model.deleted',
+  'model.version.created',
+  'model.version.deleted',
+  'model.alias.changed',
+  'key.created',
+  'key.revoked',
+];
+
+export function isEventType(s: string): s is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(s);
+}
+
+/** The subject columns of an event: what it is about, for filtering without the payload. */
+export interface EventSubject {
+  model?: string | undefined;
+  runId?: string | undefined;
+  experimentId?: string | undefined;
+}
+
+/** An event to append; the outbox gives it its sequence number and time. */
+export type NewEvent = {
+  [T in EventType]: { type: T; payload: EventPayloads[T]; actor?: string | null | undefined } & EventSubject;
+}[EventType];
+
+/** A recorded event, as read from the outbox. */
+export type DomainEvent = {
+  [T in EventType]: {
+    seq: number;
+    type: T;
+    time: number;
+    model: string | null;
+    runId: string | null;
+    experimentId: string | null;
+    payload: EventPayloads[T];
+    actor: string | null;
+  };
+}[EventType];
