@@ -7,12 +7,18 @@ export interface FluxConfig {
   databaseUrl: string;
   /** Root of the local artifact store (`file:` scheme). */
   artifactRoot: string;
+  /**
+   * SQLite: commit concurrent single writes (metric, param, tag, batch) together, one fsync per
+   * group. On unless FLUXOPS_GROUP_COMMIT is `off`/`0`/`false` (kept for measuring the difference).
+   */
+  groupCommit: boolean;
 }
 
 export interface ConfigInput {
   home?: string | undefined;
   databaseUrl?: string | undefined;
   artifactRoot?: string | undefined;
+  groupCommit?: boolean | undefined;
 }
 
 /**
@@ -24,5 +30,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const databaseUrl = input.databaseUrl ?? env.FLUXOPS_DATABASE_URL ?? `sqlite:${path.join(home, 'fluxops.db')}`;
   const artifactRootRaw = input.artifactRoot ?? env.FLUXOPS_ARTIFACT_ROOT ?? path.join(home, 'artifacts');
   const artifactRoot = path.resolve(artifactRootRaw.replace(/^file:(\/\/)?/, ''));
-  return { home, databaseUrl, artifactRoot };
+  const groupCommit = input.groupCommit ?? !/^(off|0|false|no)$/i.test(env.FLUXOPS_GROUP_COMMIT ?? '');
+  return { home, databaseUrl, artifactRoot, groupCommit };
 }

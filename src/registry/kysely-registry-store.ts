@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
+import { isUniqueViolation, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import type { SearchClause, SearchOrder } from './filter.js';
 import type { RegistryStore } from './registry-store.js';
@@ -43,14 +43,15 @@ export class KyselyRegistryStore implements RegistryStore {
   async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('registered_models').select('name').where('name', '=', input.name).executeTakeFirst();
-      if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${input.name}) already exists.`);
-      await trx
-        .insertInto('registered_models')
-        .values({ name: input.name, description: input.description, creation_time: now, last_updated_time: now })
-        .execute();
+      // No look-up first: the primary key decides, also against another server creating the name now.
+      await uniqueOrAlreadyExists(
+        () => trx.insertInto('registered_models').values({ name: input.name, description: input.description, creation_time: now, last_updated_time: now }).execute(),
+        `Registered Model (name=${input.name}) already exists.`,
+      );
       if (input.tags.length > 0) {
-        await trx.insertInto('registered_model_tags').values(input.tags.map((t) => ({ name: input.name, key: t.key, value: t.value }))).execute();
+        // A key given twice keeps its last value rather than violating the key.
+        const tags = new Map(input.tags.map((t) => [t.key, t.value]));
+        await trx.insertInto('registered_model_tags').values([...tags].map(([key, value]) => ({ name: input.name, key, value }))).execute();
       }
     });
   }
@@ -156,19 +157,20 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (patch.newName !== undefined && patch.newName !== name) {
-        const clash = await trx.selectFrom('registered_models').select('name').where('name', '=', patch.newName).executeTakeFirst();
-        if (clash) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${patch.newName}) already exists.`);
-      }
-      await trx
-        .updateTable('registered_models')
-        .set({
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          ...(patch.newName !== undefined ? { name: patch.newName } : {}),
-          last_updated_time: Date.now(),
-        })
-        .where('name', '=', name)
-        .execute();
+      // The primary key refuses a taken name, also one another server takes at this moment.
+      await uniqueOrAlreadyExists(
+        () =>
+          trx
+            .updateTable('registered_models')
+            .set({
+              ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...(patch.newName !== undefined ? { name: patch.newName } : {}),
+              last_updated_time: Date.now(),
+            })
+            .where('name', '=', name)
+            .execute(),
+        `Registered Model (name=${patch.newName ?? name}) already exists.`,
+      );
     });
   }
 
@@ -242,7 +244,7 @@ export class KyselyRegistryStore implements RegistryStore {
         });
         return (await this.getModelVersion(input.name, version))!;
       } catch (e) {
-        if (attempt < 5 && /unique|duplicate|constraint/i.test((e as Error).message) && !(e instanceof FluxError)) continue;
+        if (attempt < 5 && isUniqueViolation(e)) continue;
         throw e;
       }
     }
