@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import { GroupCommitter, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
+import { GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, type FilterClause } from './filter.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
@@ -308,7 +308,7 @@ export class KyselyTrackingStore implements TrackingStore {
   }
 
   private async insertMetrics(db: Kysely<Database>, runId: string, metrics: Metric[]): Promise<void> {
-    const rows = metrics.map((m) => ({
+    const rows: MetricRow[] = metrics.map((m) => ({
       run_uuid: runId,
       key: m.key,
       // SQLite stores NaN as NULL, so NaN is a flag beside a placeholder; ±Infinity are stored as
@@ -319,22 +319,33 @@ export class KyselyTrackingStore implements TrackingStore {
       is_nan: Number.isNaN(m.value) ? 1 : 0,
     }));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
-      await db.insertInto('metrics').values(rows.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+      const chunk = rows.slice(i, i + INSERT_CHUNK_ROWS);
+      await db.executeQuery(this.metricInserts.history.bind(chunk));
     }
     // Latest value per key: highest step, then newest timestamp, then largest value (MLflow's rule).
-    const latest = new Map<string, (typeof rows)[number]>();
+    const latest = new Map<string, MetricRow>();
     for (const r of rows) {
       const cur = latest.get(r.key);
       if (cur === undefined || newer(r, cur)) latest.set(r.key, r);
     }
     const candidates = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    // One conditional upsert, no read first: the stored row is replaced only when the incoming one
-    // is newer by the same rule, decided by the database against the row as committed, so
-    // concurrent batches (other servers included) cannot overwrite a newer value with an older one.
     for (let i = 0; i < candidates.length; i += INSERT_CHUNK_ROWS) {
-      await db
+      await db.executeQuery(this.metricInserts.latest.bind(candidates.slice(i, i + INSERT_CHUNK_ROWS)));
+    }
+  }
+
+  /**
+   * The metric history insert and the latest-metric upsert. The upsert is one conditional
+   * statement, no read first: the stored row is replaced only when the incoming one is newer by
+   * the rule above, decided by the database against the row as committed, so concurrent batches
+   * (other servers included) cannot overwrite a newer value with an older one.
+   */
+  private readonly metricInserts = {
+    history: new RowInsert<MetricRow>((rows) => this.db.insertInto('metrics').values(rows)),
+    latest: new RowInsert<MetricRow>((rows) =>
+      this.db
         .insertInto('latest_metrics')
-        .values(candidates.slice(i, i + INSERT_CHUNK_ROWS))
+        .values(rows)
         .onConflict((oc) =>
           oc
             .columns(['run_uuid', 'key'])
@@ -356,10 +367,9 @@ export class KyselyTrackingStore implements TrackingStore {
                 ]),
               ]),
             ),
-        )
-        .execute();
-    }
-  }
+        ),
+    ),
+  };
 
   async updateTag(runId: string, key: string, update: (current: string | undefined) => string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -471,6 +481,8 @@ export class KyselyTrackingStore implements TrackingStore {
     return sub;
   }
 }
+
+type MetricRow = Database['metrics'];
 
 type ExperimentRow = { experiment_id: number; name: string; artifact_location: string; lifecycle_stage: string; creation_time: number; last_update_time: number };
 type RunRow = Database['runs'];

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 /** One caller's writes, run inside the group's transaction. */
@@ -9,6 +9,14 @@ interface Item {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
+
+// Compiled once: these run several times per group on the hot path.
+const BEGIN = CompiledQuery.raw('begin immediate');
+const SAVEPOINT = CompiledQuery.raw('savepoint group_item');
+const RELEASE = CompiledQuery.raw('release group_item');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to group_item');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** A group larger than this is split, so one commit never holds the write lock for long. */
 const MAX_GROUP = 512;
@@ -37,7 +45,7 @@ export class GroupCommitter {
 
   run<T>(work: GroupWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work: work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -66,27 +74,27 @@ export class GroupCommitter {
       await this.db.connection().execute(async (conn) => {
         // IMMEDIATE takes the write lock first: a transaction that read before writing could
         // otherwise find its snapshot stale when another process wrote meanwhile (SQLITE_BUSY).
-        await sql`begin immediate`.execute(conn);
+        await conn.executeQuery(BEGIN);
         try {
           if (group.length === 1) {
             outcomes.push({ ok: true, value: await group[0]!.work(conn) });
           } else {
             for (const item of group) {
-              await sql`savepoint group_item`.execute(conn);
+              await conn.executeQuery(SAVEPOINT);
               try {
                 const value = await item.work(conn);
-                await sql`release group_item`.execute(conn);
+                await conn.executeQuery(RELEASE);
                 outcomes.push({ ok: true, value });
               } catch (error) {
-                await sql`rollback to group_item`.execute(conn);
-                await sql`release group_item`.execute(conn);
+                await conn.executeQuery(ROLLBACK_TO);
+                await conn.executeQuery(RELEASE);
                 outcomes.push({ ok: false, error });
               }
             }
           }
-          await sql`commit`.execute(conn);
+          await conn.executeQuery(COMMIT);
         } catch (e) {
-          await sql`rollback`.execute(conn).catch(() => undefined);
+          await conn.executeQuery(ROLLBACK).catch(() => undefined);
           throw e;
         }
       });
