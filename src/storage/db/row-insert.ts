@@ -1,5 +1,8 @@
 import { CompiledQuery, type Compilable } from 'kysely';
 
+/** Prefix of the marker values compiled in place of real ones (never sent to the database). */
+const MARKER = '\u2063row-insert-marker:';
+
 /** Row counts whose compiled SQL is kept (single writes are 1; MLflow batches up to 1,000). */
 const MAX_SHAPES = 64;
 
@@ -26,10 +29,10 @@ export class RowInsert<Row extends object> {
 
   private compile(rows: Row[]): { sql: string; slots: Array<[number, keyof Row]> } {
     const columns = Object.keys(rows[0]!) as Array<keyof Row>;
-    const markers = rows.map((_, i) => Object.fromEntries(columns.map((c) => [c, `\u0000${i}\u0000${String(c)}`])) as Row);
+    const markers = rows.map((_, i) => Object.fromEntries(columns.map((c) => [c, `${MARKER}${i}:${String(c)}`])) as Row);
     const compiled = this.build(markers).compile();
     const slots = compiled.parameters.map((p): [number, keyof Row] => {
-      const m = typeof p === 'string' ? /^\u0000(\d+)\u0000(.*)$/.exec(p) : null;
+      const m = typeof p === 'string' && p.startsWith(MARKER) ? /^(\d+):(.*)$/.exec(p.slice(MARKER.length)) : null;
       if (m === null) throw new Error(`RowInsert: parameter ${String(p)} is not a row value; the statement cannot be reused`);
       return [Number(m[1]), m[2] as keyof Row];
     });
