@@ -1,5 +1,6 @@
 /** Runs every benchmark and prints one summary; figures below target are reported, never fatal. */
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
+import { runLogMetricBench, LOG_METRIC_TARGET } from './log-metric.js';
 import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
 import { runPredictBench, PREDICT_TARGET_RATIO } from './predict.js';
 import { fmt, machine } from './support.js';
@@ -9,6 +10,8 @@ console.log('');
 const ingest = await runIngestBench();
 console.log('');
 const mlflow = await runMlflowBench();
+console.log('');
+const logMetric = await runLogMetricBench();
 
 console.log('\n==== FluxOps benchmark summary ====');
 console.log(`machine: ${machine()}`);
@@ -30,3 +33,8 @@ for (const f of mlflow.search) {
   );
 }
 console.log(`mlflow   postgres: ${mlflow.postgres}`);
+for (const f of logMetric.figures) {
+  const target = f.backend === 'sqlite' && f.groupCommit && f.clients === 8 ? ` (target ≥ ${fmt(LOG_METRIC_TARGET)}) ${f.callsPerSecond >= LOG_METRIC_TARGET ? 'PASS' : 'BELOW TARGET'}` : '';
+  console.log(`log-metric ${f.backend.padEnd(8)} group commit ${f.groupCommit ? 'on ' : 'off'} ${String(f.clients).padStart(2)} client(s) ${fmt(f.callsPerSecond)} calls/s${target}`);
+}
+console.log(`log-metric postgres: ${logMetric.postgres}`);
