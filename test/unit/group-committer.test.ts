@@ -39,7 +39,7 @@ describe('GroupCommitter on SQLite', () => {
     );
     expect(outcomes.map((o) => o.status)).toEqual(callers.map((i) => (i === 13 ? 'rejected' : 'fulfilled')));
     expect((outcomes[13] as PromiseRejectedResult).reason).toMatchObject({ message: 'caller 13 refused' });
-    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<number>).value)).toEqual(callers.filter((i) => i !== 13));
+    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o).value)).toEqual(callers.filter((i) => i !== 13));
     // In queue order, so one caller's successive writes keep their order.
     const rows = await sql<{ caller: number }>`select caller from items order by seq`.execute(m.db);
     expect(rows.rows.map((r) => r.caller)).toEqual(callers.filter((i) => i !== 13));
