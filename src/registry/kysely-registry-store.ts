@@ -322,14 +322,17 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async deleteModelVersion(name: string, version: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
-      await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
+      // The version row first: that locks it (Postgres), so an alias being set on it at this
+      // moment (which locks it FOR SHARE, see setAlias) either commits before and is deleted
+      // below, or waits and then finds the version deleted.
       await trx
         .updateTable('model_versions')
         .set({ current_stage: DELETED_STAGE, last_updated_time: Date.now() })
         .where('name', '=', name)
         .where('version', '=', version)
         .execute();
+      await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
+      await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
       await trx.updateTable('registered_models').set({ last_updated_time: Date.now() }).where('name', '=', name).execute();
     });
   }
@@ -347,10 +350,24 @@ export class KyselyRegistryStore implements RegistryStore {
     return Number(r.numDeletedRows) > 0;
   }
 
+  /**
+   * Points the alias at the version only while the version is not deleted, in one statement that
+   * reads the version row (locked FOR SHARE on Postgres): a version deleted by another server
+   * between the service's check and this write gets no alias.
+   */
   async setAlias(name: string, alias: string, version: number): Promise<void> {
     await this.db
       .insertInto('model_aliases')
-      .values({ name, alias, version })
+      .columns(['name', 'alias', 'version'])
+      .expression((eb) => {
+        const live = eb
+          .selectFrom('model_versions')
+          .select(['name', sql<string>`cast(${alias} as text)`.as('alias'), 'version'])
+          .where('name', '=', name)
+          .where('version', '=', version)
+          .where('current_stage', '!=', DELETED_STAGE);
+        return this.dialect === 'postgres' ? live.forShare() : live;
+      })
       .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version }))
       .execute();
   }

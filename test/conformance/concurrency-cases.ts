@@ -121,6 +121,30 @@ export function concurrencyTests(platform: () => Platform): void {
     expect(new Set(sources.items.map((v) => v.source)).size).toBe(WRITERS);
   });
 
+  it('an alias set while another instance deletes its version never points at the deleted version', async () => {
+    const name = `race-alias-${uid()}`;
+    await platform().registry.createRegisteredModel({ name });
+    const n = WRITERS / 2;
+    for (let i = 0; i < n; i++) await platform().registry.createModelVersion({ name, source: `s3://bucket/alias/${i}` }, { lenient: true });
+    const outcomes = await fanOut(WRITERS, (w, i) => {
+      const version = String(Math.floor(i / 2) + 1);
+      return i % 2 === 0 ? w.call('registry', 'deleteModelVersion', name, version) : w.call('registry', 'setAlias', name, `a${version}`, version);
+    });
+    expect(outcomes.filter((o) => !o.ok && o.code !== 'RESOURCE_DOES_NOT_EXIST')).toEqual([]);
+    expect(outcomes.filter((o, i) => i % 2 === 0 && !o.ok)).toEqual([]);
+    const model = await platform().registry.getRegisteredModel(name);
+    expect(model.aliases, 'every version was deleted, so no alias may remain').toEqual([]);
+    // And one alias moved by several instances at once ends on one of the versions it was given.
+    const kept = `race-alias-move-${uid()}`;
+    await platform().registry.createRegisteredModel({ name: kept });
+    for (let i = 0; i < 4; i++) await platform().registry.createModelVersion({ name: kept, source: `s3://bucket/move/${i}` }, { lenient: true });
+    const moves = await fanOut(WRITERS, (w, i) => w.call('registry', 'setAlias', kept, 'champion', String((i % 4) + 1)));
+    expect(moves.filter((o) => !o.ok)).toEqual([]);
+    const after = await platform().registry.getRegisteredModel(kept);
+    expect(after.aliases).toHaveLength(1);
+    expect(['1', '2', '3', '4']).toContain(after.aliases[0]!.version);
+  });
+
   it('concurrent log-model history appends keep every entry', async () => {
     const run = await newRun('history');
     const outcomes = await fanOut(WRITERS, (w, i) => w.call('tracking', 'recordLoggedModel', run.info.runId, { artifact_path: `model-${i}`, flavors: { python_function: {} } }));
