@@ -110,7 +110,8 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
 
   async setTags(modelId: string, tags: Array<{ key: string; value: string }>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      for (const t of tags) {
+      // Sorted keys: two calls on Postgres lock the rows in one order and wait instead of deadlocking.
+      for (const t of [...tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
         await trx
           .insertInto('logged_model_tags')
           .values({ model_id: modelId, key: t.key, value: t.value })
