@@ -1,5 +1,6 @@
 /** Runs every benchmark and prints one summary; figures below target are reported, never fatal. */
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
+import { runLogMetricBench, LOG_METRIC_TARGET } from './log-metric.js';
 import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
 import { runPredictBench, PREDICT_TARGET_RATIO } from './predict.js';
 import { runReplicaBench, PROPAGATION_TARGET_MS } from './replica-propagation.js';
@@ -13,6 +14,7 @@ const mlflow = await runMlflowBench();
 console.log('');
 // Needs Postgres (two replicas on one database); without FLUXOPS_BENCH_PG_URL it reports itself skipped.
 const replica = await runReplicaBench();
+const logMetric = await runLogMetricBench();
 
 console.log('\n==== FluxOps benchmark summary ====');
 console.log(`machine: ${machine()}`);
@@ -42,3 +44,8 @@ if (replica.events !== undefined && replica.baseline !== undefined) {
 } else {
   console.log(`replica  postgres: ${replica.postgres}`);
 }
+for (const f of logMetric.figures) {
+  const target = f.backend === 'sqlite' && f.groupCommit && f.clients === 8 ? ` (target ≥ ${fmt(LOG_METRIC_TARGET)}) ${f.callsPerSecond >= LOG_METRIC_TARGET ? 'PASS' : 'BELOW TARGET'}` : '';
+  console.log(`log-metric ${f.backend.padEnd(8)} group commit ${f.groupCommit ? 'on ' : 'off'} ${String(f.clients).padStart(2)} client(s) ${fmt(f.callsPerSecond)} calls/s${target}`);
+}
+console.log(`log-metric postgres: ${logMetric.postgres}`);

@@ -60,7 +60,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     throw describeDatabaseError(e, db.location);
   }
   const artifacts = openArtifactStore(config.artifactRoot);
-  const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
+  const tracking = new TrackingService(new KyselyTrackingStore(db, { groupCommit: config.groupCommit }), artifacts);
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
   const keys = new KeyService(new KyselyKeyStore(db));

@@ -23,6 +23,11 @@ export interface FluxConfig {
   eventsListen: boolean;
   /** How often the event outbox is read without a wake-up, in ms; 0 never (FLUXOPS_EVENTS_POLL_MS). */
   eventsPollMs: number;
+  /**
+   * SQLite: commit concurrent single writes (metric, param, tag, batch) together, one fsync per
+   * group. On unless FLUXOPS_GROUP_COMMIT is `off`/`0`/`false` (kept for measuring the difference).
+   */
+  groupCommit: boolean;
 }
 
 export interface ConfigInput {
@@ -32,6 +37,7 @@ export interface ConfigInput {
   artifactRoot?: string | undefined;
   eventsListen?: boolean | undefined;
   eventsPollMs?: number | undefined;
+  groupCommit?: boolean | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
@@ -58,7 +64,8 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const eventsListen = input.eventsListen ?? !/^(0|off|false|no)$/i.test(env.FLUXOPS_EVENTS_LISTEN ?? '');
   const pollEnv = env.FLUXOPS_EVENTS_POLL_MS;
   const eventsPollMs = input.eventsPollMs ?? (pollEnv !== undefined && pollEnv !== '' ? nonNegativeInt(pollEnv, 'FLUXOPS_EVENTS_POLL_MS') : EVENTS_POLL_MS[/^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'sqlite']);
-  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs };
+  const groupCommit = input.groupCommit ?? !/^(off|0|false|no)$/i.test(env.FLUXOPS_GROUP_COMMIT ?? '');
+  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit };
 }
 
 /** FLUXOPS_DB_POOL_SIZE and FLUXOPS_DB_STATEMENT_TIMEOUT_MS (or the programmatic values), validated. */

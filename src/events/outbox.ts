@@ -9,6 +9,7 @@ import type { NewEvent } from './types.js';
  */
 export const CHANNEL_EXPRESSION = `'fluxops_events_' || md5(current_schema())`;
 const CHANNEL_SQL = sql.raw<string>(CHANNEL_EXPRESSION);
+const TAKE_WRITE_LOCK = sql`delete from events where 0 = 1`;
 
 /**
  * The write side of the outbox for one metadata store. `transaction()` wraps Kysely's and, once
@@ -26,6 +27,11 @@ export class Outbox {
   async transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     let appended = false;
     const result = await this.m.db.transaction().execute(async (trx) => {
+      // SQLite: take the write lock before anything reads. A WAL transaction that reads and then
+      // writes fails (SQLITE_BUSY, which no busy timeout waits out) when another process committed
+      // in between; one that holds the write lock from its first statement waits its turn instead.
+      // A write statement that matches nothing takes the lock and changes nothing.
+      if (this.m.dialect === 'sqlite') await TAKE_WRITE_LOCK.execute(trx);
       const r = await fn(trx);
       appended = this.withEvents.has(trx);
       return r;

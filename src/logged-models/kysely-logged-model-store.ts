@@ -110,7 +110,8 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
 
   async setTags(modelId: string, tags: Array<{ key: string; value: string }>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      for (const t of tags) {
+      // Sorted keys: two calls on Postgres lock the rows in one order and wait instead of deadlocking.
+      for (const t of [...tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
         await trx
           .insertInto('logged_model_tags')
           .values({ model_id: modelId, key: t.key, value: t.value })
@@ -128,31 +129,27 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
 
   async logParams(modelId: string, params: Array<{ key: string; value: string }>): Promise<void> {
     if (params.length === 0) return;
+    const refuse = (key: string, before: string, value: string): FluxError =>
+      new FluxError('INVALID_PARAMETER_VALUE', `param '${key}' of logged model ${modelId} is already '${before.slice(0, 100)}'; params cannot change (got '${value.slice(0, 100)}')`);
+    const wanted = new Map<string, string>();
+    for (const p of params) {
+      const before = wanted.get(p.key);
+      if (before !== undefined && before !== p.value) throw refuse(p.key, before, p.value);
+      wanted.set(p.key, p.value);
+    }
+    const keys = [...wanted.keys()].sort();
     await this.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('logged_model_params')
-        .select(['key', 'value'])
-        .where('model_id', '=', modelId)
-        .where(
-          'key',
-          'in',
-          params.map((p) => p.key),
-        )
+      // Insert what is new (another request inserting a key now is no error), then compare with
+      // what is stored: the same value is accepted, another refuses the call.
+      await trx
+        .insertInto('logged_model_params')
+        .values(keys.map((key) => ({ model_id: modelId, key, value: wanted.get(key)! })))
+        .onConflict((oc) => oc.columns(['model_id', 'key']).doNothing())
         .execute();
-      const known = new Map(existing.map((e) => [e.key, e.value]));
-      const fresh = new Map<string, string>();
-      for (const p of params) {
-        const before = known.get(p.key) ?? fresh.get(p.key);
-        if (before !== undefined && before !== p.value) {
-          throw new FluxError('INVALID_PARAMETER_VALUE', `param '${p.key}' of logged model ${modelId} is already '${before.slice(0, 100)}'; params cannot change (got '${p.value.slice(0, 100)}')`);
-        }
-        if (before === undefined) fresh.set(p.key, p.value);
-      }
-      if (fresh.size > 0) {
-        await trx
-          .insertInto('logged_model_params')
-          .values([...fresh].map(([key, value]) => ({ model_id: modelId, key, value })))
-          .execute();
+      const stored = await trx.selectFrom('logged_model_params').select(['key', 'value']).where('model_id', '=', modelId).where('key', 'in', keys).execute();
+      for (const s of stored) {
+        const value = wanted.get(s.key)!;
+        if (s.value !== value) throw refuse(s.key, s.value, value);
       }
       await trx.updateTable('logged_models').set({ last_updated_time: Date.now() }).where('model_id', '=', modelId).execute();
     });

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
 import { outboxFor, type Outbox } from '../events/index.js';
-import type { Database, Dialect, MetadataDb } from '../storage/db/index.js';
+import { isUniqueViolation, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import { compareSql, type SearchClause, type SearchOrder } from '../search/index.js';
 import type { RegistryStore } from './registry-store.js';
@@ -45,14 +45,15 @@ export class KyselyRegistryStore implements RegistryStore {
   async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
     const now = Date.now();
     await this.outbox.transaction(async (trx) => {
-      const existing = await trx.selectFrom('registered_models').select('name').where('name', '=', input.name).executeTakeFirst();
-      if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${input.name}) already exists.`);
-      await trx
-        .insertInto('registered_models')
-        .values({ name: input.name, description: input.description, creation_time: now, last_updated_time: now })
-        .execute();
+      // No look-up first: the primary key decides, also against another server creating the name now.
+      await uniqueOrAlreadyExists(
+        () => trx.insertInto('registered_models').values({ name: input.name, description: input.description, creation_time: now, last_updated_time: now }).execute(),
+        `Registered Model (name=${input.name}) already exists.`,
+      );
       if (input.tags.length > 0) {
-        await trx.insertInto('registered_model_tags').values(input.tags.map((t) => ({ name: input.name, key: t.key, value: t.value }))).execute();
+        // A key given twice keeps its last value rather than violating the key.
+        const tags = new Map(input.tags.map((t) => [t.key, t.value]));
+        await trx.insertInto('registered_model_tags').values([...tags].map(([key, value]) => ({ name: input.name, key, value }))).execute();
       }
       await this.outbox.append(trx, { type: 'model.created', model: input.name, payload: { model: input.name } });
     });
@@ -159,19 +160,20 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (patch.newName !== undefined && patch.newName !== name) {
-        const clash = await trx.selectFrom('registered_models').select('name').where('name', '=', patch.newName).executeTakeFirst();
-        if (clash) throw new FluxError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${patch.newName}) already exists.`);
-      }
-      await trx
-        .updateTable('registered_models')
-        .set({
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          ...(patch.newName !== undefined ? { name: patch.newName } : {}),
-          last_updated_time: Date.now(),
-        })
-        .where('name', '=', name)
-        .execute();
+      // The primary key refuses a taken name, also one another server takes at this moment.
+      await uniqueOrAlreadyExists(
+        () =>
+          trx
+            .updateTable('registered_models')
+            .set({
+              ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...(patch.newName !== undefined ? { name: patch.newName } : {}),
+              last_updated_time: Date.now(),
+            })
+            .where('name', '=', name)
+            .execute(),
+        `Registered Model (name=${patch.newName ?? name}) already exists.`,
+      );
     });
   }
 
@@ -254,7 +256,7 @@ export class KyselyRegistryStore implements RegistryStore {
         });
         return (await this.getModelVersion(input.name, version))!;
       } catch (e) {
-        if (attempt < 5 && /unique|duplicate|constraint/i.test((e as Error).message) && !(e instanceof FluxError)) continue;
+        if (attempt < 5 && isUniqueViolation(e)) continue;
         throw e;
       }
     }
@@ -332,9 +334,9 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async deleteModelVersion(name: string, version: number): Promise<void> {
     await this.outbox.transaction(async (trx) => {
-      const aliases = await trx.selectFrom('model_aliases').select(['alias', 'version']).where('name', '=', name).where('version', '=', version).execute();
-      await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
-      await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
+      // The version row first: that locks it (Postgres), so an alias being set on it at this
+      // moment (which locks it FOR SHARE, see setAlias) either commits before and is deleted
+      // below, or waits and then finds the version deleted.
       const deleted = await trx
         .updateTable('model_versions')
         .set({ current_stage: DELETED_STAGE, last_updated_time: Date.now() })
@@ -342,6 +344,8 @@ export class KyselyRegistryStore implements RegistryStore {
         .where('version', '=', version)
         .where('current_stage', '!=', DELETED_STAGE)
         .executeTakeFirst();
+      const aliases = await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).returning(['alias', 'version']).execute();
+      await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
       await trx.updateTable('registered_models').set({ last_updated_time: Date.now() }).where('name', '=', name).execute();
       await this.aliasesRemoved(trx, name, aliases);
       if (Number(deleted.numUpdatedRows) > 0) {
@@ -363,16 +367,31 @@ export class KyselyRegistryStore implements RegistryStore {
     return Number(r.numDeletedRows) > 0;
   }
 
+  /**
+   * Points the alias at the version only while the version is not deleted, in one statement that
+   * reads the version row (locked FOR SHARE on Postgres): a version deleted by another server
+   * between the service's check and this write gets no alias.
+   */
   async setAlias(name: string, alias: string, version: number): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       const previous = await trx.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
-      await trx
+      const written = await trx
         .insertInto('model_aliases')
-        .values({ name, alias, version })
+        .columns(['name', 'alias', 'version'])
+        .expression((eb) => {
+          const live = eb
+            .selectFrom('model_versions')
+            .select(['name', sql<string>`cast(${alias} as text)`.as('alias'), 'version'])
+            .where('name', '=', name)
+            .where('version', '=', version)
+            .where('current_stage', '!=', DELETED_STAGE);
+          return this.dialect === 'postgres' ? live.forShare() : live;
+        })
         .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version }))
-        .execute();
-      // Setting an alias to where it already points changes nothing and tells no one.
-      if (previous?.version === version) return;
+        .executeTakeFirst();
+      // A version deleted meanwhile gets no alias; setting an alias to where it already points
+      // changes nothing; neither tells anyone.
+      if (Number(written.numInsertedOrUpdatedRows ?? 0) === 0 || previous?.version === version) return;
       await this.outbox.append(trx, {
         type: 'model.alias.changed',
         model: name,

@@ -1,7 +1,7 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
 import { outboxFor, type Outbox } from '../events/index.js';
-import { caseSensitiveLike, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
+import { GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
@@ -15,27 +15,39 @@ const stagesFor = (v: ViewType): string[] =>
 const INSERT_CHUNK_ROWS = 1000;
 const HYDRATE_CHUNK_IDS = 10_000;
 
+export interface TrackingStoreOptions {
+  /** SQLite only: commit concurrent metric/param/tag writes together (see GroupCommitter). Default on. */
+  groupCommit?: boolean | undefined;
+}
+
 export class KyselyTrackingStore implements TrackingStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
   private readonly outbox: Outbox;
+  /** Present on SQLite with group commit on; Postgres commits each batch on its own pooled connection. */
+  private readonly committer: GroupCommitter | undefined;
 
-  constructor(m: MetadataDb) {
+  constructor(m: MetadataDb, options: TrackingStoreOptions = {}) {
     this.db = m.db;
     this.dialect = m.dialect;
     this.outbox = outboxFor(m);
+    this.committer = m.dialect === 'sqlite' && options.groupCommit !== false ? new GroupCommitter(m.db) : undefined;
   }
 
   async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string> {
     const now = Date.now();
     return this.outbox.transaction(async (trx) => {
-      const existing = await trx.selectFrom('experiments').select('experiment_id').where('name', '=', input.name).executeTakeFirst();
-      if (existing) throw new FluxError('RESOURCE_ALREADY_EXISTS', `experiment '${input.name}' already exists`);
-      const row = await trx
-        .insertInto('experiments')
-        .values({ name: input.name, artifact_location: '', lifecycle_stage: 'active', creation_time: now, last_update_time: now })
-        .returning('experiment_id')
-        .executeTakeFirstOrThrow();
+      // No look-up first: the unique name decides, also against another server inserting it now
+      // (and on SQLite a transaction that starts by writing cannot find its snapshot stale).
+      const row = await uniqueOrAlreadyExists(
+        () =>
+          trx
+            .insertInto('experiments')
+            .values({ name: input.name, artifact_location: '', lifecycle_stage: 'active', creation_time: now, last_update_time: now })
+            .returning('experiment_id')
+            .executeTakeFirstOrThrow(),
+        `experiment '${input.name}' already exists`,
+      );
       const id = String(row.experiment_id);
       await trx
         .updateTable('experiments')
@@ -43,9 +55,11 @@ export class KyselyTrackingStore implements TrackingStore {
         .where('experiment_id', '=', row.experiment_id)
         .execute();
       if (input.tags && input.tags.length > 0) {
+        // A key given twice keeps its last value rather than violating the key.
+        const tags = new Map(input.tags.map((t) => [t.key, t.value]));
         await trx
           .insertInto('experiment_tags')
-          .values(input.tags.map((t) => ({ experiment_id: row.experiment_id, key: t.key, value: t.value })))
+          .values([...tags].map(([key, value]) => ({ experiment_id: row.experiment_id, key, value })))
           .execute();
       }
       await this.outbox.append(trx, { type: 'experiment.created', experimentId: id, payload: { experiment_id: id, name: input.name } });
@@ -111,24 +125,20 @@ export class KyselyTrackingStore implements TrackingStore {
 
   async updateExperiment(experimentId: string, patch: { name?: string; lifecycleStage?: 'active' | 'deleted' }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (patch.name !== undefined) {
-        const clash = await trx
-          .selectFrom('experiments')
-          .select('experiment_id')
-          .where('name', '=', patch.name)
-          .where('experiment_id', '!=', Number(experimentId))
-          .executeTakeFirst();
-        if (clash) throw new FluxError('RESOURCE_ALREADY_EXISTS', `experiment '${patch.name}' already exists`);
-      }
-      await trx
-        .updateTable('experiments')
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.lifecycleStage !== undefined ? { lifecycle_stage: patch.lifecycleStage } : {}),
-          last_update_time: Date.now(),
-        })
-        .where('experiment_id', '=', Number(experimentId))
-        .execute();
+      // The unique name refuses a taken one, also when another server takes it at this moment.
+      await uniqueOrAlreadyExists(
+        () =>
+          trx
+            .updateTable('experiments')
+            .set({
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.lifecycleStage !== undefined ? { lifecycle_stage: patch.lifecycleStage } : {}),
+              last_update_time: Date.now(),
+            })
+            .where('experiment_id', '=', Number(experimentId))
+            .execute(),
+        `experiment '${patch.name ?? ''}' already exists`,
+      );
     });
   }
 
@@ -273,44 +283,52 @@ export class KyselyTrackingStore implements TrackingStore {
   }
 
   async logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      if (batch.params.length > 0) await this.insertParams(trx, runId, batch.params);
-      if (batch.tags.length > 0) {
-        await upsertKv(trx, 'tags', runId, batch.tags);
-        // The run name follows the mlflow.runName tag, as MLflow's set_tag renames a run.
-        const runName = batch.tags.findLast((t) => t.key === 'mlflow.runName')?.value;
-        if (runName !== undefined) await trx.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
-      }
-      if (batch.metrics.length > 0) await this.insertMetrics(trx, runId, batch.metrics);
-    });
+    const write = (db: Kysely<Database>): Promise<void> => this.writeBatch(db, runId, batch);
+    if (this.committer !== undefined) await this.committer.run(write);
+    else await this.db.transaction().execute(write);
   }
 
-  private async insertParams(trx: Transaction<Database>, runId: string, params: KeyValue[]): Promise<void> {
-    const keys = params.map((p) => p.key);
-    const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', keys).execute();
-    const logged = new Map(existing.map((p) => [p.key, p.value]));
-    const fresh = new Map<string, string>();
+  /**
+   * One batch's writes, inside a transaction. Rows are written in one order everywhere (the run
+   * row, then params, tags and latest metrics, each sorted by key) so that two batches on Postgres
+   * wait for each other instead of deadlocking.
+   */
+  private async writeBatch(db: Kysely<Database>, runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void> {
+    // The run name follows the mlflow.runName tag, as MLflow's set_tag renames a run.
+    const runName = batch.tags.findLast((t) => t.key === 'mlflow.runName')?.value;
+    if (runName !== undefined) await db.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+    if (batch.params.length > 0) await this.insertParams(db, runId, batch.params);
+    if (batch.tags.length > 0) await upsertKv(db, 'tags', runId, batch.tags);
+    if (batch.metrics.length > 0) await this.insertMetrics(db, runId, batch.metrics);
+  }
+
+  /**
+   * Params are immutable. Each is inserted unless its key is there already (ON CONFLICT DO
+   * NOTHING: another request logging it at the same moment is no error), then what is stored is
+   * compared with what was asked: another value refuses the batch, the same value is accepted.
+   */
+  private async insertParams(db: Kysely<Database>, runId: string, params: KeyValue[]): Promise<void> {
+    const wanted = new Map<string, string>();
     for (const p of params) {
-      const old = logged.get(p.key) ?? fresh.get(p.key);
-      if (old !== undefined && old !== p.value) {
-        throw new FluxError(
-          'INVALID_PARAMETER_VALUE',
-          `param '${p.key}' was already logged for run '${runId}' with value '${old}'; params are immutable, so the new value '${p.value}' is refused`,
-          { field: `params.${p.key}` },
-        );
-      }
-      if (old === undefined) fresh.set(p.key, p.value);
+      const before = wanted.get(p.key);
+      if (before !== undefined && before !== p.value) throw paramChanged(runId, p.key, before, p.value);
+      wanted.set(p.key, p.value);
     }
-    if (fresh.size > 0) {
-      await trx
-        .insertInto('params')
-        .values([...fresh].map(([key, value]) => ({ run_uuid: runId, key, value })))
-        .execute();
+    const keys = [...wanted.keys()].sort();
+    await db
+      .insertInto('params')
+      .values(keys.map((key) => ({ run_uuid: runId, key, value: wanted.get(key)! })))
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+      .execute();
+    const stored = await db.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', keys).execute();
+    for (const s of stored) {
+      const value = wanted.get(s.key)!;
+      if (s.value !== value) throw paramChanged(runId, s.key, s.value, value);
     }
   }
 
-  private async insertMetrics(trx: Transaction<Database>, runId: string, metrics: Metric[]): Promise<void> {
-    const rows = metrics.map((m) => ({
+  private async insertMetrics(db: Kysely<Database>, runId: string, metrics: Metric[]): Promise<void> {
+    const rows: MetricRow[] = metrics.map((m) => ({
       run_uuid: runId,
       key: m.key,
       // SQLite stores NaN as NULL, so NaN is a flag beside a placeholder; ±Infinity are stored as
@@ -321,38 +339,74 @@ export class KyselyTrackingStore implements TrackingStore {
       is_nan: Number.isNaN(m.value) ? 1 : 0,
     }));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
-      await trx.insertInto('metrics').values(rows.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+      const chunk = rows.slice(i, i + INSERT_CHUNK_ROWS);
+      await db.executeQuery(this.metricInserts.history.bind(chunk));
     }
     // Latest value per key: highest step, then newest timestamp, then largest value (MLflow's rule).
-    const latest = new Map<string, (typeof rows)[number]>();
+    const latest = new Map<string, MetricRow>();
     for (const r of rows) {
       const cur = latest.get(r.key);
       if (cur === undefined || newer(r, cur)) latest.set(r.key, r);
     }
-    const existing = await trx
-      .selectFrom('latest_metrics')
-      .selectAll()
-      .where('run_uuid', '=', runId)
-      .where('key', 'in', [...latest.keys()])
-      .execute();
-    const existingByKey = new Map(existing.map((e) => [e.key, e]));
-    const changed = [...latest.values()].filter((r) => {
-      const e = existingByKey.get(r.key);
-      return e === undefined || newer(r, e);
+    const candidates = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (let i = 0; i < candidates.length; i += INSERT_CHUNK_ROWS) {
+      await db.executeQuery(this.metricInserts.latest.bind(candidates.slice(i, i + INSERT_CHUNK_ROWS)));
+    }
+  }
+
+  /**
+   * The metric history insert and the latest-metric upsert. The upsert is one conditional
+   * statement, no read first: the stored row is replaced only when the incoming one is newer by
+   * the rule above, decided by the database against the row as committed, so concurrent batches
+   * (other servers included) cannot overwrite a newer value with an older one.
+   */
+  private readonly metricInserts = {
+    history: new RowInsert<MetricRow>((rows) => this.db.insertInto('metrics').values(rows)),
+    latest: new RowInsert<MetricRow>((rows) =>
+      this.db
+        .insertInto('latest_metrics')
+        .values(rows)
+        .onConflict((oc) =>
+          oc
+            .columns(['run_uuid', 'key'])
+            .doUpdateSet((eb) => ({
+              value: eb.ref('excluded.value'),
+              timestamp: eb.ref('excluded.timestamp'),
+              step: eb.ref('excluded.step'),
+              is_nan: eb.ref('excluded.is_nan'),
+            }))
+            .where((eb) =>
+              eb.or([
+                eb('excluded.step', '>', eb.ref('latest_metrics.step')),
+                eb.and([
+                  eb('excluded.step', '=', eb.ref('latest_metrics.step')),
+                  eb.or([
+                    eb('excluded.timestamp', '>', eb.ref('latest_metrics.timestamp')),
+                    eb.and([eb('excluded.timestamp', '=', eb.ref('latest_metrics.timestamp')), eb('excluded.value', '>', eb.ref('latest_metrics.value'))]),
+                  ]),
+                ]),
+              ]),
+            ),
+        ),
+    ),
+  };
+
+  async updateTag(runId: string, key: string, update: (current: string | undefined) => string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      // The first statement writes, so on SQLite the transaction holds the write lock from its
+      // start; on Postgres the row is then locked FOR UPDATE. Either way two servers updating the
+      // tag take turns, and each sees the value the other committed.
+      const inserted = await trx
+        .insertInto('tags')
+        .values({ run_uuid: runId, key, value: update(undefined) })
+        .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
+      let read = trx.selectFrom('tags').select('value').where('run_uuid', '=', runId).where('key', '=', key);
+      if (this.dialect === 'postgres') read = read.forUpdate();
+      const row = await read.executeTakeFirstOrThrow();
+      await trx.updateTable('tags').set({ value: update(row.value) }).where('run_uuid', '=', runId).where('key', '=', key).execute();
     });
-    if (changed.length === 0) return;
-    await trx
-      .insertInto('latest_metrics')
-      .values(changed)
-      .onConflict((oc) =>
-        oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({
-          value: eb.ref('excluded.value'),
-          timestamp: eb.ref('excluded.timestamp'),
-          step: eb.ref('excluded.step'),
-          is_nan: eb.ref('excluded.is_nan'),
-        })),
-      )
-      .execute();
   }
 
   async deleteTag(runId: string, key: string): Promise<boolean> {
@@ -448,6 +502,8 @@ export class KyselyTrackingStore implements TrackingStore {
   }
 }
 
+type MetricRow = Database['metrics'];
+
 type ExperimentRow = { experiment_id: number; name: string; artifact_location: string; lifecycle_stage: string; creation_time: number; last_update_time: number };
 type RunRow = Database['runs'];
 
@@ -492,11 +548,20 @@ function newer(a: { step: number; timestamp: number; value: number }, b: { step:
   return a.value > b.value;
 }
 
-async function upsertKv(trx: Transaction<Database>, table: 'tags', runId: string, kvs: KeyValue[]): Promise<void> {
+function paramChanged(runId: string, key: string, old: string, value: string): FluxError {
+  return new FluxError(
+    'INVALID_PARAMETER_VALUE',
+    `param '${key}' was already logged for run '${runId}' with value '${old}'; params are immutable, so the new value '${value}' is refused`,
+    { field: `params.${key}` },
+  );
+}
+
+async function upsertKv(db: Kysely<Database>, table: 'tags', runId: string, kvs: KeyValue[]): Promise<void> {
   const dedup = new Map(kvs.map((t) => [t.key, t.value]));
-  await trx
+  const keys = [...dedup.keys()].sort();
+  await db
     .insertInto(table)
-    .values([...dedup].map(([key, value]) => ({ run_uuid: runId, key, value })))
+    .values(keys.map((key) => ({ run_uuid: runId, key, value: dedup.get(key)! })))
     .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
 }

@@ -45,8 +45,6 @@ export interface SearchRunsInput {
  * (native REST, MLflow adapter, CLI, SDK) goes through this service, so the rules live here once.
  */
 export class TrackingService {
-  private readonly historyLocks = new Map<string, Promise<void>>();
-
   constructor(
     private readonly store: TrackingStore,
     private readonly artifacts: ArtifactStore,
@@ -295,18 +293,16 @@ export class TrackingService {
 
   /**
    * Appends a logged model's description (MLflow's `MLmodel` as JSON) to the run's
-   * `mlflow.log-model.history` tag, a JSON list, as MLflow's `log_model` records it. Appends to one
-   * run are serialised in this process so concurrent calls do not drop each other's entries.
+   * `mlflow.log-model.history` tag, a JSON list, as MLflow's `log_model` records it. The append is
+   * one atomic read-modify-write in the store, so concurrent calls, on any number of servers, keep
+   * every entry.
    */
   async recordLoggedModel(runId: unknown, model: unknown): Promise<void> {
     if (typeof model !== 'object' || model === null || Array.isArray(model)) {
       throw new FluxError('INVALID_PARAMETER_VALUE', 'model_json must be a JSON object describing the model', { field: 'model_json' });
     }
-    const id = validateRunId(runId);
-    const previous = this.historyLocks.get(id) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const run = await this.getRun(id);
-      const current = run.data.tags[LOGGED_MODELS_TAG];
+    const run = await this.activeRun(runId);
+    await this.store.updateTag(run.info.runId, LOGGED_MODELS_TAG, (current) => {
       let history: unknown[] = [];
       if (current !== undefined) {
         try {
@@ -316,15 +312,8 @@ export class TrackingService {
           // a hand-edited tag that is not a JSON list is replaced rather than failing every log_model
         }
       }
-      await this.setTag(id, LOGGED_MODELS_TAG, JSON.stringify([...history, model]));
+      return validateValue(JSON.stringify([...history, model]), 'tags[0].value', LIMITS.tagValueLength);
     });
-    const settled = next.catch(() => undefined);
-    this.historyLocks.set(id, settled);
-    try {
-      await next;
-    } finally {
-      if (this.historyLocks.get(id) === settled) this.historyLocks.delete(id);
-    }
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {

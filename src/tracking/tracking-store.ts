@@ -44,6 +44,11 @@ export interface TrackingStore {
   updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }): Promise<void>;
   /** Writes metrics, params and tags in one transaction; a param already logged with another value fails the whole batch. */
   logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void>;
+  /**
+   * Replaces one run tag with `update(current)` atomically: concurrent updates of the tag, from
+   * this server or another, are applied one after the other, none lost. `update` must be pure.
+   */
+  updateTag(runId: string, key: string, update: (current: string | undefined) => string): Promise<void>;
   deleteTag(runId: string, key: string): Promise<boolean>;
   logInputs(runId: string, datasets: DatasetInput[]): Promise<void>;
   getMetricHistory(runId: string, key: string, offset: number, maxResults: number): Promise<Page<Metric>>;

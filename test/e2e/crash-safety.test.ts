@@ -30,10 +30,11 @@ interface Server {
 }
 
 /** Starts `fluxops server --port 0` and resolves with the URL it prints once listening. */
-async function startServer(home: string): Promise<Server> {
+async function startServer(home: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
   const env: NodeJS.ProcessEnv = { ...process.env, FLUXOPS_LOG_LEVEL: 'warn' };
   // The child must use exactly this home, whatever the calling shell points FluxOps at.
-  for (const k of ['FLUXOPS_HOME', 'FLUXOPS_DATABASE_URL', 'FLUXOPS_ARTIFACT_ROOT', 'FLUXOPS_URL', 'FLUXOPS_MODEL']) delete env[k];
+  for (const k of ['FLUXOPS_HOME', 'FLUXOPS_DATABASE_URL', 'FLUXOPS_ARTIFACT_ROOT', 'FLUXOPS_URL', 'FLUXOPS_MODEL', 'FLUXOPS_GROUP_COMMIT']) delete env[k];
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, [BIN, '--home', home, 'server', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -74,11 +75,12 @@ interface BurstResult {
 }
 
 /**
- * Creates a run, then keeps IN_FLIGHT requests going (single metrics and batches of up to 50
- * points, each point a unique key/step) until KILL_AFTER_ACKS were acknowledged, and kills the
- * server with SIGKILL while the rest are still in flight.
+ * Creates a run, then keeps IN_FLIGHT requests going until KILL_AFTER_ACKS were acknowledged, and
+ * kills the server with SIGKILL while the rest are still in flight. `mixed`: single metrics and
+ * batches of up to 50 points on the native API; `log-metric`: MLflow's single-call
+ * `runs/log-metric` only, the writes group commit gathers. Each point is a unique key/step.
  */
-async function burstAndKill(server: Server, round: number): Promise<BurstResult> {
+async function burstAndKill(server: Server, round: number, mode: 'mixed' | 'log-metric' = 'mixed'): Promise<BurstResult> {
   const pool = new Pool(server.url, { connections: IN_FLIGHT, pipelining: 1 });
   try {
     const created = await pool.request({
@@ -105,17 +107,20 @@ async function burstAndKill(server: Server, round: number): Promise<BurstResult>
 
     const worker = async (w: number): Promise<void> => {
       for (let iter = 0; !killed; iter++) {
-        const single = (w + iter) % 3 === 0;
+        const single = mode === 'log-metric' || (w + iter) % 3 === 0;
         const points = take(single ? 1 : 1 + ((w * 7 + iter * 13) % 50));
         sent.push(...points);
-        const body = single
-          ? JSON.stringify({ ...points[0], timestamp: 1_700_000_000_000 + points[0]!.step })
-          : JSON.stringify({ metrics: points.map((p) => ({ ...p, timestamp: 1_700_000_000_000 + p.step })) });
+        const body =
+          mode === 'log-metric'
+            ? JSON.stringify({ run_id: runId, ...points[0], timestamp: 1_700_000_000_000 + points[0]!.step })
+            : single
+              ? JSON.stringify({ ...points[0], timestamp: 1_700_000_000_000 + points[0]!.step })
+              : JSON.stringify({ metrics: points.map((p) => ({ ...p, timestamp: 1_700_000_000_000 + p.step })) });
         inFlight++;
         try {
           const res = await pool.request({
             method: 'POST',
-            path: `/api/v1/runs/${runId}/${single ? 'metrics' : 'batch'}`,
+            path: mode === 'log-metric' ? '/api/2.0/mlflow/runs/log-metric' : `/api/v1/runs/${runId}/${single ? 'metrics' : 'batch'}`,
             headers: { 'content-type': 'application/json' },
             body,
           });
@@ -245,5 +250,26 @@ describe('crash safety of the CLI server', () => {
     }
     server = await verifyRestart(home, rounds);
     await stop(server);
+  }, 180_000);
+
+  it('keeps every acknowledged single-call MLflow log-metric across kill -9 with group commit on', async () => {
+    // A home of its own: this case checks its own rounds only.
+    const gcHome = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-crash-gc-'));
+    try {
+      const rounds: BurstResult[] = [];
+      for (let round = 1; round <= 2; round++) {
+        server = await startServer(gcHome, { FLUXOPS_GROUP_COMMIT: 'on' });
+        const result = await burstAndKill(server, round, 'log-metric');
+        expect(result.signal).toBe('SIGKILL');
+        expect(result.acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+        expect(result.inFlightAtKill).toBeGreaterThan(0);
+        rounds.push(result);
+        await verifyStore(gcHome, rounds);
+      }
+      server = await verifyRestart(gcHome, rounds);
+      await stop(server);
+    } finally {
+      fs.rmSync(gcHome, { recursive: true, force: true });
+    }
   }, 180_000);
 });

@@ -8,6 +8,7 @@ import { createFolder } from '../fs/index.js';
 import { describeDatabaseError } from './database-error.js';
 import { postgresSettings } from './postgres-settings.js';
 import type { Database } from './schema.js';
+import { withStatementCache } from './statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -64,7 +65,7 @@ export function openDatabase(url: string, settings: Partial<DatabaseSettings> = 
     database?.close();
     throw describeDatabaseError(e, location);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', location, close: () => db.destroy() };
 }
 

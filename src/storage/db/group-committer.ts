@@ -1,0 +1,112 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** One caller's writes, run inside the group's transaction. */
+export type GroupWork<T> = (db: Kysely<Database>) => Promise<T>;
+
+interface Item {
+  work: GroupWork<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+// Compiled once: these run several times per group on the hot path.
+const BEGIN = CompiledQuery.raw('begin immediate');
+const SAVEPOINT = CompiledQuery.raw('savepoint group_item');
+const RELEASE = CompiledQuery.raw('release group_item');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to group_item');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
+/** A group larger than this is split, so one commit never holds the write lock for long. */
+const MAX_GROUP = 512;
+
+/**
+ * Group commit for SQLite. With `synchronous=FULL` every commit waits for an fsync of the WAL, and
+ * that fsync, not the SQL, bounds how many small writes (one metric, one param) a second the store
+ * takes. Writes that arrive while a commit is under way are queued and committed together in the
+ * next transaction: one fsync for the whole group. Each caller's promise settles only after the
+ * commit that holds its writes returned, so an acknowledged write is on disk as before.
+ *
+ * Each item runs inside a SAVEPOINT: an item that fails is rolled back alone and its caller gets its
+ * own error; the others commit. Items run in the order they were queued, so two writes to one run
+ * from one caller keep their order.
+ *
+ * better-sqlite3 is synchronous: a commit blocks the event loop for its fsync, and the requests
+ * that arrive meanwhile are read only afterwards. The group is therefore started from
+ * `setImmediate`, after the event loop has read every request that is ready, not from the first
+ * one that queues.
+ */
+export class GroupCommitter {
+  private queue: Item[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  run<T>(work: GroupWork<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.queue.splice(0, MAX_GROUP);
+    try {
+      if (group.length > 0) await this.commit(group);
+    } finally {
+      this.scheduled = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async commit(group: Item[]): Promise<void> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      await this.db.connection().execute(async (conn) => {
+        // IMMEDIATE takes the write lock first: a transaction that read before writing could
+        // otherwise find its snapshot stale when another process wrote meanwhile (SQLITE_BUSY).
+        await conn.executeQuery(BEGIN);
+        try {
+          if (group.length === 1) {
+            outcomes.push({ ok: true, value: await group[0]!.work(conn) });
+          } else {
+            for (const item of group) {
+              await conn.executeQuery(SAVEPOINT);
+              try {
+                const value = await item.work(conn);
+                await conn.executeQuery(RELEASE);
+                outcomes.push({ ok: true, value });
+              } catch (error) {
+                await conn.executeQuery(ROLLBACK_TO);
+                await conn.executeQuery(RELEASE);
+                outcomes.push({ ok: false, error });
+              }
+            }
+          }
+          await conn.executeQuery(COMMIT);
+        } catch (e) {
+          await conn.executeQuery(ROLLBACK).catch(() => undefined);
+          throw e;
+        }
+      });
+    } catch (error) {
+      // Nothing of the group was committed (begin, commit or a lone item failed): every caller learns it.
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+  }
+}
