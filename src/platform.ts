@@ -64,7 +64,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
   const keys = new KeyService(new KyselyKeyStore(db));
-  const audit = new AuditLog(new KyselyAuditStore(db));
+  const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
 
   const bus = new EventBus(logger);
   const log = new EventLog(db, bus);

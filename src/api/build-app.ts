@@ -36,6 +36,8 @@ export interface AppOptions {
    * registry are open, as on a loopback-only server; keys and predictions still need a key.
    */
   auth?: AuthMode | undefined;
+  /** How long close() lets requests in flight finish before cutting their connections (default 5 s). */
+  drainMs?: number | undefined;
   /** Aliases and stages only admin keys (and approved gates) may move (default: `production`). */
   protectedAliases?: readonly string[] | undefined;
 }
@@ -107,8 +109,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Graceful shutdown: responses finished while closing say `Connection: close`, so a keep-alive
   // client's socket does not outlive its last request and hold close() up until its idle timeout.
   let closing = false;
+  // In-flight requests get a drain period; a connection still open after it (a client that never
+  // finishes its request, or one Node does not count as idle) is cut, so close() always ends.
+  const drainMs = opts.drainMs ?? 5000;
   app.addHook('preClose', (done) => {
     closing = true;
+    setTimeout(() => app.server.closeAllConnections(), drainMs).unref();
     done();
   });
   app.addHook('onSend', (_req, reply, payload, done) => {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { FluxError } from '../core/index.js';
-import type { Database, MetadataDb } from '../storage/db/index.js';
+import { groupCommitterFor, type Database, type GroupCommitter, type MetadataDb } from '../storage/db/index.js';
 
 /** One state-changing call: who, what, on which target, and how it ended. */
 export interface AuditEntry {
@@ -35,12 +35,19 @@ export interface AuditStore {
 
 export class KyselyAuditStore implements AuditStore {
   private readonly db: Kysely<Database>;
-  constructor(m: MetadataDb) {
+  /** On SQLite, audit rows join the store's group commit: the tracking writes of the same moment share their fsync. */
+  private readonly committer: GroupCommitter | undefined;
+  constructor(m: MetadataDb, options: { groupCommit?: boolean } = {}) {
     this.db = m.db;
+    this.committer = m.dialect === 'sqlite' && options.groupCommit !== false ? groupCommitterFor(m.db) : undefined;
   }
   async append(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.db
+    if (this.committer !== undefined) await this.committer.run((db) => this.insert(db, entries));
+    else await this.insert(this.db, entries);
+  }
+  private async insert(db: Kysely<Database>, entries: AuditEntry[]): Promise<void> {
+    await db
       .insertInto('audit_log')
       .values(
         entries.map((e) => ({

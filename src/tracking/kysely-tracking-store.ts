@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
 import { outboxFor, type Outbox } from '../events/index.js';
-import { GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
+import { groupCommitterFor, type GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
@@ -31,7 +31,7 @@ export class KyselyTrackingStore implements TrackingStore {
     this.db = m.db;
     this.dialect = m.dialect;
     this.outbox = outboxFor(m);
-    this.committer = m.dialect === 'sqlite' && options.groupCommit !== false ? new GroupCommitter(m.db) : undefined;
+    this.committer = m.dialect === 'sqlite' && options.groupCommit !== false ? groupCommitterFor(m.db) : undefined;
   }
 
   async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string> {

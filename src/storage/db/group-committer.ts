@@ -110,3 +110,18 @@ export class GroupCommitter {
     });
   }
 }
+
+const committers = new WeakMap<Kysely<Database>, GroupCommitter>();
+
+/**
+ * The one group committer of a SQLite store, shared by every writer on it (tracking writes, the
+ * audit log): writes of different kinds that arrive together still share one commit and one fsync.
+ */
+export function groupCommitterFor(db: Kysely<Database>): GroupCommitter {
+  let c = committers.get(db);
+  if (c === undefined) {
+    c = new GroupCommitter(db);
+    committers.set(db, c);
+  }
+  return c;
+}

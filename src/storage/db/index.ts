@@ -3,7 +3,7 @@ export { describeDatabaseError } from './database-error.js';
 export { postgresSettings, POSTGRES_DEFAULTS, type PostgresSettings } from './postgres-settings.js';
 export { migrateToLatest, migrationsFor } from './migrate.js';
 export { caseSensitiveLike } from './like.js';
-export { GroupCommitter, type GroupWork } from './group-committer.js';
+export { GroupCommitter, groupCommitterFor, type GroupWork } from './group-committer.js';
 export { RowInsert } from './row-insert.js';
 export { isUniqueViolation, uniqueOrAlreadyExists } from './unique-violation.js';
 export type { Database } from './schema.js';
