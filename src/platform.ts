@@ -23,6 +23,10 @@ export interface Platform {
 /** The composition root: opens the stores named by the config, migrates, and builds the services. */
 export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
   const config = resolveConfig(input);
+  // The artifact root is checked first (a malformed root, a missing bucket or container), so a
+  // server that cannot store artifacts refuses to start before it touches the database.
+  const artifacts = openArtifactStore(config.artifactRoot);
+  await artifacts.verify();
   const db = openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
@@ -30,7 +34,6 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
     await db.close();
     throw e;
   }
-  const artifacts = openArtifactStore(config.artifactRoot);
   const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());

@@ -68,7 +68,7 @@ export function registerServer(program: Command): void {
       try {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
         const { url } = await startServing(platform, { port, host: o.host, model });
-        process.stdout.write(`FluxOps listening on ${url}  (store: ${platform.db.location}${model ? `, serving ${model}` : ''})\nAPI docs: ${url}/api/docs\n`);
+        process.stdout.write(`FluxOps listening on ${url}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${model ? `, serving ${model}` : ''})\nAPI docs: ${url}/api/docs\n`);
       } catch (e) {
         await platform.close();
         throw e;
