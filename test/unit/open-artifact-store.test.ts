@@ -31,7 +31,7 @@ describe('openArtifactStore: the scheme picks the store', () => {
     const a = openArtifactStore('azure://models/team', AZURE_ENV);
     expect(a).toBeInstanceOf(AzureBlobArtifactStore);
     expect(a.uri).toBe('azure://models/team');
-    expect((a as AzureBlobArtifactStore).endpoint).toBe('https://acct.blob.core.windows.net/');
+    expect((a as AzureBlobArtifactStore).endpoint).toBe('https://acct.blob.core.windows.net');
     const w = openArtifactStore('wasbs://models@other.blob.core.windows.net/x/y', { AZURE_STORAGE_SAS_TOKEN: '?sv=1&sig=secret' });
     expect(w.uri).toBe('wasbs://models@other.blob.core.windows.net/x/y');
     expect((w as AzureBlobArtifactStore).endpoint).not.toMatch(/secret/);

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import type * as AzureSdk from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { FluxError } from '../../core/errors.js';
 import type { ArtifactData, ArtifactEntry, ArtifactStore } from './artifact-store.js';
 import { collect, countedStream } from './counted-stream.js';
@@ -55,35 +56,66 @@ function containerName(uri: string, name: string): string {
 const CREDENTIALS_HELP =
   'set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT (implied by a wasbs:// root) with AZURE_STORAGE_KEY, AZURE_STORAGE_ACCESS_KEY or AZURE_STORAGE_SAS_TOKEN';
 
+let sdk: Promise<typeof AzureSdk> | undefined;
+/** The Azure SDK is loaded on first use, not at import, so CLI commands that never touch Azure do not pay for it. */
+function loadSdk(): Promise<typeof AzureSdk> {
+  return (sdk ??= import('@azure/storage-blob'));
+}
+
+/** How to reach the blob service: its URL (for messages, never with a SAS) and a maker for the client. */
+export interface AzureConnection {
+  endpoint: string;
+  client(sdk: typeof AzureSdk): BlobServiceClient;
+}
+
 /**
- * The blob service client from the environment, in MLflow's order: a connection string, else an
- * account key, else a SAS token. The account is the wasbs:// root's, else AZURE_STORAGE_ACCOUNT.
+ * The blob service connection from the environment, in MLflow's order: a connection string, else
+ * an account key, else a SAS token. The account is the wasbs:// root's, else AZURE_STORAGE_ACCOUNT.
+ * Checked here, without the SDK, so a root with no usable credentials is refused when opened.
  */
-export function azureServiceClient(root: AzureRoot, uri: string, env: NodeJS.ProcessEnv): BlobServiceClient {
+export function azureConnection(root: AzureRoot, uri: string, env: NodeJS.ProcessEnv): AzureConnection {
   // Three tries a second apart at first (the SDK's default is four, four seconds apart), so a
   // server whose storage is unreachable says so at start within seconds rather than a minute.
   const options: StoragePipelineOptions = { retryOptions: { maxTries: 3, retryDelayInMs: 1000 } };
   const connectionString = envValue(env, 'AZURE_STORAGE_CONNECTION_STRING');
   if (connectionString !== undefined) {
-    let service: BlobServiceClient;
-    try {
-      service = BlobServiceClient.fromConnectionString(connectionString, options);
-    } catch (e) {
-      throw new FluxError('INVALID_PARAMETER_VALUE', `AZURE_STORAGE_CONNECTION_STRING is not a valid connection string (${e instanceof Error ? e.message : String(e)})`);
+    const parts = connectionStringParts(connectionString);
+    const account = parts.get('accountname');
+    if (root.account !== undefined && account !== undefined && account.toLowerCase() !== root.account) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', `artifact root ${uri} names storage account '${root.account}' but AZURE_STORAGE_CONNECTION_STRING is for account '${account}'`);
     }
-    if (root.account !== undefined && service.accountName !== '' && service.accountName.toLowerCase() !== root.account) {
-      throw new FluxError('INVALID_PARAMETER_VALUE', `artifact root ${uri} names storage account '${root.account}' but AZURE_STORAGE_CONNECTION_STRING is for account '${service.accountName}'`);
-    }
-    return service;
+    const endpoint =
+      parts.get('blobendpoint') ??
+      (parts.get('usedevelopmentstorage') === 'true' ? 'http://127.0.0.1:10000/devstoreaccount1' : `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account ?? '?'}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}`);
+    return {
+      endpoint: endpoint.replace(/\/+$/, ''),
+      client(azure) {
+        try {
+          return azure.BlobServiceClient.fromConnectionString(connectionString, options);
+        } catch (e) {
+          throw new FluxError('INVALID_PARAMETER_VALUE', `AZURE_STORAGE_CONNECTION_STRING is not a valid connection string (${e instanceof Error ? e.message : String(e)})`);
+        }
+      },
+    };
   }
   const account = root.account ?? envValue(env, 'AZURE_STORAGE_ACCOUNT', 'AZURE_STORAGE_ACCOUNT_NAME')?.toLowerCase();
   if (account === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `artifact root ${uri} needs Azure credentials: ${CREDENTIALS_HELP}`);
-  const url = `https://${root.host ?? `${account}.blob.core.windows.net`}`;
+  const endpoint = `https://${root.host ?? `${account}.blob.core.windows.net`}`;
   const key = envValue(env, 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCESS_KEY');
-  if (key !== undefined) return new BlobServiceClient(url, new StorageSharedKeyCredential(account, key), options);
+  if (key !== undefined) return { endpoint, client: (azure) => new azure.BlobServiceClient(endpoint, new azure.StorageSharedKeyCredential(account, key), options) };
   const sas = envValue(env, 'AZURE_STORAGE_SAS_TOKEN');
-  if (sas !== undefined) return new BlobServiceClient(`${url}?${sas.replace(/^\?/, '')}`, undefined, options);
+  if (sas !== undefined) return { endpoint, client: (azure) => new azure.BlobServiceClient(`${endpoint}?${sas.replace(/^\?/, '')}`, undefined, options) };
   throw new FluxError('INVALID_PARAMETER_VALUE', `artifact root ${uri} needs Azure credentials for account '${account}': ${CREDENTIALS_HELP}`);
+}
+
+/** `Key=value;…` pairs of a connection string, keys lower-cased (values may hold '=', as keys and SAS do). */
+function connectionStringParts(cs: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const item of cs.split(';')) {
+    const at = item.indexOf('=');
+    if (at > 0) parts.set(item.slice(0, at).trim().toLowerCase(), item.slice(at + 1).trim());
+  }
+  return parts;
 }
 
 export interface AzureStoreOptions {
@@ -102,7 +134,8 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   /** The blob service URL (without any SAS), for messages. */
   readonly endpoint: string;
   private readonly keys: ObjectKeySpace;
-  private readonly client: ContainerClient;
+  private readonly connection: AzureConnection;
+  private containerClient: Promise<ContainerClient> | undefined;
   /** Set once the service refused a Blob Batch request, so later deletes go one by one at once. */
   private batchRefused: boolean | undefined;
 
@@ -112,17 +145,21 @@ export class AzureBlobArtifactStore implements ArtifactStore {
     this.keys = new ObjectKeySpace(root.prefix);
     const tail = root.prefix === '' ? '' : `/${root.prefix}`;
     this.uri = root.scheme === 'wasbs' ? `wasbs://${root.container}@${root.host ?? ''}${tail}` : `azure://${root.container}${tail}`;
-    // Building the client does no I/O.
-    const service = azureServiceClient(root, uri, options.env ?? process.env);
-    this.endpoint = service.url.replace(/\?.*$/, '');
-    this.client = service.getContainerClient(root.container);
+    this.connection = azureConnection(root, uri, options.env ?? process.env);
+    this.endpoint = this.connection.endpoint;
+  }
+
+  /** The container's client, made (with the SDK loaded) on first use; making it does no I/O. */
+  private container$(): Promise<ContainerClient> {
+    return (this.containerClient ??= loadSdk().then((azure) => this.connection.client(azure).getContainerClient(this.container)));
   }
 
   async verify(): Promise<void> {
+    const client = await this.container$();
     try {
       // Listing needs only the permission the store needs anyway (a container SAS may not allow
       // reading the container's properties).
-      await this.client.listBlobsFlat({ prefix: this.keys.prefix === '' ? undefined : `${this.keys.prefix}/` }).byPage({ maxPageSize: 1 }).next();
+      await client.listBlobsFlat({ prefix: this.keys.prefix === '' ? undefined : `${this.keys.prefix}/` }).byPage({ maxPageSize: 1 }).next();
     } catch (e) {
       const status = httpStatus(e);
       const where = `at ${this.endpoint}`;
@@ -136,8 +173,9 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   }
 
   async put(rel: string, data: ArtifactData): Promise<{ size: number }> {
+    const client = await this.container$();
     const { key } = this.keys.fileKey(rel, () => new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file'));
-    const blob = this.client.getBlockBlobClient(key);
+    const blob = client.getBlockBlobClient(key);
     if (typeof data === 'string' || Buffer.isBuffer(data)) {
       const body = typeof data === 'string' ? Buffer.from(data) : data;
       await blob.uploadData(body, { blockSize: BLOCK_SIZE, concurrency: CONCURRENCY });
@@ -154,9 +192,10 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   }
 
   async get(rel: string): Promise<Readable> {
+    const client = await this.container$();
     const { key } = this.keys.fileKey(rel, () => absent(rel));
     try {
-      const res = await this.client.getBlobClient(key).download();
+      const res = await client.getBlobClient(key).download();
       const body = res.readableStreamBody;
       if (!(body instanceof Readable)) throw new FluxError('INTERNAL_ERROR', `Azure returned no stream for artifact '${rel}'`);
       return body;
@@ -171,11 +210,12 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   }
 
   async exists(rel: string): Promise<boolean> {
+    const client = await this.container$();
     const { prefix, segments } = this.keys.dirPrefix(rel);
     if (segments.length === 0) return true;
     const [file, dir] = await Promise.all([
-      this.client.getBlobClient(prefix.slice(0, -1)).exists(),
-      this.client
+      client.getBlobClient(prefix.slice(0, -1)).exists(),
+      client
         .listBlobsFlat({ prefix })
         .byPage({ maxPageSize: 1 })
         .next()
@@ -185,10 +225,11 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   }
 
   async list(dir: string): Promise<ArtifactEntry[]> {
+    const client = await this.container$();
     const { prefix, segments } = this.keys.dirPrefix(dir);
     const out: ArtifactEntry[] = [];
     // The iterator follows the continuation markers itself.
-    for await (const page of this.client.listBlobsByHierarchy('/', { prefix }).byPage({ maxPageSize: PAGE })) {
+    for await (const page of client.listBlobsByHierarchy('/', { prefix }).byPage({ maxPageSize: PAGE })) {
       for (const p of page.segment.blobPrefixes ?? []) {
         const path = this.keys.childPath(segments, prefix, p.name);
         if (path !== undefined) out.push({ path, isDir: true });
@@ -203,9 +244,10 @@ export class AzureBlobArtifactStore implements ArtifactStore {
   }
 
   async delete(rel: string): Promise<void> {
+    const client = await this.container$();
     const { key } = this.keys.fileKey(rel, () => new FluxError('INVALID_PARAMETER_VALUE', 'refusing to delete the artifact store root'));
-    await this.client.getBlobClient(key).deleteIfExists({ deleteSnapshots: 'include' });
-    for await (const page of this.client.listBlobsFlat({ prefix: `${key}/` }).byPage({ maxPageSize: PAGE })) {
+    await client.getBlobClient(key).deleteIfExists({ deleteSnapshots: 'include' });
+    for await (const page of client.listBlobsFlat({ prefix: `${key}/` }).byPage({ maxPageSize: PAGE })) {
       const names = page.segment.blobItems.map((b) => b.name);
       for (let i = 0; i < names.length; i += BATCH) await this.deleteBlobs(names.slice(i, i + BATCH));
     }
@@ -213,9 +255,10 @@ export class AzureBlobArtifactStore implements ArtifactStore {
 
   /** Deletes up to 256 blobs in one Blob Batch request, or one by one where batches are refused. */
   private async deleteBlobs(names: string[]): Promise<void> {
+    const client = await this.container$();
     if (this.batchRefused !== true) {
       try {
-        const res = await this.client.getBlobBatchClient().deleteBlobs(names.map((n) => this.client.getBlobClient(n)), { deleteSnapshots: 'include' });
+        const res = await client.getBlobBatchClient().deleteBlobs(names.map((n) => client.getBlobClient(n)), { deleteSnapshots: 'include' });
         // A blob deleted by someone else meanwhile is as good as deleted here.
         const failed = res.subResponses.find((r) => r.status >= 300 && r.status !== 404);
         if (failed !== undefined) throw new FluxError('INTERNAL_ERROR', `could not delete artifacts from container '${this.container}' (${failed.errorCode ?? failed.statusMessage})`);
@@ -227,7 +270,7 @@ export class AzureBlobArtifactStore implements ArtifactStore {
       }
     }
     for (let i = 0; i < names.length; i += DELETE_CONCURRENCY) {
-      await Promise.all(names.slice(i, i + DELETE_CONCURRENCY).map((n) => this.client.getBlobClient(n).deleteIfExists({ deleteSnapshots: 'include' })));
+      await Promise.all(names.slice(i, i + DELETE_CONCURRENCY).map((n) => client.getBlobClient(n).deleteIfExists({ deleteSnapshots: 'include' })));
     }
   }
 }

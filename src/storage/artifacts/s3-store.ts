@@ -1,16 +1,7 @@
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
 import { FluxError } from '../../core/errors.js';
 import type { ArtifactData, ArtifactEntry, ArtifactStore } from './artifact-store.js';
 import { collect, countedStream } from './counted-stream.js';
@@ -23,6 +14,19 @@ const PAGE = 1000;
 /** 8 MiB parts, 4 in flight: an upload holds at most 32 MiB in memory whatever its size. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
+
+interface Sdk {
+  s3: typeof S3Sdk;
+  storage: typeof LibStorage;
+}
+let sdk: Promise<Sdk> | undefined;
+/**
+ * The AWS SDK is loaded on first use, not at import: it takes most of a second to load, which
+ * every CLI command would pay although most never touch S3.
+ */
+function loadSdk(): Promise<Sdk> {
+  return (sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({ s3, storage })));
+}
 
 export interface S3Root {
   bucket: string;
@@ -90,7 +94,8 @@ export class S3ArtifactStore implements ArtifactStore {
   readonly endpoint: string | undefined;
   private readonly region: string;
   private readonly keys: ObjectKeySpace;
-  private readonly client: S3Client;
+  private readonly config: S3ClientConfig;
+  private connection: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
 
   constructor(uri: string, options: S3StoreOptions = {}) {
     const root = parseS3Root(uri);
@@ -100,13 +105,18 @@ export class S3ArtifactStore implements ArtifactStore {
     const { config, region, endpoint } = s3ClientConfig(options.env ?? process.env);
     this.region = region;
     this.endpoint = endpoint;
-    // Creating the client does no I/O; the first request resolves credentials.
-    this.client = new S3Client(config);
+    this.config = config;
+  }
+
+  /** The SDK and the client, made on first use; the first request resolves the credentials. */
+  private s3(): Promise<{ sdk: Sdk; client: S3Client }> {
+    return (this.connection ??= loadSdk().then((sdk) => ({ sdk, client: new sdk.s3.S3Client(this.config) })));
   }
 
   async verify(): Promise<void> {
+    const { sdk, client } = await this.s3();
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await client.send(new sdk.s3.HeadBucketCommand({ Bucket: this.bucket }));
     } catch (e) {
       const where = this.endpoint === undefined ? `in AWS region ${this.region}` : `at ${this.endpoint}`;
       const status = httpStatus(e);
@@ -122,15 +132,16 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async put(rel: string, data: ArtifactData): Promise<{ size: number }> {
     const { key } = this.keys.fileKey(rel, () => new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file'));
+    const { sdk, client } = await this.s3();
     if (typeof data === 'string' || Buffer.isBuffer(data)) {
       const body = typeof data === 'string' ? Buffer.from(data) : data;
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length }));
+      await client.send(new sdk.s3.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length }));
       return { size: body.length };
     }
     // Upload sends one PutObject for a stream shorter than a part, else a multipart upload that it
     // aborts when the source fails, so no partial object is ever visible.
     const { stream, bytes } = countedStream(data);
-    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: key, Body: stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+    const upload = new sdk.storage.Upload({ client, params: { Bucket: this.bucket, Key: key, Body: stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
     try {
       await upload.done();
     } finally {
@@ -141,8 +152,9 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async get(rel: string): Promise<Readable> {
     const { key } = this.keys.fileKey(rel, () => absent(rel));
+    const { sdk, client } = await this.s3();
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await client.send(new sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!(out.Body instanceof Readable)) throw new FluxError('INTERNAL_ERROR', `S3 returned no stream for artifact '${rel}'`);
       return out.Body;
     } catch (e) {
@@ -159,26 +171,28 @@ export class S3ArtifactStore implements ArtifactStore {
     const { prefix, segments } = this.keys.dirPrefix(rel);
     if (segments.length === 0) return true;
     const key = prefix.slice(0, -1);
+    const { sdk, client } = await this.s3();
     // A file under that key, or a directory (any key below it); asked at once to save a round trip.
     const [file, dir] = await Promise.all([
-      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })).then(
+      client.send(new sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: key })).then(
         () => true,
         (e: unknown) => {
           if (httpStatus(e) === 404) return false;
           throw e;
         },
       ),
-      this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1 })).then((page) => (page.KeyCount ?? page.Contents?.length ?? 0) > 0),
+      client.send(new sdk.s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1 })).then((page) => (page.KeyCount ?? page.Contents?.length ?? 0) > 0),
     ]);
     return file || dir;
   }
 
   async list(dir: string): Promise<ArtifactEntry[]> {
     const { prefix, segments } = this.keys.dirPrefix(dir);
+    const { sdk, client } = await this.s3();
     const out: ArtifactEntry[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', MaxKeys: PAGE, ContinuationToken: token }));
+      const page = await client.send(new sdk.s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', MaxKeys: PAGE, ContinuationToken: token }));
       for (const p of page.CommonPrefixes ?? []) {
         const path = p.Prefix === undefined ? undefined : this.keys.childPath(segments, prefix, p.Prefix);
         if (path !== undefined) out.push({ path, isDir: true });
@@ -196,14 +210,15 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async delete(rel: string): Promise<void> {
     const { key } = this.keys.fileKey(rel, () => new FluxError('INVALID_PARAMETER_VALUE', 'refusing to delete the artifact store root'));
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    const { sdk, client } = await this.s3();
+    await client.send(new sdk.s3.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     // Then everything below it, a page at a time; each page is deleted in one request.
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${key}/`, MaxKeys: PAGE, ContinuationToken: token }));
+      const page = await client.send(new sdk.s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${key}/`, MaxKeys: PAGE, ContinuationToken: token }));
       const objects = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
       if (objects.length > 0) {
-        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }));
+        const res = await client.send(new sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }));
         const failed = res.Errors?.[0];
         if (failed !== undefined) throw new FluxError('INTERNAL_ERROR', `could not delete artifact '${failed.Key ?? rel}' from bucket '${this.bucket}' (${failed.Code ?? 'unknown error'})`);
       }
