@@ -51,6 +51,10 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const logger = opts.logger ?? createLogger({}, true);
   // Made here, before any store writes under it, so a bad home is named as the home.
   if (usesHome(config)) createFolder(config.home, 'the FluxOps home');
+  // The artifact root is checked next (a malformed root, a missing bucket or container), so a
+  // server that cannot store artifacts refuses to start before it touches the database.
+  const artifacts = openArtifactStore(config.artifactRoot);
+  await artifacts.verify();
   const db = openDatabase(config.databaseUrl, config.database);
   try {
     // The first statement is where Postgres turns out unreachable, refusing the login, or absent.
@@ -59,7 +63,6 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     await db.close();
     throw describeDatabaseError(e, db.location);
   }
-  const artifacts = openArtifactStore(config.artifactRoot);
   const tracking = new TrackingService(new KyselyTrackingStore(db, { groupCommit: config.groupCommit }), artifacts);
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());

@@ -17,7 +17,10 @@ export interface FluxConfig {
   database: DatabaseSettings;
   /** `sqlite:<file>` or `postgres://…`. */
   databaseUrl: string;
-  /** Root of the local artifact store (`file:` scheme). */
+  /**
+   * Root of the artifact store: an absolute folder path, or a URI with a scheme (`s3://…`,
+   * `azure://…`, `wasbs://…`) kept as given for the artifact store to validate.
+   */
   artifactRoot: string;
   /** Event wake-ups: LISTEN/NOTIFY on Postgres (FLUXOPS_EVENTS_LISTEN=off disables it). */
   eventsListen: boolean;
@@ -60,7 +63,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const database = resolveDatabaseSettings(input.database, env);
   const databaseUrl = input.databaseUrl ?? env.FLUXOPS_DATABASE_URL ?? `sqlite:${path.join(home, 'fluxops.db')}`;
   const artifactRootRaw = input.artifactRoot ?? env.FLUXOPS_ARTIFACT_ROOT ?? path.join(home, 'artifacts');
-  const artifactRoot = path.resolve(artifactRootRaw.replace(/^file:(\/\/)?/, ''));
+  const artifactRoot = resolveArtifactRoot(artifactRootRaw);
   const eventsListen = input.eventsListen ?? !/^(0|off|false|no)$/i.test(env.FLUXOPS_EVENTS_LISTEN ?? '');
   const pollEnv = env.FLUXOPS_EVENTS_POLL_MS;
   const eventsPollMs = input.eventsPollMs ?? (pollEnv !== undefined && pollEnv !== '' ? nonNegativeInt(pollEnv, 'FLUXOPS_EVENTS_POLL_MS') : EVENTS_POLL_MS[/^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'sqlite']);
@@ -85,4 +88,21 @@ function nonNegativeInt(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new FluxError('INVALID_PARAMETER_VALUE', `${name} must be a non-negative integer (ms), got '${v}'`);
   return n;
+}
+
+/**
+ * A plain path or `file:` root becomes an absolute folder path; any other URI is kept intact
+ * (resolving `s3://bucket/x` as a path would silently make a local folder named `s3:`).
+ * A one-letter "scheme" is a Windows drive letter, so a path.
+ */
+export function resolveArtifactRoot(raw: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
+  if (scheme !== undefined && scheme.length > 1 && scheme.toLowerCase() !== 'file') return raw;
+  if (scheme?.toLowerCase() === 'file') {
+    const rest = raw.slice('file:'.length);
+    // file://host/… names another machine: left for the artifact store to refuse with its sentence.
+    if (rest.startsWith('//') && !/^\/\/(localhost)?\//i.test(rest)) return raw;
+    return path.resolve(rest.replace(/^\/\/(localhost)?(?=\/)/i, ''));
+  }
+  return path.resolve(raw);
 }

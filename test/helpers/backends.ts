@@ -35,6 +35,11 @@ afterAll(async () => {
   if (errors.length > 0) throw errors[0];
 });
 
+/** Runs `fn` after the test file, before what was registered earlier (newest first). */
+export function afterFile(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
 /** A fresh temporary folder, removed after the test file. */
 export function tmpDir(prefix = 'fluxops-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

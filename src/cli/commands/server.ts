@@ -137,7 +137,7 @@ export function registerServer(program: Command): void {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
         const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
         process.stdout.write(
-          `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}${model ? `, serving ${model}` : ''})\n` +
+          `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
             `API docs: ${url}/api/docs\n`,
         );

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FluxError } from '../../core/index.js';
-import type { ArtifactEntry, ArtifactStore } from './artifact-store.js';
+import type { ArtifactData, ArtifactEntry, ArtifactStore } from './artifact-store.js';
 import { safeRelativePath } from './safe-path.js';
 
 /** Artifact store on a local folder: atomic writes (temp file, fsync, rename), streamed reads. */
@@ -27,6 +27,17 @@ export class LocalArtifactStore implements ArtifactStore {
     return this.realRoot;
   }
 
+  async verify(): Promise<void> {
+    let real: string;
+    try {
+      real = await this.rootReal();
+      await fsp.access(real, fs.constants.W_OK);
+    } catch (e) {
+      this.realRoot = undefined;
+      throw new FluxError('INVALID_PARAMETER_VALUE', `artifact root ${this.uri} cannot be used as a folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+
   /**
    * Resolves a relative path to an absolute one inside the root, refusing symlinks anywhere on
    * the way (a symlink planted inside the store must not lead outside it).
@@ -46,7 +57,7 @@ export class LocalArtifactStore implements ArtifactStore {
     return { abs: path.join(root, ...segments), segments };
   }
 
-  async put(rel: string, data: Buffer | string | Readable | AsyncIterable<Uint8Array>): Promise<{ size: number }> {
+  async put(rel: string, data: ArtifactData): Promise<{ size: number }> {
     const { abs, segments } = await this.resolve(rel);
     if (segments.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', 'artifact path must name a file');
     const dir = path.dirname(abs);
