@@ -3,7 +3,7 @@ import type { RouteDeps } from '../http/index.js';
 import { mlflowArtifactRoutes } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes } from './logged-model-routes.js';
 import { mlflowRegistryRoutes } from './registry-routes.js';
-import { keepRawJsonBodies } from './request.js';
+import { keepRawJsonBodies } from './raw-json-body.js';
 import { mlflowTrackingRoutes } from './tracking-routes.js';
 import { mlflowUiArtifactRoutes } from './ui-artifact-routes.js';
 

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { FluxError } from '../core/index.js';
 import type { MlflowRouteDeps } from './index.js';
-import { MlflowFields, missing, mlflowArtifactPath, mlflowErrorHandler } from './request.js';
+import { MlflowFields } from './mlflow-fields.js';
+import { missing, mlflowArtifactPath } from './mlflow-refusals.js';
+import { mlflowErrorHandler } from './mlflow-router.js';
 
 /**
  * The two file downloads MLflow's web UI makes, at the server root as MLflow serves them:
