@@ -22,11 +22,16 @@ export class MlflowFields {
   ) {}
 
   static of(req: FastifyRequest): MlflowFields {
-    if (req.method === 'GET' || req.method === 'HEAD') return new MlflowFields((req.query ?? {}) as Record<string, unknown>, true);
+    if (req.method === 'GET' || req.method === 'HEAD') return MlflowFields.ofQuery(req);
     const body = req.body;
     if (body === undefined || body === null) return new MlflowFields({}, false);
     if (typeof body !== 'object' || Array.isArray(body)) throw invalid('the request body must be a JSON object');
     return new MlflowFields(body as Record<string, unknown>, false, rawJsonBodyOf(req));
+  }
+
+  /** The query-string fields of any request (routes whose body is not JSON, such as uploads). */
+  static ofQuery(req: FastifyRequest): MlflowFields {
+    return new MlflowFields((req.query ?? {}) as Record<string, unknown>, true);
   }
 
   /**

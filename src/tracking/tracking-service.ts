@@ -9,6 +9,7 @@ import {
   RUN_STATUSES,
   type CreateRunInput,
   type DatasetInput,
+  type DatasetSummary,
   type InputTag,
   type Experiment,
   type LogBatchInput,
@@ -291,6 +292,14 @@ export class TrackingService {
     const k = validateKey(key, 'metric_key');
     const maxResults = validateInteger(opts.maxResults ?? 25_000, 'max_results', 1, 25_000);
     return this.store.getMetricHistory(run.info.runId, k, this.offset(opts.pageToken), maxResults);
+  }
+
+  /**
+   * The datasets the runs of some experiments used (distinct name, digest and context), for the
+   * UI's dataset filter; at most `limit` (1000, MLflow's bound).
+   */
+  async searchDatasets(experimentIds: string[], limit = 1000): Promise<DatasetSummary[]> {
+    return this.store.searchDatasets(experimentIds, validateInteger(limit, 'max_results', 1, 1000));
   }
 
   /**
