@@ -3,7 +3,7 @@ import { resolveConfig, type ConfigInput, type FluxConfig } from './core/index.j
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
 import { KyselyRegistryStore, RegistryService } from './registry/index.js';
-import { openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
+import { ArtifactUris, openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
 import path from 'node:path';
 import { createFolder } from './storage/fs/index.js';
 import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
@@ -14,6 +14,8 @@ export interface Platform {
   config: FluxConfig;
   db: MetadataDb;
   artifacts: ArtifactStore;
+  /** The artifacts mode's URIs for store paths, and store paths for URIs (either mode's). */
+  artifactUris: ArtifactUris;
   tracking: TrackingService;
   registry: RegistryService;
   /** MLflow 3's logged models, which registry versions can be created from. */
@@ -38,16 +40,18 @@ export async function openPlatform(input: ConfigInput = {}): Promise<Platform> {
     throw describeDatabaseError(e, db.location);
   }
   const artifacts = openArtifactStore(config.artifactRoot);
-  const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts);
-  const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
-  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
+  // The artifacts mode decides the scheme of the locations new experiments, runs and logged models get.
+  const artifactUris = new ArtifactUris(artifacts.uri, config.artifactsMode);
+  const tracking = new TrackingService(new KyselyTrackingStore(db), artifacts, artifactUris);
+  const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts, artifactUris);
+  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup(), artifactUris);
   const keys = new KeyService(new KyselyKeyStore(db));
   const audit = new AuditLog(new KyselyAuditStore(db));
   const close = async () => {
     await audit.flush();
     await db.close();
   };
-  return { config, db, artifacts, tracking, registry, loggedModels, keys, audit, close };
+  return { config, db, artifacts, artifactUris, tracking, registry, loggedModels, keys, audit, close };
 }
 
 /** Whether the embedded store or the artifact folder lives in the home (a Postgres + S3 setup needs none). */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { FluxError } from './errors.js';
 import { parseIntegerSetting } from './settings.js';
 
 /** Postgres connection settings; undefined leaves the default (or the URL's parameter). */
@@ -9,6 +10,14 @@ export interface DatabaseSettings {
   statementTimeoutMs: number | undefined;
 }
 
+/**
+ * How clients reach artifacts (MLflow's two server set-ups): `proxied`, through this server's
+ * artifact API (`mlflow-artifacts:/` URIs), or `direct`, in the artifact store itself (its own
+ * `file://`, `s3://`… URIs), as `mlflow server --no-serve-artifacts` does.
+ */
+export type ArtifactsMode = 'proxied' | 'direct';
+export const ARTIFACTS_MODES: readonly ArtifactsMode[] = ['proxied', 'direct'];
+
 export interface FluxConfig {
   /** Folder holding the embedded store and artifacts. */
   home: string;
@@ -18,6 +27,8 @@ export interface FluxConfig {
   databaseUrl: string;
   /** Root of the local artifact store (`file:` scheme). */
   artifactRoot: string;
+  /** `--artifacts-mode` / FLUXOPS_ARTIFACTS_MODE; `proxied` by default. */
+  artifactsMode: ArtifactsMode;
 }
 
 export interface ConfigInput {
@@ -25,6 +36,7 @@ export interface ConfigInput {
   database?: Partial<DatabaseSettings> | undefined;
   databaseUrl?: string | undefined;
   artifactRoot?: string | undefined;
+  artifactsMode?: string | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
@@ -42,7 +54,15 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const databaseUrl = input.databaseUrl ?? env.FLUXOPS_DATABASE_URL ?? `sqlite:${path.join(home, 'fluxops.db')}`;
   const artifactRootRaw = input.artifactRoot ?? env.FLUXOPS_ARTIFACT_ROOT ?? path.join(home, 'artifacts');
   const artifactRoot = path.resolve(artifactRootRaw.replace(/^file:(\/\/)?/, ''));
-  return { home, database, databaseUrl, artifactRoot };
+  const artifactsMode = resolveArtifactsMode(input.artifactsMode ?? env.FLUXOPS_ARTIFACTS_MODE);
+  return { home, database, databaseUrl, artifactRoot, artifactsMode };
+}
+
+function resolveArtifactsMode(given: string | undefined): ArtifactsMode {
+  if (given === undefined || given === '') return 'proxied';
+  const mode = ARTIFACTS_MODES.find((m) => m === given);
+  if (mode === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `the artifacts mode must be proxied or direct (--artifacts-mode, FLUXOPS_ARTIFACTS_MODE), got '${given.slice(0, 100)}'`);
+  return mode;
 }
 
 /** FLUXOPS_DB_POOL_SIZE and FLUXOPS_DB_STATEMENT_TIMEOUT_MS (or the programmatic values), validated. */

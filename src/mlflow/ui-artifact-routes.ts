@@ -38,7 +38,7 @@ export const mlflowUiArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async
       const version = f.idString('version');
       if (version === undefined) throw missing('version');
       const uri = await r.getDownloadUri(name, version);
-      const folder = /^mlflow-artifacts:\/*(.*)$/.exec(uri)?.[1]?.replace(/\/+$/, '');
+      const folder = platform.artifactUris.pathOf(uri);
       if (folder === undefined) {
         throw new FluxError('RESOURCE_DOES_NOT_EXIST', `the files of model ${name} version ${version} are not held by this server (${uri})`);
       }

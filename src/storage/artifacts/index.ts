@@ -4,6 +4,7 @@ import { LocalArtifactStore } from './local-store.js';
 
 export type { ArtifactStore, ArtifactEntry } from './artifact-store.js';
 export { LocalArtifactStore } from './local-store.js';
+export { ArtifactUris } from './artifact-uris.js';
 export { safeRelativePath } from './safe-path.js';
 
 /** Picks the artifact store by URI scheme: a path or `file:` now; `s3:` and `azure:` later. */
