@@ -5,7 +5,7 @@ import { EventBus, EventDispatcher, EventLog, PgListener, outboxFor } from './ev
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
 import { KyselyRegistryStore, RegistryService } from './registry/index.js';
-import { openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
+import { ArtifactUris, openArtifactStore, type ArtifactStore } from './storage/artifacts/index.js';
 import path from 'node:path';
 import { createFolder } from './storage/fs/index.js';
 import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
@@ -25,6 +25,8 @@ export interface Platform {
   config: FluxConfig;
   db: MetadataDb;
   artifacts: ArtifactStore;
+  /** The artifacts mode's URIs for store paths, and store paths for URIs (either mode's). */
+  artifactUris: ArtifactUris;
   tracking: TrackingService;
   registry: RegistryService;
   /** MLflow 3's logged models, which registry versions can be created from. */
@@ -63,9 +65,11 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     await db.close();
     throw describeDatabaseError(e, db.location);
   }
-  const tracking = new TrackingService(new KyselyTrackingStore(db, { groupCommit: config.groupCommit }), artifacts);
-  const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts);
-  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup());
+  // The artifacts mode decides the scheme of the locations new experiments, runs and logged models get.
+  const artifactUris = new ArtifactUris(artifacts.uri, config.artifactsMode);
+  const tracking = new TrackingService(new KyselyTrackingStore(db, { groupCommit: config.groupCommit }), artifacts, artifactUris);
+  const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts, artifactUris);
+  const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup(), artifactUris);
   const keys = new KeyService(new KyselyKeyStore(db));
   const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
 
@@ -83,6 +87,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     config,
     db,
     artifacts,
+    artifactUris,
     tracking,
     registry,
     loggedModels,

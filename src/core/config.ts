@@ -10,6 +10,14 @@ export interface DatabaseSettings {
   statementTimeoutMs: number | undefined;
 }
 
+/**
+ * How clients reach artifacts (MLflow's two server set-ups): `proxied`, through this server's
+ * artifact API (`mlflow-artifacts:/` URIs), or `direct`, in the artifact store itself (its own
+ * `file://`, `s3://`… URIs), as `mlflow server --no-serve-artifacts` does.
+ */
+export type ArtifactsMode = 'proxied' | 'direct';
+export const ARTIFACTS_MODES: readonly ArtifactsMode[] = ['proxied', 'direct'];
+
 export interface FluxConfig {
   /** Folder holding the embedded store and artifacts. */
   home: string;
@@ -31,6 +39,8 @@ export interface FluxConfig {
    * group. On unless FLUXOPS_GROUP_COMMIT is `off`/`0`/`false` (kept for measuring the difference).
    */
   groupCommit: boolean;
+  /** `--artifacts-mode` / FLUXOPS_ARTIFACTS_MODE; `proxied` by default. */
+  artifactsMode: ArtifactsMode;
 }
 
 export interface ConfigInput {
@@ -41,6 +51,7 @@ export interface ConfigInput {
   eventsListen?: boolean | undefined;
   eventsPollMs?: number | undefined;
   groupCommit?: boolean | undefined;
+  artifactsMode?: string | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
@@ -68,7 +79,15 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const pollEnv = env.FLUXOPS_EVENTS_POLL_MS;
   const eventsPollMs = input.eventsPollMs ?? (pollEnv !== undefined && pollEnv !== '' ? nonNegativeInt(pollEnv, 'FLUXOPS_EVENTS_POLL_MS') : EVENTS_POLL_MS[/^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'sqlite']);
   const groupCommit = input.groupCommit ?? !/^(off|0|false|no)$/i.test(env.FLUXOPS_GROUP_COMMIT ?? '');
-  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit };
+  const artifactsMode = resolveArtifactsMode(input.artifactsMode ?? env.FLUXOPS_ARTIFACTS_MODE);
+  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit, artifactsMode };
+}
+
+function resolveArtifactsMode(given: string | undefined): ArtifactsMode {
+  if (given === undefined || given === '') return 'proxied';
+  const mode = ARTIFACTS_MODES.find((m) => m === given);
+  if (mode === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `the artifacts mode must be proxied or direct (--artifacts-mode, FLUXOPS_ARTIFACTS_MODE), got '${given.slice(0, 100)}'`);
+  return mode;
 }
 
 /** FLUXOPS_DB_POOL_SIZE and FLUXOPS_DB_STATEMENT_TIMEOUT_MS (or the programmatic values), validated. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken } from '../core/index.js';
-import { LOGGED_MODEL_ID, storePathOf, type LoggedModelLookup } from '../registry/index.js';
+import { LOGGED_MODEL_ID, type LoggedModelLookup } from '../registry/index.js';
 import { parseSearchFilter, parseSearchOrderBy, type SearchOrder, type SearchSpec } from '../search/index.js';
-import { safeRelativePath, type ArtifactEntry, type ArtifactStore } from '../storage/artifacts/index.js';
+import { ArtifactUris, safeRelativePath, type ArtifactEntry, type ArtifactStore } from '../storage/artifacts/index.js';
 import { LIMITS, type Page, type TrackingService } from '../tracking/index.js';
 import type { LoggedModelStore } from './logged-model-store.js';
 import { LOGGED_MODEL_STATUSES, type LoggedModel, type LoggedModelMetric, type LoggedModelStatus } from './types.js';
@@ -46,11 +46,17 @@ const NOUNS = ['ant', 'bison', 'crane', 'dolphin', 'eagle', 'finch', 'gecko', 'i
  * `models:/<model_id>` source, keeping lineage to the source run.
  */
 export class LoggedModelService {
+  private readonly uris: ArtifactUris;
+
   constructor(
     private readonly store: LoggedModelStore,
     private readonly tracking: TrackingService,
     private readonly artifacts: ArtifactStore,
-  ) {}
+    /** How artifact locations are handed out; a model's folder follows its experiment's scheme. */
+    uris?: ArtifactUris,
+  ) {
+    this.uris = uris ?? new ArtifactUris(artifacts.uri, 'proxied');
+  }
 
   async create(input: { experimentId: unknown; name?: unknown; modelType?: unknown; sourceRunId?: unknown; params?: KvInput; tags?: KvInput }): Promise<LoggedModel> {
     const exp = await this.tracking.getExperiment(input.experimentId);
@@ -206,7 +212,7 @@ export class LoggedModelService {
   // ---- artifacts ----
   /** Store-relative folder of the model's files; refused when they live outside FluxOps. */
   artifactRoot(model: LoggedModel): string {
-    const root = storePathOf(model.artifactLocation);
+    const root = this.uris.pathOf(model.artifactLocation);
     if (root === undefined) throw new FluxError('INVALID_STATE', `logged model ${model.modelId} keeps its files outside FluxOps (${model.artifactLocation})`);
     return root;
   }

@@ -4,7 +4,8 @@ import { FluxError } from '../core/index.js';
 import { safeRelativePath } from '../storage/artifacts/index.js';
 import { byPath, fileInfoJson } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
-import { checkRunId, mlflowErrorHandler } from './request.js';
+import { checkRunId } from './mlflow-fields.js';
+import { mlflowErrorHandler } from './mlflow-router.js';
 
 /**
  * MLflow's proxied artifact API (`mlflow-artifacts:` URIs), under `/api/2.0/mlflow-artifacts`:

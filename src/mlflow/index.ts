@@ -3,9 +3,10 @@ import type { RouteDeps } from '../http/index.js';
 import { mlflowArtifactRoutes } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes } from './logged-model-routes.js';
 import { mlflowRegistryRoutes } from './registry-routes.js';
-import { keepRawJsonBodies } from './request.js';
+import { keepRawJsonBodies } from './raw-json-body.js';
 import { mlflowTrackingRoutes } from './tracking-routes.js';
 import { mlflowUiArtifactRoutes } from './ui-artifact-routes.js';
+import { mlflowUiTrackingRoutes } from './ui-tracking-routes.js';
 
 /** Options every MLflow route module receives: the services, and whether to hide it from OpenAPI. */
 export interface MlflowRouteDeps extends RouteDeps {
@@ -32,6 +33,8 @@ export const mlflowRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         await scope.register(mlflowTrackingRoutes, d);
         await scope.register(mlflowRegistryRoutes, d);
         await scope.register(mlflowLoggedModelRoutes, d);
+        // MLflow serves its UI's own routes under /ajax-api only.
+        if (root === '/ajax-api/2.0') await scope.register(mlflowUiTrackingRoutes, d);
         scope.setNotFoundHandler((req, reply) => {
           void reply.status(501).send({ error_code: 'NOT_IMPLEMENTED', message: `FluxOps does not implement ${req.method} ${req.url.split('?')[0]}` });
         });

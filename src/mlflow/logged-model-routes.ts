@@ -3,7 +3,9 @@ import type { LoggedModel, LoggedModelMetric, LoggedModelStatus } from '../logge
 import { byPath, fileInfoJson, keyValues, toMlflowDouble } from './convert.js';
 import type { RouteAuth } from '../http/index.js';
 import type { MlflowRouteDeps } from './index.js';
-import { type MlflowFields, invalidValue, missing, mlflowRouter, stringOf } from './request.js';
+import { type MlflowFields, stringOf } from './mlflow-fields.js';
+import { invalidValue, missing } from './mlflow-refusals.js';
+import { mlflowRouter } from './mlflow-router.js';
 import { tagList } from './registry-convert.js';
 
 /** MLflow's LoggedModelStatus enum: names as JSON writes them, and the numbers protobuf may send. */

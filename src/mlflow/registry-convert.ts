@@ -1,6 +1,6 @@
 import type { ModelVersion, RegisteredModel } from '../registry/index.js';
 import { keyValues, type MlflowKeyValue } from './convert.js';
-import { stringOf, type MlflowFields } from './request.js';
+import { stringOf, type MlflowFields } from './mlflow-fields.js';
 
 /**
  * Registry objects to MLflow's JSON, as its server writes them: snake_case, versions as strings,

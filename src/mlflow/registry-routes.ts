@@ -2,7 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ModelVersion } from '../registry/index.js';
 import type { MlflowRouteDeps } from './index.js';
 import { modelVersionJson, registeredModelJson, tagList } from './registry-convert.js';
-import { MlflowFields, missing, mlflowRouter } from './request.js';
+import { MlflowFields } from './mlflow-fields.js';
+import { missing } from './mlflow-refusals.js';
+import { mlflowRouter } from './mlflow-router.js';
 
 /** MLflow's order for version searches that name none: recently changed first. */
 const DEFAULT_VERSION_ORDER = ['last_updated_timestamp DESC', 'name ASC', 'version_number DESC'];

@@ -3,7 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LIMITS, type KeyValue, type LogDatasetInput, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
 import { byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
-import { type MlflowFields, doubleOf, int64Of, invalid, invalidValue, missing, mlflowArtifactPath, mlflowRouter, stringOf } from './request.js';
+import { type MlflowFields, doubleOf, int64Of, stringOf } from './mlflow-fields.js';
+import { invalid, invalidValue, missing, mlflowArtifactPath } from './mlflow-refusals.js';
+import { mlflowRouter } from './mlflow-router.js';
 
 /** Largest page of metric history MLflow's server returns for one request. */
 const HISTORY_PAGE_MAX = 25_000;

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { FluxError } from '../core/index.js';
 import type { MlflowRouteDeps } from './index.js';
-import { MlflowFields, missing, mlflowArtifactPath, mlflowErrorHandler } from './request.js';
+import { MlflowFields } from './mlflow-fields.js';
+import { missing, mlflowArtifactPath } from './mlflow-refusals.js';
+import { mlflowErrorHandler } from './mlflow-router.js';
 
 /**
  * The two file downloads MLflow's web UI makes, at the server root as MLflow serves them:
@@ -36,7 +38,7 @@ export const mlflowUiArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async
       const version = f.idString('version');
       if (version === undefined) throw missing('version');
       const uri = await r.getDownloadUri(name, version);
-      const folder = /^mlflow-artifacts:\/*(.*)$/.exec(uri)?.[1]?.replace(/\/+$/, '');
+      const folder = platform.artifactUris.pathOf(uri);
       if (folder === undefined) {
         throw new FluxError('RESOURCE_DOES_NOT_EXIST', `the files of model ${name} version ${version} are not held by this server (${uri})`);
       }

@@ -71,10 +71,3 @@ export function parseSource(source: unknown): SourceRef {
   }
   return { kind: 'external', why: 'the source is outside FluxOps' };
 }
-
-/** The artifact-store folder behind an `mlflow-artifacts:/` URI, or undefined for any other URI. */
-export function storePathOf(uri: string): string | undefined {
-  const m = /^mlflow-artifacts:(?:\/\/([^/]*))?(\/.*)?$/.exec(uri);
-  if (m === null || (m[1] !== undefined && m[1] !== '')) return undefined;
-  return safeRelativePath((m[2] ?? '').replace(/^\/+/, ''), 'artifact_location').join('/');
-}

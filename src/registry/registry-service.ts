@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { FluxError, RUN_ID_PATTERN, decodePageToken } from '../core/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
-import { safeRelativePath } from '../storage/artifacts/index.js';
+import { ArtifactUris, safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
 import { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy } from '../search/index.js';
 import { localSourceRefused, localStoreRoot, pathWithinRun } from './local-source.js';
-import { LOGGED_MODEL_ID, parseSource, storePathOf, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
+import { LOGGED_MODEL_ID, parseSource, type LoggedModelLookup, type LoggedModelRef, type SourceRef } from './model-source.js';
 import { resolveModelRef } from './model-ref.js';
 import type { RegistryStore } from './registry-store.js';
 import { STAGES, type ModelSignature, type ModelVersion, type RegisteredModel, type Stage } from './types.js';
@@ -42,6 +42,8 @@ const RESERVED_ALIAS = /^(latest|v\d+)$/i;
 
 /** The model registry: models, immutable versions with signature and lineage, movable aliases. */
 export class RegistryService {
+  private readonly uris: ArtifactUris;
+
   constructor(
     private readonly store: RegistryStore,
     private readonly tracking: TrackingService,
@@ -49,7 +51,11 @@ export class RegistryService {
     private readonly inspect: ModelInspector,
     /** MLflow 3 logged models, for `models:/<model_id>` sources; absent, such sources are refused. */
     private readonly loggedModels?: LoggedModelLookup,
-  ) {}
+    /** How artifact locations are handed out, and read back from sources. */
+    uris?: ArtifactUris,
+  ) {
+    this.uris = uris ?? new ArtifactUris(artifacts.uri, 'proxied');
+  }
 
   async createRegisteredModel(input: { name: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }): Promise<RegisteredModel> {
     const name = modelName(input.name);
@@ -159,7 +165,7 @@ export class RegistryService {
       if (found === undefined && ref.kind === 'run' && sourceRun !== undefined && this.loggedModels !== undefined) {
         // MLflow 3 logs a model into its own folder, not the run's: find it by run and name.
         const lm = await this.loggedModels.findForRun(sourceRun.info.runId, ref.path);
-        const folder = lm === undefined ? undefined : storePathOf(lm.artifactLocation);
+        const folder = lm === undefined ? undefined : this.uris.pathOf(lm.artifactLocation);
         const there = folder === undefined ? undefined : await this.inspect(folder);
         if (lm !== undefined && folder !== undefined && there !== undefined) {
           [found, storageLocation, modelId] = [there, folder, lm.modelId];
@@ -212,7 +218,7 @@ export class RegistryService {
       modelId = lm.modelId;
       lineageRunId ??= lm.sourceRunId || undefined;
       if (ref.kind === 'logged-model' || ref.kind === 'external') {
-        storageLocation = storePathOf(lm.artifactLocation) ?? '';
+        storageLocation = this.uris.pathOf(lm.artifactLocation) ?? '';
         if (storageLocation === '') note = `logged model ${lm.modelId} keeps its files outside FluxOps (${lm.artifactLocation}); recorded without verification`;
       }
     }
@@ -234,6 +240,9 @@ export class RegistryService {
       const held = await this.runHoldingLocalSource(ref.path, source, givenRunId);
       sourceRun = held.run;
       storageLocation = [this.tracking.runArtifactRoot(held.run), ...held.within].join('/');
+    } else if (ref.kind === 'external' && loggedId === undefined && this.uris.pathOf(source) !== undefined) {
+      // The store's own URI (`s3://bucket/prefix/…` in direct mode): the files are FluxOps'.
+      storageLocation = this.uris.pathOf(source)!;
     } else if (ref.kind === 'external' && loggedId === undefined) {
       if (!lenient && source.startsWith('runs:')) throw new FluxError('INVALID_PARAMETER_VALUE', `source ${ref.why}`, { field: 'source' });
       note = `${ref.why} and was not verified`;
@@ -428,7 +437,7 @@ export class RegistryService {
       if (copied === null) break;
       mv = await this.getModelVersion(copied[1], copied[2]);
     }
-    return mv.storageLocation === '' ? mv.source : `mlflow-artifacts:/${mv.storageLocation}`;
+    return mv.storageLocation === '' ? mv.source : this.uris.uriOf(mv.storageLocation);
   }
 
   /** The artifact store holding model files, for loaders. */

@@ -4,7 +4,7 @@ import { outboxFor, type Outbox } from '../events/index.js';
 import { groupCommitterFor, type GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
-import { DATASET_CONTEXT_TAG, type DatasetInput, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
+import { DATASET_CONTEXT_TAG, type DatasetInput, type DatasetSummary, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
 
 type Eb = ExpressionBuilder<Database, 'runs'>;
 
@@ -436,6 +436,25 @@ export class KyselyTrackingStore implements TrackingStore {
       )
       .onConflict((oc) => oc.columns(['run_uuid', 'name', 'digest']).doUpdateSet((eb) => ({ context: eb.ref('excluded.context'), tags: eb.ref('excluded.tags') })))
       .execute();
+  }
+
+  async searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]> {
+    // Experiment ids are integers in the schema; any other id names no experiment.
+    const ids = experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('run_inputs')
+      .innerJoin('runs', 'runs.run_uuid', 'run_inputs.run_uuid')
+      .select(['runs.experiment_id', 'run_inputs.name', 'run_inputs.digest', 'run_inputs.context'])
+      .distinct()
+      .where('runs.experiment_id', 'in', ids)
+      .orderBy('runs.experiment_id')
+      .orderBy('run_inputs.name')
+      .orderBy('run_inputs.digest')
+      .orderBy('run_inputs.context')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ experimentId: String(r.experiment_id), name: r.name, digest: r.digest, context: r.context }));
   }
 
   async getMetricHistory(runId: string, key: string, offset: number, maxResults: number): Promise<Page<Metric>> {

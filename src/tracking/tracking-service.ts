@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken, newRunId } from '../core/index.js';
 import type { ArtifactEntry, ArtifactStore } from '../storage/artifacts/index.js';
-import { safeRelativePath } from '../storage/artifacts/index.js';
+import { ArtifactUris, safeRelativePath } from '../storage/artifacts/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from '../search/index.js';
 import type { KeyValue, TrackingStore } from './tracking-store.js';
 import {
@@ -9,6 +9,7 @@ import {
   RUN_STATUSES,
   type CreateRunInput,
   type DatasetInput,
+  type DatasetSummary,
   type InputTag,
   type Experiment,
   type LogBatchInput,
@@ -45,10 +46,16 @@ export interface SearchRunsInput {
  * (native REST, MLflow adapter, CLI, SDK) goes through this service, so the rules live here once.
  */
 export class TrackingService {
+  private readonly uris: ArtifactUris;
+
   constructor(
     private readonly store: TrackingStore,
     private readonly artifacts: ArtifactStore,
-  ) {}
+    /** How artifact locations are handed out (proxied `mlflow-artifacts:/` unless told). */
+    uris?: ArtifactUris,
+  ) {
+    this.uris = uris ?? new ArtifactUris(artifacts.uri, 'proxied');
+  }
 
   // ---- experiments ----
   async createExperiment(input: { name: unknown; artifactLocation?: string | undefined; tags?: KeyValue[] | undefined }): Promise<string> {
@@ -61,14 +68,14 @@ export class TrackingService {
     const id = validateExperimentId(experimentId);
     const exp = await this.store.getExperiment(id);
     if (!exp) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`);
-    return exp;
+    return this.presented(exp);
   }
 
   async getExperimentByName(name: unknown): Promise<Experiment> {
     const n = this.experimentName(name, 'experiment_name');
     const exp = await this.store.getExperimentByName(n);
     if (!exp) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${n}'`);
-    return exp;
+    return this.presented(exp);
   }
 
   /** Returns the id of the named experiment, creating it when absent. */
@@ -104,7 +111,7 @@ export class TrackingService {
     if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'].includes(viewType)) {
       throw new FluxError('INVALID_PARAMETER_VALUE', 'view_type must be ACTIVE_ONLY, DELETED_ONLY or ALL', { field: 'view_type' });
     }
-    return this.store.searchExperiments({
+    const page = await this.store.searchExperiments({
       viewType,
       maxResults,
       offset: this.offset(input.pageToken),
@@ -112,6 +119,7 @@ export class TrackingService {
       filter: parseExperimentFilter(input.filter),
       orderBy: parseExperimentOrderBy(input.orderBy),
     });
+    return { ...page, items: page.items.map((e) => this.presented(e)) };
   }
 
   async renameExperiment(experimentId: unknown, newName: unknown): Promise<void> {
@@ -292,6 +300,14 @@ export class TrackingService {
   }
 
   /**
+   * The datasets the runs of some experiments used (distinct name, digest and context), for the
+   * UI's dataset filter; at most `limit` (1000, MLflow's bound).
+   */
+  async searchDatasets(experimentIds: string[], limit = 1000): Promise<DatasetSummary[]> {
+    return this.store.searchDatasets(experimentIds, validateInteger(limit, 'max_results', 1, 1000));
+  }
+
+  /**
    * Appends a logged model's description (MLflow's `MLmodel` as JSON) to the run's
    * `mlflow.log-model.history` tag, a JSON list, as MLflow's `log_model` records it. The append is
    * one atomic read-modify-write in the store, so concurrent calls, on any number of servers, keep
@@ -337,12 +353,15 @@ export class TrackingService {
   }
 
   // ---- run artifacts ----
-  /** Store-relative folder of a run's artifacts, from its artifact URI. */
+  /**
+   * Store-relative folder of a run's artifacts, from its artifact URI: `mlflow-artifacts:/…`
+   * (proxied) or the store's own URI (direct mode), so runs of either mode stay readable.
+   */
   runArtifactRoot(run: { info: RunInfo }): string {
     const uri = run.info.artifactUri;
-    const m = /^mlflow-artifacts:\/*(.*)$/.exec(uri);
-    if (m === null) throw new FluxError('INVALID_STATE', `run ${run.info.runId} stores artifacts outside FluxOps (${uri})`);
-    return m[1]!.replace(/\/+$/, '');
+    const root = this.uris.pathOf(uri);
+    if (root === undefined) throw new FluxError('INVALID_STATE', `run ${run.info.runId} stores artifacts outside FluxOps (${uri})`);
+    return root;
   }
 
   async logArtifact(runId: unknown, relPath: string, data: Buffer | string | Readable | AsyncIterable<Uint8Array>): Promise<{ path: string; size: number }> {
@@ -382,6 +401,17 @@ export class TrackingService {
   }
 
   // ---- helpers ----
+  /**
+   * An experiment as clients see it: a location inside the artifact store is written in the
+   * artifacts mode's scheme (a new experiment is stored as `mlflow-artifacts:/<id>`, so a
+   * direct-mode server hands out `file:///root/<id>`), and runs and logged models created in it
+   * inherit that scheme.
+   */
+  private presented(exp: Experiment): Experiment {
+    const artifactLocation = this.uris.present(exp.artifactLocation);
+    return artifactLocation === exp.artifactLocation ? exp : { ...exp, artifactLocation };
+  }
+
   /** Checks that a run exists and is active, reading only its row (this is on the ingest path). */
   private async activeRun(runId: unknown): Promise<{ info: RunInfo }> {
     const id = validateRunId(runId);

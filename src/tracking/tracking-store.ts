@@ -1,5 +1,5 @@
 import type { FilterClause, OrderClause } from '../search/index.js';
-import type { CreateRunInput, DatasetInput, Experiment, Metric, Page, Run, RunInfo, UpdateRunInput, ViewType } from './types.js';
+import type { CreateRunInput, DatasetInput, DatasetSummary, Experiment, Metric, Page, Run, RunInfo, UpdateRunInput, ViewType } from './types.js';
 
 export interface SearchRunsQuery {
   experimentIds: string[];
@@ -53,4 +53,6 @@ export interface TrackingStore {
   logInputs(runId: string, datasets: DatasetInput[]): Promise<void>;
   getMetricHistory(runId: string, key: string, offset: number, maxResults: number): Promise<Page<Metric>>;
   searchRuns(q: SearchRunsQuery): Promise<Page<Run>>;
+  /** The distinct datasets (name, digest, context) the runs of these experiments used, at most `limit`. */
+  searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]>;
 }

@@ -29,6 +29,15 @@ export interface InputTag {
   value: string;
 }
 
+/** A dataset some run of an experiment used, once per (experiment, name, digest, context). */
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  /** The input's `mlflow.data.context` tag; '' when it had none. */
+  context: string;
+}
+
 export interface DatasetInput {
   name: string;
   digest: string;

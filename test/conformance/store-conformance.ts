@@ -375,6 +375,19 @@ function runDataTests({ platform }: Ctx): void {
     expect([...inputs].sort((a, b) => a.name.localeCompare(b.name))).toEqual([test, train].sort((a, b) => a.name.localeCompare(b.name)));
     await rejectsWith(p.tracking.logInputs(r, [{ ...train, digest: 'x'.repeat(65) }]), 'INVALID_PARAMETER_VALUE');
   });
+
+  it("summarises the datasets an experiment's runs used, once per name, digest and context", async () => {
+    const p = platform();
+    const exp = await p.tracking.createExperiment({ name: `datasets-${Date.now()}` });
+    const [r1, r2] = [(await p.tracking.createRun({ experimentId: exp })).info.runId, (await p.tracking.createRun({ experimentId: exp })).info.runId];
+    const train = dataset('ds-train', 'training');
+    await p.tracking.logInputs(r1, [train, { ...dataset('ds-raw', ''), context: '', tags: [] }]);
+    await p.tracking.logInputs(r2, [train, { ...train, name: 'ds-train-eval', context: 'eval', tags: [{ key: 'mlflow.data.context', value: 'eval' }] }]);
+    const summaries = await p.tracking.searchDatasets([exp, 'not-an-id', '999999']);
+    expect(summaries.map((d) => `${d.experimentId}/${d.name}/${d.context}`).sort()).toEqual([`${exp}/ds-raw/`, `${exp}/ds-train-eval/eval`, `${exp}/ds-train/training`]);
+    expect(await p.tracking.searchDatasets(['999999'])).toEqual([]);
+    expect(await p.tracking.searchDatasets([exp], 1)).toHaveLength(1);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowExperiment, MlflowFileInfo, MlflowMetric, MlflowRun, MlflowRunInfo } from '../../src/mlflow/convert.js';
 import type { App } from '../../src/api/index.js';
 import { storeBackends, type StoreBackend } from '../helpers/backends.js';
+import { serializeModel } from '../../src/models/index.js';
+import { tinyModel } from '../helpers/model-fixture.js';
 import { freshHome, startTestServer } from '../helpers/server.js';
 
 interface Server {
@@ -20,16 +22,18 @@ interface Server {
   home: string;
   /** The SQLite file, kept beside the artifact root as in a default home; none on Postgres. */
   dbFile: string | undefined;
+  /** An admin API key (predictions need one even with auth off). */
+  key: string;
   close(): Promise<void>;
 }
 
 /** The real server on a free port over a fresh home, with its metadata on the given backend. */
-async function startServer(backend: StoreBackend): Promise<Server> {
+async function startServer(backend: StoreBackend, opts: { artifactsMode?: 'proxied' | 'direct'; model?: string } = {}): Promise<Server> {
   const home = freshHome('fluxops-mlflow-');
   const dbFile = backend.name === 'sqlite' ? path.join(home, 'fluxops.db') : undefined;
   const databaseUrl = dbFile !== undefined ? `sqlite:${dbFile}` : await backend.freshDatabaseUrl();
-  const server = await startTestServer({ home, databaseUrl });
-  return { app: server.app, url: server.url, home, dbFile, close: () => server.close() };
+  const server = await startTestServer({ home, databaseUrl, ...opts });
+  return { app: server.app, url: server.url, home, dbFile, key: server.key, close: () => server.close() };
 }
 
 let s: Server;
@@ -850,6 +854,121 @@ for (const backend of storeBackends()) {
       });
     });
 
+    describe('MLflow UI routes, under /ajax-api only as MLflow serves them', () => {
+      const ajax = (method: string, route: string, body?: unknown) => call(method, route, body, '/ajax-api/2.0/mlflow');
+      const ajaxGet = (route: string, query: Record<string, string | number | Array<string | number>>) => {
+        const q = new URLSearchParams();
+        for (const [k, v] of Object.entries(query)) for (const item of Array.isArray(v) ? v : [v]) q.append(k, String(item));
+        return ajax('GET', `${route}?${q.toString()}`);
+      };
+      const logAll = async (runId: string, points: Array<{ key: string; value: number; timestamp: number; step: number }>) => {
+        for (const m of points) expect((await post('runs/log-metric', { run_id: runId, ...m })).status).toBe(200);
+      };
+
+      it('metrics/get-history-bulk: every point of each run, by run id then timestamp, step and value, with run_id', async () => {
+        const exp = await newExperiment();
+        const [r1, r2, r3] = [(await newRun(exp)).info.run_id, (await newRun(exp)).info.run_id, (await newRun(exp)).info.run_id];
+        const history = [
+          { key: 'a', timestamp: 2, step: 3, value: 12 },
+          { key: 'a', timestamp: 1, step: 3, value: 12 },
+          { key: 'a', timestamp: 1, step: 2, value: 10 },
+          { key: 'a', timestamp: 1, step: 3, value: 11 },
+        ];
+        await logAll(r1, history);
+        await logAll(r2, history.map((m) => ({ ...m, value: m.value + 1 })));
+        const sorted = [...history].sort((x, y) => x.timestamp - y.timestamp || x.step - y.step || x.value - y.value);
+        const one = await ajaxGet('metrics/get-history-bulk', { run_id: r1, metric_key: 'a' });
+        expect(one.status).toBe(200);
+        expect(one.body.metrics).toEqual(sorted.map((m) => ({ ...m, run_id: r1 })));
+        const many = await ajaxGet('metrics/get-history-bulk', { run_id: [r2, r1, r3], metric_key: 'a' });
+        const byRun = [r1, r2].sort().flatMap((r) => sorted.map((m) => ({ ...m, value: r === r2 ? m.value + 1 : m.value, run_id: r })));
+        expect(many.body.metrics).toEqual(byRun);
+        expect((await ajaxGet('metrics/get-history-bulk', { run_id: r1, metric_key: 'a', max_results: 2 })).body.metrics).toEqual(sorted.slice(0, 2).map((m) => ({ ...m, run_id: r1 })));
+        // Like MLflow's one IN query: runs with no such metric, or no such run, add nothing.
+        expect((await ajaxGet('metrics/get-history-bulk', { run_id: [r3, 'f'.repeat(32)], metric_key: 'a' })).body).toEqual({ metrics: [] });
+        expectError(await ajaxGet('metrics/get-history-bulk', { metric_key: 'a' }), 400, 'INVALID_PARAMETER_VALUE', 'GetMetricHistoryBulk request must specify at least one run_id.');
+        expectError(await ajaxGet('metrics/get-history-bulk', { run_id: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'a' }), 400, 'INVALID_PARAMETER_VALUE', 'GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received 101 run_ids.');
+        expectError(await ajaxGet('metrics/get-history-bulk', { run_id: r1 }), 400, 'INVALID_PARAMETER_VALUE', 'GetMetricHistoryBulk request must specify a metric_key.');
+        // Only the UI's prefix serves it.
+        expectError(await get('metrics/get-history-bulk', { run_id: r1, metric_key: 'a' }), 501, 'NOT_IMPLEMENTED');
+      });
+
+      it("metrics/get-history-bulk-interval: samples the runs' logged steps as MLflow does, keeping each run's first and last", async () => {
+        const exp = await newExperiment();
+        const r1 = (await newRun(exp)).info.run_id;
+        await logAll(r1, Array.from({ length: 10 }, (_, i) => ({ key: 'loss', timestamp: 1, step: i, value: 10 })));
+        const steps = (res: Res<Json>) => (res.body.metrics ?? []).map((m) => `${(m as MlflowMetric & { run_id: string }).run_id === r1 ? 'r1' : 'r2'}:${m.step}`);
+        const sampled = await ajaxGet('metrics/get-history-bulk-interval', { run_ids: r1, metric_key: 'loss', max_results: 5 });
+        expect(sampled.status).toBe(200);
+        expect(steps(sampled)).toEqual([0, 2, 4, 6, 8, 9].map((x) => `r1:${x}`));
+        expect(sampled.body.metrics![0]).toEqual({ key: 'loss', value: 10, timestamp: 1, step: 0, run_id: r1 });
+        expect(steps(await ajaxGet('metrics/get-history-bulk-interval', { run_ids: r1, metric_key: 'loss', start_step: 0, end_step: 4, max_results: 5 }))).toEqual([0, 1, 2, 3, 4].map((x) => `r1:${x}`));
+        const r2 = (await newRun(exp)).info.run_id;
+        await logAll(r2, Array.from({ length: 20 }, (_, i) => ({ key: 'loss', timestamp: 1, step: i, value: 10 })));
+        // The steps are sampled over both runs' steps (0..19), plus r1's last step (9).
+        const both = steps(await ajaxGet('metrics/get-history-bulk-interval', { run_ids: [r1, r2], metric_key: 'loss', max_results: 5 }));
+        expect(both).toEqual([...[0, 4, 8, 9].map((x) => `r1:${x}`), ...[0, 4, 8, 9, 12, 16, 19].map((x) => `r2:${x}`)]);
+        const url = 'metrics/get-history-bulk-interval';
+        expectError(await ajaxGet(url, { metric_key: 'loss' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_ids'.");
+        expectError(await ajaxGet(url, { run_ids: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'k' }), 400, 'INVALID_PARAMETER_VALUE', 'GetMetricHistoryBulkInterval request must specify at most 100 run_ids.');
+        expectError(await ajaxGet(url, { run_ids: r1, metric_key: 'k', max_results: 0 }), 400, 'INVALID_PARAMETER_VALUE', 'max_results must be between 1 and 2500');
+        expectError(await ajaxGet(url, { run_ids: r1, metric_key: '' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'");
+        expectError(await ajaxGet(url, { run_ids: r1, metric_key: 'k', start_step: 1, end_step: 0 }), 400, 'INVALID_PARAMETER_VALUE', 'end_step must be greater than start_step. Found start_step=1 and end_step=0.');
+        expectError(await ajaxGet(url, { run_ids: r1, metric_key: 'k', start_step: 1 }), 400, 'INVALID_PARAMETER_VALUE', 'If either start step or end step are specified, both must be specified.');
+        expectError(await ajaxGet(url, { run_ids: 'f'.repeat(32), metric_key: 'k' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+      });
+
+      it('experiments/search-datasets: distinct datasets of the experiments with their context (null without one)', async () => {
+        const exp = await newExperiment();
+        const other = await newExperiment();
+        const r1 = (await newRun(exp)).info.run_id;
+        const r2 = (await newRun(exp)).info.run_id;
+        const ds = (name: string) => ({ name, digest: `d-${name}`, source_type: 'local', source: `/data/${name}` });
+        const ctx = (value: string) => [{ key: 'mlflow.data.context', value }];
+        expect((await post('runs/log-inputs', { run_id: r1, datasets: [{ dataset: ds('train'), tags: ctx('training') }, { dataset: ds('raw') }] })).status).toBe(200);
+        expect((await post('runs/log-inputs', { run_id: r2, datasets: [{ dataset: ds('train'), tags: ctx('training') }] })).status).toBe(200);
+        const res = await ajax('POST', 'experiments/search-datasets', { experiment_ids: [exp, other] });
+        expect(res.status).toBe(200);
+        const summaries = (res.body as unknown as { dataset_summaries: unknown[] }).dataset_summaries;
+        expect(summaries).toHaveLength(2);
+        expect(summaries).toEqual(
+          expect.arrayContaining([
+            { experiment_id: exp, name: 'train', digest: 'd-train', context: 'training' },
+            { experiment_id: exp, name: 'raw', digest: 'd-raw', context: null },
+          ]),
+        );
+        expect((await ajax('POST', 'experiments/search-datasets', { experiment_ids: [other] })).body).toEqual({ dataset_summaries: [] });
+        expectError(await ajax('POST', 'experiments/search-datasets', {}), 400, 'INVALID_PARAMETER_VALUE', 'SearchDatasets request must specify at least one experiment_id.');
+        expectError(await ajax('POST', 'experiments/search-datasets', { experiment_ids: Array.from({ length: 21 }, (_, i) => String(i)) }), 400, 'INVALID_PARAMETER_VALUE', 'SearchDatasets request cannot specify more than 20 experiment_ids. Received 21 experiment_ids.');
+      });
+
+      it('upload-artifact: the raw body of any type into the run folder, with MLflow\'s refusals', async () => {
+        const exp = await newExperiment();
+        const id = (await newRun(exp)).info.run_id;
+        const up = (query: string, body?: Buffer | string, type?: string) => raw('POST', `/ajax-api/2.0/mlflow/upload-artifact?${query}`, body, type);
+        expect((await up(`run_uuid=${id}&path=notes.txt`, 'hello world', undefined)).status).toBe(200);
+        // A JSON file is stored as sent, not parsed.
+        expect((await up(`run_uuid=${id}&path=conf/a.json`, '{"a": 1.0}', 'application/json')).status).toBe(200);
+        const got = await fetch(`${s.url}/get-artifact?${new URLSearchParams({ run_uuid: id, path: 'notes.txt' }).toString()}`);
+        expect(await got.text()).toBe('hello world');
+        expect(fs.readFileSync(path.join(s.home, 'artifacts', exp, id, 'artifacts', 'conf', 'a.json'), 'utf8')).toBe('{"a": 1.0}');
+        const refused = async (query: string, body: string | Buffer | undefined, message: string) => {
+          const res = await up(query, body);
+          expect(res.status, res.text).toBe(400);
+          expect(JSON.parse(res.text)).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message });
+        };
+        await refused('', undefined, 'Request must specify run_uuid.');
+        await refused(`run_uuid=${id}`, undefined, 'Request must specify path.');
+        await refused(`run_uuid=${id}&path=`, 'x', 'Request must specify path.');
+        await refused(`run_uuid=${id}&path=../escape.txt`, 'x', 'Invalid path');
+        await refused(`run_uuid=${id}&path=%2e%2e/escape.txt`, 'x', 'Invalid path');
+        await refused(`run_uuid=${id}&path=empty.txt`, undefined, 'Request must specify data.');
+        await refused(`run_uuid=${id}&path=big.bin`, Buffer.alloc(10 * 1024 * 1024 + 1), 'Artifact size is too large. Max size is 10MB.');
+        expect(fs.existsSync(path.join(s.home, 'artifacts', exp, id, 'artifacts', 'big.bin'))).toBe(false);
+        expect((await up(`run_uuid=${'f'.repeat(32)}&path=x.txt`, 'x')).status).toBe(404);
+      });
+    });
+
     describe('MLflow API surface', () => {
       it('serves the same routes under /ajax-api/2.0/mlflow, kept out of the OpenAPI document', async () => {
         const res = await call('GET', 'experiments/get?experiment_id=0', undefined, '/ajax-api/2.0/mlflow');
@@ -885,6 +1004,90 @@ for (const backend of storeBackends()) {
         expect(res.status).toBe(200);
         expect(await res.text()).toBe('OK');
       });
+    });
+  });
+
+  describe(`MLflow artifacts in direct mode (--artifacts-mode direct) on ${backend.label}`, () => {
+    let d: Server;
+    const model = `direct-${backend.name}`;
+    const dcall = async (method: string, route: string, body?: unknown): Promise<Res<Json & Record<string, never>>> => {
+      const saved = s;
+      s = d;
+      try {
+        return (await call(method, route, body)) as Res<Json & Record<string, never>>;
+      } finally {
+        s = saved;
+      }
+    };
+    const fileOf = (uri: string) => {
+      expect(uri.startsWith('file:///')).toBe(true);
+      return uri.slice('file://'.length);
+    };
+    beforeAll(async () => {
+      d = await startServer(backend, { artifactsMode: 'direct', model: `${model}@champion` });
+    });
+    afterAll(async () => {
+      await d.close();
+    });
+
+    it("hands out the artifact store's own file:// URIs for experiments, runs and logged models", async () => {
+      const root = path.join(d.home, 'artifacts');
+      const id = (await dcall('POST', 'experiments/create', { name: `direct-${uid()}` })).body.experiment_id;
+      expect((await dcall('GET', `experiments/get?experiment_id=${id}`)).body.experiment.artifact_location).toBe(`file://${root}/${id}`);
+      expect((await dcall('GET', 'experiments/get?experiment_id=0')).body.experiment.artifact_location).toBe(`file://${root}/0`);
+      const run = (await dcall('POST', 'runs/create', { experiment_id: id, start_time: 1 })).body.run;
+      expect(run.info.artifact_uri).toBe(`file://${root}/${id}/${run.info.run_id}/artifacts`);
+      const lm = (await dcall('POST', 'logged-models', { experiment_id: id, name: 'm' })).body as unknown as { model: { info: { artifact_uri: string; model_id: string } } };
+      expect(lm.model.info.artifact_uri).toBe(`file://${root}/${id}/models/${lm.model.info.model_id}/artifacts`);
+    });
+
+    it('lists, downloads, registers and serves files a client wrote into the run folder itself', async () => {
+      const exp = (await dcall('POST', 'experiments/create', { name: `direct-${uid()}` })).body.experiment_id;
+      const run = (await dcall('POST', 'runs/create', { experiment_id: exp, start_time: 1 })).body.run;
+      const runId = run.info.run_id;
+      // What MLflow's client does with a file:// artifact URI: writes the files there directly.
+      const folder = fileOf(run.info.artifact_uri);
+      fs.mkdirSync(path.join(folder, 'model', 'weights'), { recursive: true });
+      fs.writeFileSync(path.join(folder, 'model', 'MLmodel'), 'artifact_path: model\nflavors:\n  fluxops:\n    model_file: weights/model.json\n    format_version: 1\n');
+      fs.writeFileSync(path.join(folder, 'model', 'weights', 'model.json'), serializeModel(tinyModel()));
+      fs.writeFileSync(path.join(folder, 'notes.txt'), 'direct');
+      const listed = await dcall('GET', `artifacts/list?run_id=${runId}`);
+      expect(listed.body.root_uri).toBe(run.info.artifact_uri);
+      expect(listed.body.files).toEqual([
+        { path: 'model', is_dir: true },
+        { path: 'notes.txt', is_dir: false, file_size: 6 },
+      ]);
+      // The proxied routes keep working beside the direct URIs.
+      expect(await (await fetch(`${d.url}/get-artifact?run_uuid=${runId}&path=notes.txt`)).text()).toBe('direct');
+      expect(await (await fetch(`${d.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/notes.txt`)).text()).toBe('direct');
+      expect((await dcall('POST', 'registered-models/create', { name: model })).status).toBe(200);
+      // MLflow's rule for local sources holds: a run_id, and a path inside that run's folder.
+      const noRun = await dcall('POST', 'model-versions/create', { name: model, source: `${run.info.artifact_uri}/model` });
+      expectError(noRun, 400, 'INVALID_PARAMETER_VALUE', 'To use a local path as a model version source');
+      const outside = await dcall('POST', 'model-versions/create', { name: model, source: `file://${d.home}`, run_id: runId });
+      expectError(outside, 400, 'INVALID_PARAMETER_VALUE', 'To use a local path as a model version source');
+      const created = await dcall('POST', 'model-versions/create', { name: model, source: `${run.info.artifact_uri}/model`, run_id: runId });
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const mv = (created.body as unknown as { model_version: { version: string; status: string; status_message: string; run_id: string } }).model_version;
+      expect(mv).toMatchObject({ status: 'READY', status_message: 'servable (fluxops)', run_id: runId });
+      const download = await dcall('GET', `model-versions/get-download-uri?name=${model}&version=${mv.version}`);
+      expect((download.body as unknown as { artifact_uri: string }).artifact_uri).toBe(`${run.info.artifact_uri}/model`);
+      expect(await (await fetch(`${d.url}/model-versions/get-artifact?name=${model}&version=${mv.version}&path=MLmodel`)).text()).toMatch(/fluxops/);
+      // Served: the alias this server follows moves to the version, and it predicts from those files.
+      expect((await dcall('POST', 'registered-models/alias', { name: model, alias: 'champion', version: mv.version })).status).toBe(200);
+      // The server swaps on the alias event, just after the move is acknowledged.
+      const predict = () =>
+        fetch(`${d.url}/api/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${d.key}` },
+          body: JSON.stringify({ inputs: [{ x1: 1, x2: 2 }] }),
+        });
+      await expect.poll(async () => (await predict()).status, { timeout: 10_000 }).toBe(200);
+      const predicted = await predict();
+      const body = (await predicted.json()) as { model: string; version: string; predictions: number[] };
+      expect(predicted.status, JSON.stringify(body)).toBe(200);
+      expect(body).toMatchObject({ model, version: mv.version });
+      expect(body.predictions).toHaveLength(1);
     });
   });
 }

@@ -24,7 +24,7 @@ describe.skipIf(s3 === undefined)('servers sharing one S3 artifact root (real CL
 
     const first = await runCli(['quickstart', '--no-serve', '--rows', '400', '--home', homeA], { env, timeoutMs: 120_000 });
     expect(first.code, first.stderr).toBe(0);
-    const key = /API key: (flx_\S+)/.exec(first.stdout)?.[1];
+    const key = /API key \(predict on \S+\): (flx_\S+)/.exec(first.stdout)?.[1];
     const runId = /trained run ([0-9a-f]{32})/.exec(first.stdout)?.[1];
     expect(key).toBeDefined();
     expect(runId).toBeDefined();

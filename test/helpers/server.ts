@@ -35,10 +35,10 @@ export async function seedModel(platform: Platform, opts: { rows?: number; seed?
 
 /** The real server on a free port over a fresh home; optionally with a served, trained model. */
 export async function startTestServer(
-  opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number; databaseUrl?: string | undefined; home?: string; auth?: AuthMode } = {},
+  opts: { model?: string | undefined; seed?: boolean; aliasPollMs?: number; databaseUrl?: string | undefined; home?: string; auth?: AuthMode; artifactsMode?: 'proxied' | 'direct' } = {},
 ): Promise<TestServer> {
   const home = opts.home ?? freshHome();
-  const platform = await openPlatform({ home, databaseUrl: opts.databaseUrl });
+  const platform = await openPlatform({ home, databaseUrl: opts.databaseUrl, artifactsMode: opts.artifactsMode });
   if (opts.seed ?? opts.model !== undefined) await seedModel(platform);
   // An admin key; the server's policy is the CLI's on loopback (auth off) unless told otherwise.
   const { key } = await platform.keys.create('test', { role: 'admin' });

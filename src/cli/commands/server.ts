@@ -125,20 +125,22 @@ export function registerServer(program: Command): void {
     .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
     .option('--insecure', 'allow --auth off on an address other machines can reach')
     .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
-    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string }, cmd: Command) => {
+    .option('--artifacts-mode <mode>', "proxied (runs get mlflow-artifacts:/ URIs, clients go through this server) or direct (runs get the artifact store's own file:// or s3:// URIs and clients write there themselves, as mlflow server --no-serve-artifacts); default: FLUXOPS_ARTIFACTS_MODE, else proxied")
+    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
       const pollText = o.aliasPollMs ?? process.env.FLUXOPS_ALIAS_POLL_MS;
       const aliasPollMs = pollText !== undefined && pollText !== '' ? parsePollMs(pollText, '--alias-poll-ms') : undefined;
       const protectedAliases = parseAliasList(o.protectedAliases);
       authModeFor({ auth: o.auth, host: o.host, insecure: o.insecure });
-      const platform = await openPlatform({ home: g.home });
+      const platform = await openPlatform({ home: g.home, artifactsMode: o.artifactsMode });
       try {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
         const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
         process.stdout.write(
           `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
+            `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
             `API docs: ${url}/api/docs\n`,
         );
       } catch (e) {
