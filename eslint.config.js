@@ -21,7 +21,7 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     plugins: { fluxops },
-    rules: { 'fluxops/context-imports': 'error' },
+    rules: { 'fluxops/context-imports': 'error', 'fluxops/client-imports': 'error' },
   },
   {
     files: ['**/*.js'],

@@ -8,6 +8,7 @@ import type { Platform } from '../platform.js';
 import { ModelServer } from '../serving/index.js';
 import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
+import { openapiOptions } from './openapi.js';
 import { registryRoutes } from './routes/registry.js';
 import { servingRoutes } from './routes/serving.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -131,12 +132,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'FluxOps API', version: '0.1.0', description: 'Tracking, registry and serving API of FluxOps.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
+  await app.register(swagger, openapiOptions(routeTable));
   // The API documents are public; they describe routes, never data.
   await app.register(async (docs) => {
     setScopeRouteAuth(docs, 'public');

@@ -56,3 +56,31 @@ export type AuditApi = Pick<AuditLog, 'list'>;
 export interface EventsApi {
   readEvents(input?: ReadEventsInput): Promise<EventPage>;
 }
+
+/*
+ * The client's own input types, narrower than the services' (which take `unknown` because they
+ * validate whatever a transport hands them). FluxClient's methods use these; they stay assignable
+ * to TrackingApi/RegistryApi, which accept anything.
+ */
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** One metric point; `value` may be NaN or ±Infinity (sent as the strings the API takes). */
+export interface MetricPoint {
+  key: string;
+  value: number;
+  /** Epoch ms; default: now on the server. */
+  timestamp?: number | undefined;
+  /** Default 0. */
+  step?: number | undefined;
+}
+
+/** Up to 1,000 metrics and 100 params and tags, written in one transaction. */
+export interface LogBatch {
+  metrics?: MetricPoint[] | undefined;
+  params?: Record<string, string> | KeyValue[] | undefined;
+  tags?: Record<string, string> | KeyValue[] | undefined;
+}

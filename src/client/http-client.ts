@@ -1,21 +1,23 @@
 import { FluxError, type ErrorCode, ERROR_CODES } from '../core/index.js';
 import type { ApiKeyInfo, AuditEntry, AuditQuery, CreateKeyOptions } from '../auth/index.js';
-import { resolveModelRef, type Lineage, type ModelVersion, type RegisteredModel } from '../registry/index.js';
+import type { Lineage, ModelVersion, RegisteredModel } from '../registry/index.js';
+// The model-ref module, not the registry's index, which would load the registry's store and driver.
+import { resolveModelRef } from '../registry/model-ref.js';
 import type { ArtifactEntry } from '../storage/artifacts/index.js';
 import type {
   CreateRunInput,
   Experiment,
-  LogBatchInput,
   LogDatasetInput,
   Metric,
   Page,
   Run,
   RunStatus,
   SearchRunsInput,
+  UpdateRunInput,
   ViewType,
 } from '../tracking/index.js';
 import type { DomainEvent, EventPage, ReadEventsInput } from '../events/index.js';
-import type { EventsApi, KeysApi, RegistryApi, TrackingApi } from './api-types.js';
+import type { EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, TrackingApi } from './api-types.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
@@ -92,14 +94,14 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi 
   }
 
   // ---- tracking ----
-  async createExperiment(input: { name: unknown; artifactLocation?: string | undefined; tags?: Array<{ key: string; value: string }> | undefined }): Promise<string> {
+  async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] | undefined }): Promise<string> {
     return (await this.request<Experiment>('POST', '/api/v1/experiments', input)).experimentId;
   }
-  getExperiment(id: unknown): Promise<Experiment> {
-    return this.request('GET', `/api/v1/experiments/${enc(String(id))}`);
+  getExperiment(id: string): Promise<Experiment> {
+    return this.request('GET', `/api/v1/experiments/${enc(id)}`);
   }
-  getExperimentByName(name: unknown): Promise<Experiment> {
-    return this.request('GET', `/api/v1/experiments/by-name/${enc(String(name))}`);
+  getExperimentByName(name: string): Promise<Experiment> {
+    return this.request('GET', `/api/v1/experiments/by-name/${enc(name)}`);
   }
   async ensureExperiment(name: string): Promise<string> {
     try {
@@ -120,46 +122,46 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi 
   createRun(input: CreateRunInput): Promise<Run> {
     return this.request('POST', '/api/v1/runs', input);
   }
-  getRun(runId: unknown): Promise<Run> {
-    return this.request('GET', `/api/v1/runs/${enc(String(runId))}`);
+  getRun(runId: string): Promise<Run> {
+    return this.request('GET', `/api/v1/runs/${enc(runId)}`);
   }
-  updateRun(runId: unknown, patch: { status?: unknown; endTime?: unknown; runName?: unknown }): Promise<Run> {
-    return this.request('PATCH', `/api/v1/runs/${enc(String(runId))}`, patch);
+  updateRun(runId: string, patch: UpdateRunInput): Promise<Run> {
+    return this.request('PATCH', `/api/v1/runs/${enc(runId)}`, patch);
   }
-  endRun(runId: unknown, status: RunStatus = 'FINISHED'): Promise<Run> {
+  endRun(runId: string, status: RunStatus = 'FINISHED'): Promise<Run> {
     return this.updateRun(runId, { status, endTime: Date.now() });
   }
-  async deleteRun(runId: unknown): Promise<void> {
-    await this.request('DELETE', `/api/v1/runs/${enc(String(runId))}`);
+  async deleteRun(runId: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/runs/${enc(runId)}`);
   }
-  async logMetric(runId: unknown, m: { key: unknown; value: unknown; timestamp?: unknown; step?: unknown }): Promise<void> {
-    await this.request('POST', `/api/v1/runs/${enc(String(runId))}/metrics`, { ...m, value: jsonNumber(m.value) });
+  async logMetric(runId: string, m: MetricPoint): Promise<void> {
+    await this.request('POST', `/api/v1/runs/${enc(runId)}/metrics`, { ...m, value: jsonNumber(m.value) });
   }
-  async logParam(runId: unknown, key: unknown, value: unknown): Promise<void> {
-    await this.request('POST', `/api/v1/runs/${enc(String(runId))}/params`, { key, value });
+  async logParam(runId: string, key: string, value: string): Promise<void> {
+    await this.request('POST', `/api/v1/runs/${enc(runId)}/params`, { key, value });
   }
-  async setTag(runId: unknown, key: unknown, value: unknown): Promise<void> {
-    await this.request('PUT', `/api/v1/runs/${enc(String(runId))}/tags`, { key, value });
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.request('PUT', `/api/v1/runs/${enc(runId)}/tags`, { key, value });
   }
-  async logBatch(runId: unknown, batch: LogBatchInput): Promise<void> {
-    const kv = (v: LogBatchInput['params']) => (v === undefined ? undefined : Array.isArray(v) ? v : Object.entries(v).map(([key, value]) => ({ key, value })));
-    await this.request('POST', `/api/v1/runs/${enc(String(runId))}/batch`, {
+  async logBatch(runId: string, batch: LogBatch): Promise<void> {
+    const kv = (v: LogBatch['params']) => (v === undefined ? undefined : Array.isArray(v) ? v : Object.entries(v).map(([key, value]) => ({ key, value })));
+    await this.request('POST', `/api/v1/runs/${enc(runId)}/batch`, {
       metrics: batch.metrics?.map((m) => ({ ...m, value: jsonNumber(m.value) })),
       params: kv(batch.params),
       tags: kv(batch.tags),
     });
   }
-  async logInputs(runId: unknown, datasets: LogDatasetInput[]): Promise<void> {
-    await this.request('POST', `/api/v1/runs/${enc(String(runId))}/inputs`, { datasets });
+  async logInputs(runId: string, datasets: LogDatasetInput[]): Promise<void> {
+    await this.request('POST', `/api/v1/runs/${enc(runId)}/inputs`, { datasets });
   }
-  getMetricHistory(runId: unknown, key: unknown, opts: { maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<Metric>> {
-    return this.request('GET', `/api/v1/runs/${enc(String(runId))}/metrics/${enc(String(key))}/history${query(opts)}`);
+  getMetricHistory(runId: string, key: string, opts: { maxResults?: number | undefined; pageToken?: string | undefined } = {}): Promise<Page<Metric>> {
+    return this.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history${query(opts)}`);
   }
   searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     return this.request('POST', '/api/v1/runs/search', input);
   }
-  async listArtifacts(runId: unknown, relDir = ''): Promise<ArtifactEntry[]> {
-    return (await this.request<{ files: ArtifactEntry[] }>('GET', `/api/v1/runs/${enc(String(runId))}/artifacts${query({ path: relDir || undefined })}`)).files;
+  async listArtifacts(runId: string, relDir = ''): Promise<ArtifactEntry[]> {
+    return (await this.request<{ files: ArtifactEntry[] }>('GET', `/api/v1/runs/${enc(runId)}/artifacts${query({ path: relDir || undefined })}`)).files;
   }
   logArtifact(runId: string, path: string, data: Buffer | string): Promise<{ path: string; size: number }> {
     return this.request('PUT', `/api/v1/runs/${enc(runId)}/artifacts/${path.split('/').map(enc).join('/')}`, undefined, data);
@@ -169,52 +171,52 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi 
   }
 
   // ---- registry ----
-  createRegisteredModel(input: { name: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }): Promise<RegisteredModel> {
+  createRegisteredModel(input: { name: string; description?: string | undefined; tags?: KeyValue[] | undefined }): Promise<RegisteredModel> {
     return this.request('POST', '/api/v1/models', input);
   }
-  getRegisteredModel(name: unknown): Promise<RegisteredModel> {
-    return this.request('GET', `/api/v1/models/${enc(String(name))}`);
+  getRegisteredModel(name: string): Promise<RegisteredModel> {
+    return this.request('GET', `/api/v1/models/${enc(name)}`);
   }
-  searchRegisteredModels(input: { nameLike?: string | undefined; maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<RegisteredModel>> {
+  searchRegisteredModels(input: { nameLike?: string | undefined; maxResults?: number | undefined; pageToken?: string | undefined } = {}): Promise<Page<RegisteredModel>> {
     return this.request('GET', `/api/v1/models${query(input)}`);
   }
-  registerModel(input: { name: unknown; source: unknown; runId?: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }): Promise<ModelVersion> {
+  registerModel(input: { name: string; source: string; runId?: string | undefined; description?: string | undefined; tags?: KeyValue[] | undefined }): Promise<ModelVersion> {
     const { name, ...body } = input;
-    return this.request('POST', `/api/v1/models/${enc(String(name))}/versions`, body);
+    return this.request('POST', `/api/v1/models/${enc(name)}/versions`, body);
   }
-  getModelVersion(name: unknown, version: unknown): Promise<ModelVersion> {
-    return this.request('GET', `/api/v1/models/${enc(String(name))}/versions/${enc(String(version))}`);
+  getModelVersion(name: string, version: string | number): Promise<ModelVersion> {
+    return this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`);
   }
-  async searchModelVersions(input: { name?: string | undefined; runId?: string | undefined; maxResults?: unknown; pageToken?: string | undefined } = {}): Promise<Page<ModelVersion>> {
+  async searchModelVersions(input: { name?: string | undefined; runId?: string | undefined; maxResults?: number | undefined; pageToken?: string | undefined } = {}): Promise<Page<ModelVersion>> {
     if (input.name === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', 'name is required when listing versions through the API');
     return this.request('GET', `/api/v1/models/${enc(input.name)}/versions${query({ maxResults: input.maxResults, pageToken: input.pageToken })}`);
   }
-  setAlias(name: unknown, alias: unknown, version: unknown): Promise<ModelVersion> {
-    return this.request('PUT', `/api/v1/models/${enc(String(name))}/aliases/${enc(String(alias))}`, { version: String(version) });
+  setAlias(name: string, alias: string, version: string | number): Promise<ModelVersion> {
+    return this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, { version: String(version) });
   }
-  async deleteAlias(name: unknown, alias: unknown): Promise<void> {
-    await this.request('DELETE', `/api/v1/models/${enc(String(name))}/aliases/${enc(String(alias))}`);
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`);
   }
-  getVersionByAlias(name: unknown, alias: unknown): Promise<ModelVersion> {
-    return this.request('GET', `/api/v1/models/${enc(String(name))}/aliases/${enc(String(alias))}`);
+  getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    return this.request('GET', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`);
   }
   resolve(ref: string): Promise<ModelVersion> {
     return resolveModelRef(this, ref);
   }
-  lineage(name: unknown, version: unknown): Promise<Lineage> {
-    return this.request('GET', `/api/v1/models/${enc(String(name))}/versions/${enc(String(version))}/lineage`);
+  lineage(name: string, version: string | number): Promise<Lineage> {
+    return this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/lineage`);
   }
 
   // ---- keys ----
-  async create(name: unknown, opts: CreateKeyOptions = {}): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create(name: string, opts: CreateKeyOptions = {}): Promise<{ key: string; info: ApiKeyInfo }> {
     const { key, ...info } = await this.request<{ key: string } & ApiKeyInfo>('POST', '/api/v1/keys', { name, ...opts });
     return { key, info };
   }
   async list(): Promise<ApiKeyInfo[]> {
     return (await this.request<{ keys: ApiKeyInfo[] }>('GET', '/api/v1/keys')).keys;
   }
-  async revoke(keyId: unknown): Promise<void> {
-    await this.request('DELETE', `/api/v1/keys/${enc(String(keyId))}`);
+  async revoke(keyId: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/keys/${enc(keyId)}`);
   }
 
   // ---- audit ----
@@ -263,7 +265,7 @@ function query(params: Record<string, unknown>): string {
 }
 
 /** JSON has no NaN or infinities; the API takes them as strings. */
-function jsonNumber(v: unknown): unknown {
-  if (typeof v !== 'number' || Number.isFinite(v)) return v;
+function jsonNumber(v: number): number | string {
+  if (Number.isFinite(v)) return v;
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }

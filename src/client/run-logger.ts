@@ -65,9 +65,11 @@ export class RunLogger {
   logMetric(key: string, value: number, opts: { step?: number; timestamp?: number } = {}): void {
     this.assertOpen();
     this.buffer.push({ key, value, step: opts.step ?? 0, timestamp: opts.timestamp ?? Date.now() });
-    if (this.buffer.length >= this.batchSize) void this.flush();
+    // Background sends never reject: a failure is kept and thrown by the next call or end(), so an
+    // unreachable server cannot become an unhandled rejection that kills the training process.
+    if (this.buffer.length >= this.batchSize) void this.send();
     else if (this.timer === undefined) {
-      this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
+      this.timer = setTimeout(() => void this.send(), this.flushIntervalMs);
       this.timer.unref();
     }
   }
@@ -76,8 +78,17 @@ export class RunLogger {
     for (const [k, v] of Object.entries(metrics)) this.logMetric(k, v, opts);
   }
 
-  /** Sends whatever is buffered; resolves when every metric logged so far is stored. */
-  flush(): Promise<void> {
+  /**
+   * Sends whatever is buffered; resolves when every metric logged so far is stored, and rejects
+   * if any batch (this one or an earlier background one) failed.
+   */
+  async flush(): Promise<void> {
+    await this.send();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Queues the buffered metrics behind earlier sends; never rejects (a failure is kept in `failure`). */
+  private send(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -93,9 +104,7 @@ export class RunLogger {
         }
       }
     });
-    return this.flushing.then(() => {
-      if (this.failure !== undefined) throw this.failure;
-    });
+    return this.flushing;
   }
 
   async logArtifact(path: string, data: Buffer | string): Promise<void> {

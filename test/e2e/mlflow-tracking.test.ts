@@ -980,7 +980,7 @@ for (const backend of storeBackends()) {
         expect(up.status).toBe(200);
         const doc = (await (await fetch(`${s.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
         expect(doc.paths).toHaveProperty('/api/2.0/mlflow/runs/log-batch');
-        expect(doc.paths).toHaveProperty('/api/2.0/mlflow-artifacts/artifacts/{*}');
+        expect(doc.paths).toHaveProperty('/api/2.0/mlflow-artifacts/artifacts/{path}');
         expect(Object.keys(doc.paths).some((p) => p.startsWith('/ajax-api'))).toBe(false);
       });
 

@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPlatform, type Platform } from '../../src/platform.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../src/api/index.js';
 import { FluxClient } from '../../src/client/index.js';
+import { FluxError } from '../../src/core/index.js';
+import { createLogger } from '../../src/logging/index.js';
 import { main as sdkExample } from '../../examples/train-with-sdk.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -41,6 +45,55 @@ describe('TypeScript SDK (fluxops/client)', () => {
     run.logMetric('bad key/../x', 1);
     await expect(run.end()).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     expect((await client.getRun(run.runId)).info.status).toBe('FAILED');
+  });
+
+  it('keeps a failed background flush, when the server goes away mid-run, as the error of the next call and of end(), never as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const own = await startTestServer();
+    const port = new URL(own.url).port;
+    let again: Awaited<ReturnType<typeof buildApp>> | undefined;
+    let reopened: Platform | undefined;
+    try {
+      const client = new FluxClient({ url: own.url, timeoutMs: 5000 });
+      const run = await client.startRun({ runName: 'outage', batchSize: 2, flushIntervalMs: 20 });
+      run.logMetric('loss', 0.5, { step: 0 });
+      run.logMetric('loss', 0.4, { step: 1 });
+      await run.flush();
+
+      await own.app.close(); // the server stops mid-run
+      run.logMetric('loss', 0.3, { step: 2 });
+      run.logMetric('loss', 0.2, { step: 3 }); // a full batch: sent in the background, and refused
+      // Keep training until the failure surfaces; the timer sends what is buffered in the background too.
+      await vi.waitFor(() => expect(() => run.logMetric('loss', 0.1, { step: 4 })).toThrow(FluxError), { timeout: 10_000, interval: 30 });
+      let thrown: unknown;
+      try {
+        run.logMetric('loss', 0.1, { step: 5 });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE' });
+      await expect(run.logParams({ lr: 0.1 })).rejects.toBe(thrown);
+      await expect(run.setTags({ a: 'b' })).rejects.toBe(thrown);
+
+      // The server comes back: end() still reports the lost batch, and marks the run FAILED.
+      // Closing an app stops its platform's background parts, so the restarted server opens the home anew.
+      reopened = await openPlatform({ home: own.home });
+      again = await buildApp({ platform: reopened, logger: createLogger({ level: 'silent' }), auth: 'off' });
+      await again.listen({ port: Number(port), host: '127.0.0.1' });
+      await expect(run.end()).rejects.toBe(thrown);
+      const stored = await reopened.tracking.getRun(run.runId);
+      expect(stored.info.status).toBe('FAILED');
+      expect((await reopened.tracking.getMetricHistory(run.runId, 'loss')).items.map((m) => m.step)).toEqual([0, 1]);
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await again?.close();
+      await reopened?.close();
+      await own.close();
+    }
   });
 
   it('logs dataset inputs with a context and tags through the native API; the context becomes the mlflow.data.context tag', async () => {

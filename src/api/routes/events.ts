@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EVENT_TYPES, MAX_EVENT_PAGE, MAX_EVENT_WAIT_MS, type DomainEvent } from '../../events/index.js';
 import type { RouteDeps } from '../../http/index.js';
+import { ok } from '../schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -43,7 +44,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { p
 
   app.get(
     '/events',
-    { config: { auth: 'read' }, schema: { tags: ['events'], summary: 'Domain events after a cursor, in order', querystring: EventsQuery, response: { 200: EventsPage } } },
+    { config: { auth: 'read' }, schema: { tags: ['events'], summary: 'Domain events after a cursor, in order', querystring: EventsQuery, response: ok(EventsPage) } },
     async (req, reply) => {
       const q = req.query;
       const abort = new AbortController();

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ROLES } from '../../auth/index.js';
 import type { RouteDeps } from '../../http/index.js';
+import { AuditPage, CreatedKey, Empty, KeyList, created, ok } from '../schemas.js';
 
 /**
  * API keys and the audit log: admin only. The first admin key comes from the local CLI on the
@@ -9,12 +10,13 @@ import type { RouteDeps } from '../../http/index.js';
  */
 export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform }) => {
   const keys = platform.keys;
-  const schema = { tags: ['auth'], security: [{ bearer: [] }] };
+  const schema = { tags: ['auth'] };
   app.post(
     '/keys',
     {
       config: { auth: 'admin' },
       schema: {
+        response: created(CreatedKey),
         ...schema,
         summary: 'Create a key (shown once)',
         body: Type.Object({
@@ -33,8 +35,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { pla
       return { key, ...info };
     },
   );
-  app.get('/keys', { config: { auth: 'admin' }, schema: { ...schema, summary: 'List keys (never their secrets)' } }, async () => ({ keys: await keys.list() }));
-  app.delete('/keys/:keyId', { config: { auth: 'admin' }, schema: { ...schema, summary: 'Revoke a key', params: Type.Object({ keyId: Type.String() }) } }, async (req) => {
+  app.get('/keys', { config: { auth: 'admin' }, schema: { response: ok(KeyList), ...schema, summary: 'List keys (never their secrets)' } }, async () => ({ keys: await keys.list() }));
+  app.delete('/keys/:keyId', { config: { auth: 'admin' }, schema: { response: ok(Empty), ...schema, summary: 'Revoke a key', params: Type.Object({ keyId: Type.String() }) } }, async (req) => {
     await keys.revoke(req.params.keyId);
     return {};
   });
@@ -43,6 +45,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { pla
     {
       config: { auth: 'admin' },
       schema: {
+        response: ok(AuditPage),
         ...schema,
         summary: 'State-changing calls, oldest first: time, key, role, route, target, status, request id',
         querystring: Type.Object({

@@ -3,10 +3,11 @@ import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
 import type { RouteDeps } from '../../http/index.js';
 import { parseModelRefName } from '../../registry/index.js';
+import { ErrorBody, Health, ModelInfo, ok, Prediction } from '../schemas.js';
 
 /** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
 export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, modelServer, metrics }) => {
-  app.get('/api/health', { config: { auth: 'public' }, schema: { tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (req, reply) => {
+  app.get('/api/health', { config: { auth: 'public' }, schema: { response: { 200: Health, 503: Health, '4xx': ErrorBody, '5xx': ErrorBody }, tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (req, reply) => {
     let storeOk = true;
     let storeError: string | undefined;
     try {
@@ -30,7 +31,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     };
   });
 
-  app.get('/api/model-info', { config: { auth: 'public' }, schema: { tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
+  app.get('/api/model-info', { config: { auth: 'public' }, schema: { response: ok(ModelInfo), tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
     const m = modelServer?.model;
     if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
     if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${modelServer.ref} is not loaded${modelServer.error ? `: ${modelServer.error}` : ''}`);
@@ -53,9 +54,9 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       // A scoped key may predict only on the models it names: the served model's name is the resource.
       config: { auth: { permission: 'predict', resource: () => ({ model: modelServer?.model?.name ?? (modelServer ? parseModelRefName(modelServer.ref) : undefined) }) } },
       schema: {
+        response: ok(Prediction),
         tags: ['serving'],
         summary: 'Predict classes and probabilities (records in "inputs", or "columns" + "data")',
-        security: [{ bearer: [] }],
       },
     },
     async (req) => {

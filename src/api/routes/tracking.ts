@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteDeps } from '../../http/index.js';
+import { created, Empty, Experiment, Metric, ok, Page, Run } from '../schemas.js';
 
 const KV = Type.Object({ key: Type.String(), value: Type.String() });
 const RunId = Type.Object({ runId: Type.String({ description: '32 hex characters' }) });
@@ -18,33 +19,33 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   const t = platform.tracking;
   const tags = ['tracking'];
 
-  app.post('/experiments', { config: { auth: 'write' }, schema: { tags, body: Type.Object({ name: Type.String(), artifactLocation: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
+  app.post('/experiments', { config: { auth: 'write' }, schema: { response: created(Experiment), tags, body: Type.Object({ name: Type.String(), artifactLocation: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
     const id = await t.createExperiment(req.body);
     void reply.status(201);
     return t.getExperiment(id);
   });
   app.get(
     '/experiments',
-    { config: { auth: 'read' }, schema: { tags, querystring: Type.Object({ viewType: Type.Optional(ViewType), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000 })), pageToken: Type.Optional(Type.String()), nameLike: Type.Optional(Type.String()) }) } },
+    { config: { auth: 'read' }, schema: { response: ok(Page(Experiment)), tags, querystring: Type.Object({ viewType: Type.Optional(ViewType), maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000 })), pageToken: Type.Optional(Type.String()), nameLike: Type.Optional(Type.String()) }) } },
     async (req) => {
       return t.searchExperiments(req.query);
     },
   );
-  app.get('/experiments/by-name/:name', { config: { auth: 'read' }, schema: { tags, params: Type.Object({ name: Type.String() }) } }, async (req) => t.getExperimentByName(req.params.name));
-  app.get('/experiments/:experimentId', { config: { auth: 'read' }, schema: { tags, params: ExperimentId } }, async (req) => t.getExperiment(req.params.experimentId));
-  app.patch('/experiments/:experimentId', { config: { auth: 'write' }, schema: { tags, params: ExperimentId, body: Type.Object({ name: Type.String() }) } }, async (req) => {
+  app.get('/experiments/by-name/:name', { config: { auth: 'read' }, schema: { response: ok(Experiment), tags, params: Type.Object({ name: Type.String() }) } }, async (req) => t.getExperimentByName(req.params.name));
+  app.get('/experiments/:experimentId', { config: { auth: 'read' }, schema: { response: ok(Experiment), tags, params: ExperimentId } }, async (req) => t.getExperiment(req.params.experimentId));
+  app.patch('/experiments/:experimentId', { config: { auth: 'write' }, schema: { response: ok(Experiment), tags, params: ExperimentId, body: Type.Object({ name: Type.String() }) } }, async (req) => {
     await t.renameExperiment(req.params.experimentId, req.body.name);
     return t.getExperiment(req.params.experimentId);
   });
-  app.delete('/experiments/:experimentId', { config: { auth: 'write' }, schema: { tags, params: ExperimentId } }, async (req) => {
+  app.delete('/experiments/:experimentId', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: ExperimentId } }, async (req) => {
     await t.deleteExperiment(req.params.experimentId);
     return {};
   });
-  app.post('/experiments/:experimentId/restore', { config: { auth: 'write' }, schema: { tags, params: ExperimentId } }, async (req) => {
+  app.post('/experiments/:experimentId/restore', { config: { auth: 'write' }, schema: { response: ok(Experiment), tags, params: ExperimentId } }, async (req) => {
     await t.restoreExperiment(req.params.experimentId);
     return t.getExperiment(req.params.experimentId);
   });
-  app.put('/experiments/:experimentId/tags', { config: { auth: 'write' }, schema: { tags, params: ExperimentId, body: KV } }, async (req) => {
+  app.put('/experiments/:experimentId/tags', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: ExperimentId, body: KV } }, async (req) => {
     await t.setExperimentTag(req.params.experimentId, req.body.key, req.body.value);
     return {};
   });
@@ -53,6 +54,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/runs',
     { config: { auth: 'write' },
       schema: {
+        response: created(Run),
         tags,
         body: Type.Object({
           experimentId: Type.Optional(Type.String()),
@@ -76,6 +78,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/runs/search',
     { config: { auth: 'read' },
       schema: {
+        response: ok(Page(Run)),
         tags,
         body: Type.Object({
           experimentIds: Type.Array(Type.String(), { minItems: 1 }),
@@ -91,11 +94,12 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       return t.searchRuns(req.body);
     },
   );
-  app.get('/runs/:runId', { config: { auth: 'read' }, schema: { tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
+  app.get('/runs/:runId', { config: { auth: 'read' }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
   app.patch(
     '/runs/:runId',
     { config: { auth: 'write' },
       schema: {
+        response: ok(Run),
         tags,
         params: RunId,
         body: Type.Object({
@@ -107,27 +111,27 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req) => t.updateRun(req.params.runId, req.body),
   );
-  app.delete('/runs/:runId', { config: { auth: 'write' }, schema: { tags, params: RunId } }, async (req) => {
+  app.delete('/runs/:runId', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId } }, async (req) => {
     await t.deleteRun(req.params.runId);
     return {};
   });
-  app.post('/runs/:runId/restore', { config: { auth: 'write' }, schema: { tags, params: RunId } }, async (req) => {
+  app.post('/runs/:runId/restore', { config: { auth: 'write' }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => {
     await t.restoreRun(req.params.runId);
     return t.getRun(req.params.runId);
   });
-  app.post('/runs/:runId/metrics', { config: { auth: 'write' }, schema: { tags, params: RunId, body: MetricIn } }, async (req) => {
+  app.post('/runs/:runId/metrics', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: MetricIn } }, async (req) => {
     await t.logMetric(req.params.runId, req.body);
     return {};
   });
-  app.post('/runs/:runId/params', { config: { auth: 'write' }, schema: { tags, params: RunId, body: KV } }, async (req) => {
+  app.post('/runs/:runId/params', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
     await t.logParam(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.put('/runs/:runId/tags', { config: { auth: 'write' }, schema: { tags, params: RunId, body: KV } }, async (req) => {
+  app.put('/runs/:runId/tags', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
     await t.setTag(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.delete('/runs/:runId/tags/:key', { config: { auth: 'write' }, schema: { tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
+  app.delete('/runs/:runId/tags/:key', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
     await t.deleteTag(req.params.runId, req.params.key);
     return {};
   });
@@ -135,6 +139,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/runs/:runId/batch',
     { config: { auth: 'write' },
       schema: {
+        response: ok(Empty),
         tags,
         summary: 'Log many metrics, params and tags in one transaction',
         params: RunId,
@@ -154,6 +159,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/runs/:runId/inputs',
     { config: { auth: 'write' },
       schema: {
+        response: ok(Empty),
         tags,
         params: RunId,
         body: Type.Object({
@@ -186,6 +192,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/runs/:runId/metrics/:key/history',
     { config: { auth: 'read' },
       schema: {
+        response: ok(Page(Metric)),
         tags,
         params: Type.Object({ runId: Type.String(), key: Type.String() }),
         querystring: Type.Object({ maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 25000 })), pageToken: Type.Optional(Type.String()) }),

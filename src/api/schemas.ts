@@ -1,0 +1,245 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES } from '../auth/index.js';
+import { STAGES } from '../registry/index.js';
+import { RUN_STATUSES } from '../tracking/index.js';
+
+/*
+ * The response bodies of the native API, one schema per domain object, matching what the services
+ * return (test/unit/api-schemas.test.ts checks each against its domain type). Fastify serialises a
+ * response with its schema (fast-json-stringify): a property missing here is dropped from the
+ * response, so these stay complete; open maps (tags, params, metrics) are `additionalProperties`.
+ *
+ * A new route declares `response: ok(Schema)` (or `created(Schema)`), which also adds the shared
+ * error body for 4xx and 5xx.
+ */
+
+/** Every refusal and failure: the one error shape (MLflow's). */
+export const ErrorBody = Type.Object(
+  { error_code: Type.String({ description: 'A code from the error registry, e.g. RESOURCE_DOES_NOT_EXIST' }), message: Type.String() },
+  { description: 'The error shape of every refusal and failure' },
+);
+
+/** The success body under `status`, plus the error body for 4xx and 5xx. */
+export function ok<S extends TSchema>(body: S): { 200: S; '4xx': typeof ErrorBody; '5xx': typeof ErrorBody } {
+  return { 200: body, '4xx': ErrorBody, '5xx': ErrorBody };
+}
+export function created<S extends TSchema>(body: S): { 201: S; '4xx': typeof ErrorBody; '5xx': typeof ErrorBody } {
+  return { 201: body, '4xx': ErrorBody, '5xx': ErrorBody };
+}
+
+/**
+ * A number the domain may hold as NaN or ±Infinity (metric values). No `type` on purpose: with one,
+ * fast-json-stringify throws on NaN; without, it writes the value as JSON.stringify does, so NaN and
+ * ±Infinity stay `null` as the native API has always written them.
+ */
+export const JsonNumber = Type.Unsafe<number>({ description: 'A number; NaN and ±Infinity are written as null (JSON has no such numbers)' });
+
+/** A string with a fixed set of values, serialised as a plain string (a union of literals would be matched value by value). */
+function stringEnum<const T extends readonly string[]>(values: T, description?: string) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description !== undefined ? { description } : {}) });
+}
+
+/** An open map from strings to `value` (tags, params, metrics). */
+function mapOf<S extends TSchema>(value: S, description: string) {
+  return Type.Unsafe<Record<string, Static<S>>>({ type: 'object', additionalProperties: value, description });
+}
+
+/**
+ * Times are whole milliseconds, but typed `number` rather than `integer`: fast-json-stringify
+ * truncates non-integers and throws on ±Infinity for `integer`, and a run's start time is stored
+ * as the caller sent it (`1e999` parses as Infinity); `number` writes what JSON.stringify wrote.
+ */
+const Millis = (description = 'epoch milliseconds') => Type.Number({ description });
+const Nullable = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()]);
+const StringMap = (description: string) => mapOf(Type.String(), description);
+const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
+
+/** `{}`: the answer of calls that only change something. */
+export const Empty = Type.Object({}, { description: 'Nothing to return' });
+
+/** A page of results; pass `nextPageToken` back as `pageToken` for the next one. */
+export function Page<S extends TSchema>(item: S) {
+  return Type.Object({ items: Type.Array(item), nextPageToken: Type.Optional(Type.String({ description: 'absent on the last page' })) });
+}
+
+// ---- tracking ----
+
+export const Experiment = Type.Object({
+  experimentId: Type.String(),
+  name: Type.String(),
+  artifactLocation: Type.String(),
+  lifecycleStage: stringEnum(['active', 'deleted'] as const),
+  creationTime: Millis(),
+  lastUpdateTime: Millis(),
+  tags: StringMap('experiment tags'),
+});
+
+export const Metric = Type.Object({ key: Type.String(), value: JsonNumber, timestamp: Millis(), step: Type.Integer() });
+
+export const DatasetInput = Type.Object({
+  name: Type.String(),
+  digest: Type.String(),
+  sourceType: Type.String(),
+  source: Type.String(),
+  schema: Type.String(),
+  profile: Type.String(),
+  context: Type.String({ description: 'the value of the mlflow.data.context tag' }),
+  tags: Type.Array(KeyValue, { description: 'every input tag, in the order logged' }),
+});
+
+export const RunInfo = Type.Object({
+  runId: Type.String({ description: '32 hex characters' }),
+  runName: Type.String(),
+  experimentId: Type.String(),
+  userId: Type.String(),
+  status: stringEnum(RUN_STATUSES),
+  startTime: Millis(),
+  endTime: Nullable(Millis('epoch milliseconds; null while the run is open')),
+  artifactUri: Type.String(),
+  lifecycleStage: stringEnum(['active', 'deleted'] as const),
+  sourceType: Type.String(),
+  sourceName: Type.String(),
+  sourceVersion: Type.String(),
+});
+
+export const Run = Type.Object({
+  info: RunInfo,
+  data: Type.Object({
+    metrics: Type.Array(Metric, { description: 'the latest value of each metric (highest step, then newest timestamp)' }),
+    params: StringMap('run params'),
+    tags: StringMap('run tags'),
+  }),
+  inputs: Type.Array(DatasetInput),
+});
+
+export const ArtifactEntry = Type.Object({
+  path: Type.String(),
+  isDir: Type.Boolean(),
+  size: Type.Optional(Type.Integer({ description: 'bytes; absent for folders' })),
+});
+export const ArtifactList = Type.Object({ files: Type.Array(ArtifactEntry) });
+export const SavedArtifact = Type.Object({ path: Type.String(), size: Type.Integer({ description: 'bytes written' }) });
+
+// ---- registry ----
+
+/** A signature column; MLflow's carry more than name and type (`shape`, `required` …), kept as recorded. */
+const SignatureColumn = Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: true });
+export const ModelSignature = Type.Object({ inputs: Type.Array(SignatureColumn), outputs: Type.Array(SignatureColumn) });
+
+export const ModelVersion = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  source: Type.String(),
+  runId: Type.String(),
+  storageLocation: Type.String(),
+  status: stringEnum(['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const),
+  statusMessage: Type.String(),
+  flavor: Type.String(),
+  runLink: Type.String(),
+  modelId: Type.String(),
+  description: Type.String(),
+  currentStage: stringEnum(STAGES),
+  userId: Type.String(),
+  signature: Nullable(ModelSignature),
+  metrics: mapOf(JsonNumber, 'metrics of the source run at registration'),
+  creationTime: Millis(),
+  lastUpdatedTime: Millis(),
+  tags: StringMap('version tags'),
+  aliases: Type.Array(Type.String()),
+});
+
+export const RegisteredModel = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  creationTime: Millis(),
+  lastUpdatedTime: Millis(),
+  tags: StringMap('model tags'),
+  aliases: Type.Array(Type.Object({ alias: Type.String(), version: Type.String() })),
+  latestVersions: Type.Array(ModelVersion, { description: 'the newest version per stage' }),
+});
+
+export const Lineage = Type.Object({
+  model: ModelVersion,
+  run: Nullable(
+    Type.Object({
+      runId: Type.String(),
+      experimentId: Type.String(),
+      runName: Type.String(),
+      status: Type.String(),
+      startTime: Millis(),
+      endTime: Nullable(Millis()),
+      sourceVersion: Type.String(),
+      params: StringMap('run params'),
+      metrics: mapOf(JsonNumber, 'latest run metrics'),
+      tags: StringMap('run tags'),
+    }),
+  ),
+  datasets: Type.Array(DatasetInput),
+});
+
+// ---- keys and audit ----
+
+export const ApiKeyInfo = Type.Object({
+  keyId: Type.String(),
+  name: Type.String(),
+  role: stringEnum(ROLES),
+  scopes: Type.Array(Type.String(), { description: 'model:<name> / endpoint:<name>; empty for an unscoped key' }),
+  createdAt: Millis(),
+  expiresAt: Nullable(Millis()),
+  revokedAt: Nullable(Millis()),
+  lastUsedAt: Nullable(Millis()),
+});
+export const CreatedKey = Type.Composite([Type.Object({ key: Type.String({ description: 'the secret, shown this once' }) }), ApiKeyInfo]);
+export const KeyList = Type.Object({ keys: Type.Array(ApiKeyInfo) });
+
+export const AuditEntry = Type.Object({
+  seq: Type.Optional(Type.Integer({ description: 'sequence number; pass the last one as `after`' })),
+  time: Millis(),
+  keyId: Nullable(Type.String()),
+  keyName: Nullable(Type.String()),
+  role: Type.String({ description: 'the caller’s role, or anonymous' }),
+  method: Type.String(),
+  route: Type.String({ description: 'the matched route pattern, never the raw URL' }),
+  target: Type.String({ description: 'field=value pairs naming the object acted on' }),
+  status: Type.Integer(),
+  requestId: Type.String(),
+});
+export const AuditPage = Type.Object({ entries: Type.Array(AuditEntry), next_after: Type.Optional(Type.Integer({ description: 'absent when there is nothing more' })) });
+
+// ---- serving ----
+
+const ClassLabel = Type.Unsafe<number | string>({ type: ['number', 'string'] });
+
+export const Health = Type.Object({
+  status: stringEnum(['ok', 'unavailable'] as const),
+  store: Type.Object({ ok: Type.Boolean(), backend: Type.String(), error: Type.Optional(Type.String({ description: 'only for callers with a key' })) }),
+  model: Type.Object({
+    configured: Type.Boolean(),
+    ready: Type.Boolean(),
+    ref: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    version: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String()),
+  }),
+});
+
+export const ModelInfo = Type.Object({
+  model: Type.String(),
+  version: Type.String(),
+  alias: Nullable(Type.String()),
+  signature: Nullable(ModelSignature),
+  classes: Type.Array(ClassLabel),
+  metrics: mapOf(JsonNumber, 'metrics of the source run at registration'),
+  trained_at: Type.String(),
+  registered_at: Type.String({ description: 'ISO 8601' }),
+  run_id: Type.String(),
+});
+
+export const Prediction = Type.Object({
+  request_id: Type.String(),
+  model: Type.String(),
+  version: Type.String(),
+  classes: Type.Array(ClassLabel),
+  predictions: Type.Array(ClassLabel, { description: 'one label per input row' }),
+  probabilities: Type.Array(Type.Array(Type.Number()), { description: 'one row per input, columns in `classes` order' }),
+});
