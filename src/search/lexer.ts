@@ -137,3 +137,17 @@ export function readValue(cur: TokenCursor, comparator: SearchComparator): Searc
   if (v?.t === 'string' || v?.t === 'number') return v.v;
   throw filterError(`expected a quoted value or a number, found ${describeToken(v)}`);
 }
+
+/** The optional ASC/DESC that ends an `order_by` entry (ascending when absent); nothing may follow it. */
+export function readOrderDirection(cur: TokenCursor, entry: string): boolean {
+  let ascending = true;
+  const dir = cur.next();
+  if (dir !== undefined) {
+    if (dir.t !== 'ident' || !['ASC', 'DESC'].includes(dir.v.toUpperCase())) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${entry}': expected ASC or DESC after the field`);
+    }
+    ascending = dir.v.toUpperCase() === 'ASC';
+  }
+  if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${entry}': unexpected text after the direction`);
+  return ascending;
+}

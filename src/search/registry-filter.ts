@@ -1,4 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator, type SearchValue } from './lexer.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readOrderDirection, readValue, type SearchComparator, type SearchValue } from './lexer.js';
 import { FluxError } from '../core/index.js';
 
 /**
@@ -150,15 +150,7 @@ export function parseSearchOrderBy(orderBy: string[] | string | undefined | null
     if (s.trim() === '') continue;
     const cur = new TokenCursor(tokenizeSearch(s));
     const { entity, key } = readField(cur, spec, true);
-    let ascending = true;
-    const dir = cur.next();
-    if (dir !== undefined) {
-      if (dir.t !== 'ident' || !['ASC', 'DESC'].includes(dir.v.toUpperCase())) {
-        throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': expected ASC or DESC after the field`);
-      }
-      ascending = dir.v.toUpperCase() === 'ASC';
-    }
-    if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': unexpected text after the direction`);
+    const ascending = readOrderDirection(cur, s);
     const id = `${entity}.${key}`;
     if (seen.has(id)) throw new FluxError('INVALID_PARAMETER_VALUE', `order_by names ${label({ entity, key })} more than once`);
     seen.add(id);

@@ -1,5 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readValue, type SearchComparator } from './lexer.js';
-import { FluxError } from '../core/index.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readOrderDirection, readValue, type SearchComparator } from './lexer.js';
 
 /**
  * Parser for the run search grammar (MLflow's): clauses joined by AND, each
@@ -189,15 +188,7 @@ function parseOrderWith(orderBy: string[] | string | undefined | null, grammar: 
     .map((s) => {
       const cur = new TokenCursor(tokenizeSearch(s));
       const { entity, key } = readIdentifier(cur, 'an order field', grammar);
-      let ascending = true;
-      const dir = cur.next();
-      if (dir !== undefined) {
-        if (dir.t !== 'ident' || !['ASC', 'DESC'].includes(dir.v.toUpperCase())) {
-          throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': expected ASC or DESC after the field`);
-        }
-        ascending = dir.v.toUpperCase() === 'ASC';
-      }
-      if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${s}': unexpected text after the direction`);
+      const ascending = readOrderDirection(cur, s);
       return { entity, key, ascending };
     });
 }
