@@ -101,6 +101,8 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
       return;
     }
     const permission = permissionOf(auth);
+    // Anonymous until a key is verified, so a refused call is still audited as such.
+    req.principal = anonymousPrincipal(NO_GRANTS);
     req.principal = await authenticate(req, keys, policy, permission === 'public');
     if (permission === 'public' || req.principal.grants.has(permission)) return;
     void reply.header('www-authenticate', 'Bearer realm="fluxops"');
@@ -124,20 +126,30 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     // State-changing calls only: reads (GET, and POST searches declared `read`) are not audited.
     if (permission === 'public' || !AUDITED.has(permission) || req.method === 'GET' || req.method === 'HEAD') return payload;
     const p = req.principal;
+    const written = audit.record({
+      time: Date.now(),
+      keyId: p.keyId,
+      keyName: p.name,
+      role: p.role,
+      method: req.method,
+      route: req.routeOptions.url ?? req.url,
+      target: auditTarget(req),
+      status: reply.statusCode,
+      requestId: req.id,
+    });
+    const failed = (e: unknown) => req.log.error({ err: e }, 'audit log write failed');
+    // Key, role and approval calls are durable in the audit log before they are answered. Tracking
+    // and registry writes (the volume: one per logged metric) are answered at once and their entry
+    // goes in the next group commit, a few ms later; waiting for it would put a second commit on
+    // every call's path. A crash in between can lose such an entry, never the write itself.
+    if (permission === 'write') {
+      written.catch(failed);
+      return payload;
+    }
     try {
-      await audit.record({
-        time: Date.now(),
-        keyId: p.keyId,
-        keyName: p.name,
-        role: p.role,
-        method: req.method,
-        route: req.routeOptions.url ?? req.url,
-        target: auditTarget(req),
-        status: reply.statusCode,
-        requestId: req.id,
-      });
+      await written;
     } catch (e) {
-      req.log.error({ err: e }, 'audit log write failed');
+      failed(e);
     }
     return payload;
   });
