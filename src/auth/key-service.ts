@@ -45,7 +45,7 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
  * A key has one role, optional scopes (the models or endpoints it may predict on) and an expiry.
  */
 export class KeyService {
-  private readonly cache = new Map<string, { rec: ApiKeyRecord | undefined; until: number }>();
+  private readonly cache = new Map<string, { rec: ApiKeyRecord | undefined; identity: KeyIdentity | undefined; until: number }>();
   private readonly touched = new Map<string, number>();
 
   constructor(
@@ -101,14 +101,15 @@ export class KeyService {
         if (found !== undefined && timingSafeEqual(Buffer.from(found.secretHash, 'hex'), Buffer.from(hash(m[2]!), 'hex'))) rec = found;
       }
       if (this.cache.size > 10_000) this.cache.clear();
-      entry = { rec, until: now + CACHE_MS };
+      // One identity object per cache entry, so callers may key their own caches on it.
+      entry = { rec, identity: rec ? { keyId: rec.keyId, name: rec.name, role: rec.role, scopes: rec.scopes } : undefined, until: now + CACHE_MS };
       this.cache.set(key, entry);
     }
     const rec = entry.rec;
     if (rec === undefined || rec.revokedAt !== null) throw new FluxError('UNAUTHENTICATED', 'invalid or revoked API key');
     if (rec.expiresAt !== null && rec.expiresAt <= now) throw new FluxError('UNAUTHENTICATED', `API key ${rec.keyId} expired at ${new Date(rec.expiresAt).toISOString()}`);
     this.touch(rec.keyId, now);
-    return { keyId: rec.keyId, name: rec.name, role: rec.role, scopes: rec.scopes };
+    return entry.identity!;
   }
 
   private touch(keyId: string, now: number): void {

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { FluxError } from '../core/index.js';
-import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyService, type Permission, type Principal } from '../auth/index.js';
+import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyIdentity, type KeyService, type Permission, type Principal } from '../auth/index.js';
 import { runAsActor } from '../events/index.js';
 
 /**
@@ -77,54 +77,10 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
   const table: RouteEntry[] = [];
   app.decorateRequest('principal', null as unknown as Principal);
 
-  app.addHook('onRoute', function (this: FastifyInstance, opts: RouteOptions) {
-    const declared = opts.config?.auth ?? (this as unknown as Record<symbol, RouteAuth | undefined>)[DEFAULT_AUTH];
-    const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
-    if (declared === undefined) {
-      throw new Error(`route ${methods.join(',')} ${opts.url} declares no auth: add config: { auth: 'public' | <permission> } where it is defined`);
-    }
-    opts.config = { ...opts.config, auth: declared };
-    for (const method of methods) table.push({ method, url: opts.url, auth: declared });
-    // Events the handler appends record the calling key as their actor.
-    const handler = opts.handler;
-    opts.handler = function (this: FastifyInstance, req, reply) {
-      const actor = req.principal?.name;
-      return actor ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
-    };
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    const auth = req.routeOptions.config.auth;
-    // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
-    if (auth === undefined) {
-      req.principal = anonymousPrincipal(NO_GRANTS);
-      return;
-    }
-    const permission = permissionOf(auth);
-    // Anonymous until a key is verified, so a refused call is still audited as such.
-    req.principal = anonymousPrincipal(NO_GRANTS);
-    req.principal = await authenticate(req, keys, policy, permission === 'public');
-    if (permission === 'public' || req.principal.grants.has(permission)) return;
-    void reply.header('www-authenticate', 'Bearer realm="fluxops"');
-    if (req.principal.keyId === null) {
-      throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
-    }
-    throw new FluxError('PERMISSION_DENIED', `key '${req.principal.name}' (role ${req.principal.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
-  });
-
-  app.addHook('preHandler', async (req) => {
-    const auth = req.routeOptions.config.auth;
-    if (auth === undefined) return;
-    const ref = typeof auth === 'object' ? auth.resource(req) : undefined;
-    checkResource(req.principal, ref, policy);
-  });
-
-  app.addHook('onSend', async (req, reply, payload) => {
-    const auth = req.routeOptions.config.auth;
-    if (auth === undefined) return payload;
-    const permission = permissionOf(auth);
-    // State-changing calls only: reads (GET, and POST searches declared `read`) are not audited.
-    if (permission === 'public' || !AUDITED.has(permission) || req.method === 'GET' || req.method === 'HEAD') return payload;
+  const auditOnSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    const permission = permissionOf(req.routeOptions.config.auth!);
+    // State-changing calls only: a GET on an admin route (listing keys, the audit log) is a read.
+    if (req.method === 'GET' || req.method === 'HEAD') return payload;
     const p = req.principal;
     const written = audit.record({
       time: Date.now(),
@@ -152,22 +108,84 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
       failed(e);
     }
     return payload;
+  };
+
+  app.addHook('onRoute', function (this: FastifyInstance, opts: RouteOptions) {
+    const declared = opts.config?.auth ?? (this as unknown as Record<symbol, RouteAuth | undefined>)[DEFAULT_AUTH];
+    const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
+    if (declared === undefined) {
+      throw new Error(`route ${methods.join(',')} ${opts.url} declares no auth: add config: { auth: 'public' | <permission> } where it is defined`);
+    }
+    opts.config = { ...opts.config, auth: declared };
+    for (const method of methods) table.push({ method, url: opts.url, auth: declared });
+    // Route-level hooks only where they have work: the resource rules on routes that name a
+    // resource, the audit on routes that may change state.
+    if (typeof declared === 'object') {
+      const resource = declared.resource;
+      opts.preHandler = [...hooksOf(opts.preHandler), async (req: FastifyRequest) => checkResource(req.principal, resource(req), policy)];
+    }
+    if (AUDITED.has(permissionOf(declared) as Permission)) opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
+    // Events the handler appends record the calling key as their actor. Only routes that may
+    // change state append events, so reads and predictions (the hot path) are not wrapped.
+    const perm = permissionOf(declared);
+    if (perm === 'public' || !AUDITED.has(perm)) return;
+    const handler = opts.handler;
+    opts.handler = function (this: FastifyInstance, req, reply) {
+      const actor = req.principal?.name;
+      return actor ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
+    };
   });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const auth = req.routeOptions.config.auth;
+    // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
+    if (auth === undefined) {
+      req.principal = ANONYMOUS;
+      return;
+    }
+    const permission = permissionOf(auth);
+    // Anonymous until a key is verified, so a refused call is still audited as such.
+    req.principal = ANONYMOUS;
+    req.principal = await authenticate(req, keys, policy, permission === 'public');
+    if (permission === 'public') return;
+    if (req.principal.grants.has(permission)) {
+      // A scoped key acts only where the route names the resource its scope is checked against.
+      if (req.principal.scopes.length > 0 && typeof auth !== 'object') checkResource(req.principal, undefined, policy);
+      return;
+    }
+    void reply.header('www-authenticate', 'Bearer realm="fluxops"');
+    if (req.principal.keyId === null) {
+      throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
+    }
+    throw new FluxError('PERMISSION_DENIED', `key '${req.principal.name}' (role ${req.principal.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
+  });
+
 
   return table;
 }
 
 /** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
+const ANONYMOUS_OPEN = anonymousPrincipal(OPEN_GRANTS);
+const ANONYMOUS = anonymousPrincipal(NO_GRANTS);
+/** Principals per verified identity (the key service hands out one identity object per cache entry). */
+const principals = { open: new WeakMap<KeyIdentity, Principal>(), closed: new WeakMap<KeyIdentity, Principal>() };
+
 async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Promise<Principal> {
-  const open = policy.mode === 'off' ? OPEN_GRANTS : NO_GRANTS;
-  let token: string | undefined;
+  const anonymous = policy.mode === 'off' ? ANONYMOUS_OPEN : ANONYMOUS;
   try {
-    token = credentialsOf(req.headers.authorization);
-    if (token === undefined) return anonymousPrincipal(open);
-    return principalOf(await keys.verify(token), open);
+    const token = credentialsOf(req.headers.authorization);
+    if (token === undefined) return anonymous;
+    const identity = await keys.verify(token);
+    const cache = policy.mode === 'off' ? principals.open : principals.closed;
+    let p = cache.get(identity);
+    if (p === undefined) {
+      p = principalOf(identity, anonymous.grants);
+      cache.set(identity, p);
+    }
+    return p;
   } catch (e) {
     // A public route answers a caller with a bad key as it answers anyone.
-    if (isPublic) return anonymousPrincipal(open);
+    if (isPublic) return anonymous;
     throw e;
   }
 }
@@ -226,3 +244,7 @@ export function actorOf(req: FastifyRequest): string | undefined {
   return req.principal?.name ?? undefined;
 }
 
+
+function hooksOf<T>(h: T | T[] | undefined): T[] {
+  return h === undefined ? [] : Array.isArray(h) ? h : [h];
+}
