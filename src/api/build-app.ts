@@ -103,13 +103,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   Object.assign(app, { modelServer, httpMetrics: metrics, routeTable, authMode });
 
+  // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so
+  // a keep-alive client's socket does not outlive its last request and hold close() up until its
+  // idle timeout (one hook with the request id, not a second one on every response).
+  let closing = false;
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    if (closing) void reply.header('connection', 'close');
     done();
   });
-  // Graceful shutdown: responses finished while closing say `Connection: close`, so a keep-alive
-  // client's socket does not outlive its last request and hold close() up until its idle timeout.
-  let closing = false;
   // In-flight requests get a drain period; a connection still open after it (a client that never
   // finishes its request, or one Node does not count as idle) is cut, so close() always ends.
   const drainMs = opts.drainMs ?? 5000;
@@ -117,10 +119,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     closing = true;
     setTimeout(() => app.server.closeAllConnections(), drainMs).unref();
     done();
-  });
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
   });
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -7,7 +7,6 @@ export { clientErrorHandler, installErrorHandling, toErrorResponse, type ErrorBo
 export type { RouteDeps } from './route-deps.js';
 export { HttpMetrics } from './metrics.js';
 export {
-  actorOf,
   credentialsOf,
   installRouteAuth,
   permissionOf,

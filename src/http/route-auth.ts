@@ -69,8 +69,8 @@ export function setScopeRouteAuth(scope: FastifyInstance, auth: RouteAuth): void
 /**
  * Installs the auth mechanism on an app before any route is added: every route must declare who
  * may call it (an undeclared route fails at start, so it cannot ship), the check runs on the
- * matched route after routing (never on URL text), and state-changing calls are audited before
- * their response is sent. Returns the route table the enumeration test walks.
+ * matched route after routing (never on URL text), and state-changing calls are audited (see
+ * `auditOnSend` for when an entry is durable). Returns the route table the enumeration test walks.
  */
 export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService; audit: AuditLog; policy: AuthPolicy }): RouteEntry[] {
   const { keys, audit, policy } = deps;
@@ -78,9 +78,9 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
   app.decorateRequest('principal', null as unknown as Principal);
 
   const auditOnSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
-    const permission = permissionOf(req.routeOptions.config.auth!);
     // State-changing calls only: a GET on an admin route (listing keys, the audit log) is a read.
     if (req.method === 'GET' || req.method === 'HEAD') return payload;
+    const permission = permissionOf(req.routeOptions.config.auth!);
     const p = req.principal;
     const written = audit.record({
       time: Date.now(),
@@ -119,33 +119,29 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     opts.config = { ...opts.config, auth: declared };
     for (const method of methods) table.push({ method, url: opts.url, auth: declared });
     // Route-level hooks only where they have work: the resource rules on routes that name a
-    // resource, the audit on routes that may change state.
+    // resource; the audit, and the calling key as the actor of the events the handler appends, on
+    // routes that may change state. Reads and predictions (the hot path) get neither.
     if (typeof declared === 'object') {
       const resource = declared.resource;
       opts.preHandler = [...hooksOf(opts.preHandler), async (req: FastifyRequest) => checkResource(req.principal, resource(req), policy)];
     }
-    if (AUDITED.has(permissionOf(declared) as Permission)) opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
-    // Events the handler appends record the calling key as their actor. Only routes that may
-    // change state append events, so reads and predictions (the hot path) are not wrapped.
     const perm = permissionOf(declared);
     if (perm === 'public' || !AUDITED.has(perm)) return;
+    opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
     const handler = opts.handler;
     opts.handler = function (this: FastifyInstance, req, reply) {
-      const actor = req.principal?.name;
-      return actor ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
+      const actor = req.principal.name;
+      return actor !== null ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
     };
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    const auth = req.routeOptions.config.auth;
-    // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
-    if (auth === undefined) {
-      req.principal = ANONYMOUS;
-      return;
-    }
-    const permission = permissionOf(auth);
     // Anonymous until a key is verified, so a refused call is still audited as such.
     req.principal = ANONYMOUS;
+    const auth = req.routeOptions.config.auth;
+    // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
+    if (auth === undefined) return;
+    const permission = permissionOf(auth);
     req.principal = await authenticate(req, keys, policy, permission === 'public');
     if (permission === 'public') return;
     if (req.principal.grants.has(permission)) {
@@ -160,16 +156,15 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     throw new FluxError('PERMISSION_DENIED', `key '${req.principal.name}' (role ${req.principal.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
   });
 
-
   return table;
 }
 
-/** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
 const ANONYMOUS_OPEN = anonymousPrincipal(OPEN_GRANTS);
 const ANONYMOUS = anonymousPrincipal(NO_GRANTS);
 /** Principals per verified identity (the key service hands out one identity object per cache entry). */
 const principals = { open: new WeakMap<KeyIdentity, Principal>(), closed: new WeakMap<KeyIdentity, Principal>() };
 
+/** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
 async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Promise<Principal> {
   const anonymous = policy.mode === 'off' ? ANONYMOUS_OPEN : ANONYMOUS;
   try {
@@ -239,10 +234,6 @@ function auditTarget(req: FastifyRequest): string {
   return parts.join(' ').slice(0, 1000);
 }
 
-/** Exposed for handlers that record who acted (runs, versions): the key's name, if any. */
-export function actorOf(req: FastifyRequest): string | undefined {
-  return req.principal?.name ?? undefined;
-}
 
 
 function hooksOf<T>(h: T | T[] | undefined): T[] {

@@ -208,7 +208,7 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
     if (c.entity === 'attribute') {
       const column = COLUMNS[c.key];
       if (column === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `cannot search logged models by ${c.key}`);
-      return compareSql(eb, eb.ref(column), c.comparator, c.value, this.dialect);
+      return compareSql(eb.ref(column), c.comparator, c.value, this.dialect);
     }
     if (c.entity === 'metric') {
       return eb.exists(
@@ -219,7 +219,7 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
           .where('x.key', '=', c.key)
           .where('x.is_nan', '=', 0)
           .where((xb) => this.datasetMatch(xb, datasets))
-          .where((xb) => compareSql(xb, xb.ref('x.value'), c.comparator, c.value, this.dialect)),
+          .where((xb) => compareSql(xb.ref('x.value'), c.comparator, c.value, this.dialect)),
       );
     }
     const table = c.entity === 'param' ? 'logged_model_params' : 'logged_model_tags';
@@ -229,7 +229,7 @@ export class KyselyLoggedModelStore implements LoggedModelStore {
         .select(sql.lit(1).as('one'))
         .whereRef('x.model_id', '=', 'lm.model_id')
         .where('x.key', '=', c.key)
-        .where((xb) => compareSql(xb, xb.ref('x.value'), c.comparator, c.value, this.dialect)),
+        .where((xb) => compareSql(xb.ref('x.value'), c.comparator, c.value, this.dialect)),
     );
   }
 

@@ -150,12 +150,12 @@ export class KyselyRegistryStore implements RegistryStore {
           .select(sql.lit(1).as('one'))
           .whereRef('t.name', '=', 'm.name')
           .where('t.key', '=', c.key)
-          .where((tb) => compareSql(tb, tb.ref('t.value'), c.comparator, c.value, this.dialect)),
+          .where((tb) => compareSql(tb.ref('t.value'), c.comparator, c.value, this.dialect)),
       );
     }
     const column = MODEL_COLUMNS[c.key];
     if (c.entity !== 'attribute' || column === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `cannot search registered models by ${c.entity} ${c.key}`);
-    return compareSql(eb, eb.ref(column), c.comparator, c.value, this.dialect);
+    return compareSql(eb.ref(column), c.comparator, c.value, this.dialect);
   }
 
   async updateRegisteredModel(name: string, patch: { description?: string; newName?: string }): Promise<void> {
@@ -295,12 +295,12 @@ export class KyselyRegistryStore implements RegistryStore {
           .whereRef('t.name', '=', 'v.name')
           .whereRef('t.version', '=', 'v.version')
           .where('t.key', '=', c.key)
-          .where((tb) => compareSql(tb, tb.ref('t.value'), c.comparator, c.value, this.dialect)),
+          .where((tb) => compareSql(tb.ref('t.value'), c.comparator, c.value, this.dialect)),
       );
     }
     const column = VERSION_COLUMNS[c.key];
     if (c.entity !== 'attribute' || column === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', `cannot search model versions by ${c.entity} ${c.key}`);
-    return compareSql(eb, eb.ref(column), c.comparator, c.value, this.dialect);
+    return compareSql(eb.ref(column), c.comparator, c.value, this.dialect);
   }
 
   async updateModelVersion(name: string, version: number, patch: { description?: string; stage?: Stage; archiveOthersIn?: Stage }): Promise<void> {

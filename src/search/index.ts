@@ -17,6 +17,5 @@ export {
   type FilterEntity,
   type OrderClause,
 } from './run-filter.js';
-export { compare as compareRunClause } from './run-sql.js';
 export { MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH, parseSearchFilter, parseSearchOrderBy, type SearchClause, type SearchOrder, type SearchSpec } from './registry-filter.js';
-export { compareSql } from './registry-sql.js';
+export { compareSql } from './compare-sql.js';

@@ -151,3 +151,20 @@ export function readOrderDirection(cur: TokenCursor, entry: string): boolean {
   if (!cur.done()) throw new FluxError('INVALID_PARAMETER_VALUE', `invalid order_by '${entry}': unexpected text after the direction`);
   return ascending;
 }
+
+/**
+ * The key after `<entity>.` (the dot already read): quoted, or unquoted with dots of its own
+ * (`metrics.val.loss` names the key `val.loss`).
+ */
+export function readEntityKey(cur: TokenCursor, entity: string): string {
+  const k = cur.next();
+  if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw filterError(`expected a key after '${entity}.'`);
+  let key = String(k.v);
+  for (let p = cur.peek(); p?.t === 'punct' && p.v === '.'; p = cur.peek()) {
+    cur.next();
+    const more = cur.next();
+    if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw filterError(`expected a key segment after '.'`);
+    key += `.${String(more.v)}`;
+  }
+  return key;
+}

@@ -1,4 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readOrderDirection, readValue, type SearchComparator, type SearchValue } from './lexer.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readEntityKey, readOrderDirection, readValue, type SearchComparator, type SearchValue } from './lexer.js';
 import { FluxError } from '../core/index.js';
 
 /**
@@ -62,17 +62,7 @@ function readField(cur: TokenCursor, spec: SearchSpec, forOrder: boolean): { ent
     }
     entity = canonical;
     cur.next();
-    const k = cur.next();
-    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw filterError(`expected a key after '${first.v}.'`);
-    key = String(k.v);
-    for (;;) {
-      const p = cur.peek();
-      if (p?.t !== 'punct' || p.v !== '.') break;
-      cur.next();
-      const more = cur.next();
-      if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw filterError(`expected a key segment after '.'`);
-      key += `.${String(more.v)}`;
-    }
+    key = readEntityKey(cur, first.v);
   }
   if (entity === 'attribute') {
     if (forOrder) {

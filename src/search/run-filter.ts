@@ -1,4 +1,4 @@
-import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readOrderDirection, readValue, type SearchComparator } from './lexer.js';
+import { describeToken, filterError, tokenizeSearch, TokenCursor, readComparator, readEntityKey, readOrderDirection, readValue, type SearchComparator } from './lexer.js';
 
 /**
  * Parser for the run search grammar (MLflow's): clauses joined by AND, each
@@ -93,19 +93,7 @@ function readIdentifier(cur: TokenCursor, what: string, grammar: Grammar): { ent
     }
     entity = ent;
     cur.next();
-    const k = cur.next();
-    if (k === undefined || (k.t !== 'ident' && k.t !== 'string' && k.t !== 'number')) throw filterError(`expected a key after '${first.v}.'`);
-    key = String(k.v);
-    // Unquoted keys may contain dots: metrics.val.loss
-    for (;;) {
-      const p = cur.peek();
-      if (p?.t === 'punct' && p.v === '.') {
-        cur.next();
-        const more = cur.next();
-        if (more === undefined || (more.t !== 'ident' && more.t !== 'number')) throw filterError(`expected a key segment after '.'`);
-        key += `.${String(more.v)}`;
-      } else break;
-    }
+    key = readEntityKey(cur, first.v);
   } else if (Object.hasOwn(grammar.attributes, first.v)) {
     entity = 'attribute';
     key = first.v;

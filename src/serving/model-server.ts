@@ -2,7 +2,7 @@ import { FluxError, type Component } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { DomainEvent, EventBus, EventType } from '../events/index.js';
 import { createPredictor, loadModel, type Predictor } from '../models/index.js';
-import type { ModelVersion, RegistryService } from '../registry/index.js';
+import { parseModelRefName, type ModelVersion, type RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
 
 /** The model being served: one immutable snapshot, replaced whole on a hot swap. */
@@ -60,9 +60,8 @@ export class ModelServer implements Component {
     private readonly log?: Pick<Logger, 'info' | 'warn'>,
     private readonly opts: ModelServerOptions = {},
   ) {
-    const r = ref.replace(/^models:\/+/, '');
-    this.alias = /@([^@/]+)$/.exec(r)?.[1] ?? null;
-    this.modelName = /^(.+)@[^@/]+$/.exec(r)?.[1] ?? /^(.+?)[/:]\d+$/.exec(r)?.[1] ?? r;
+    this.alias = /@([^@/]+)$/.exec(ref)?.[1] ?? null;
+    this.modelName = parseModelRefName(ref);
   }
 
   get model(): LoadedModel | undefined {

@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { FluxError, encodePageToken } from '../core/index.js';
 import { outboxFor, type Outbox } from '../events/index.js';
 import { groupCommitterFor, type GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
-import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareRunClause as compare, type FilterClause } from '../search/index.js';
+import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareSql, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type DatasetSummary, type Experiment, type InputTag, type Metric, type Page, type Run, type RunInfo, type RunStatus, type UpdateRunInput, type ViewType } from './types.js';
 
@@ -118,8 +118,8 @@ export class KyselyTrackingStore implements TrackingStore {
   }
 
   private experimentClause(c: FilterClause): Expression<SqlBool> {
-    if (c.entity === 'attribute') return compare(sql.ref(`experiments.${EXPERIMENT_ORDER_ATTRIBUTES[c.key]!.column}`), c, this.dialect);
-    const cond = compare(sql.ref('et.value'), c, this.dialect);
+    if (c.entity === 'attribute') return compareSql(sql.ref(`experiments.${EXPERIMENT_ORDER_ATTRIBUTES[c.key]!.column}`), c.comparator, c.value, this.dialect);
+    const cond = compareSql(sql.ref('et.value'), c.comparator, c.value, this.dialect);
     return sql<SqlBool>`exists (select 1 from experiment_tags as et where et.experiment_id = experiments.experiment_id and et.key = ${c.key} and ${cond})`;
   }
 
@@ -509,11 +509,11 @@ export class KyselyTrackingStore implements TrackingStore {
   private clauseExpression(eb: Eb, c: FilterClause): Expression<SqlBool> {
     if (c.entity === 'attribute') {
       const col = sql.ref(`runs.${RUN_ATTRIBUTES[c.key]!.column}`);
-      return compare(col, c, this.dialect);
+      return compareSql(col, c.comparator, c.value, this.dialect);
     }
     const table = c.entity === 'metric' ? 'latest_metrics' : c.entity === 'param' ? 'params' : 'tags';
     const alias = 'f';
-    const cond = compare(sql.ref(`${alias}.value`), c, this.dialect);
+    const cond = compareSql(sql.ref(`${alias}.value`), c.comparator, c.value, this.dialect);
     const nanGuard = c.entity === 'metric' ? sql` and ${sql.ref(`${alias}.is_nan`)} = 0` : sql``;
     const sub = sql<SqlBool>`exists (select 1 from ${sql.table(table)} as ${sql.raw(alias)} where ${sql.ref(`${alias}.run_uuid`)} = ${sql.ref('runs.run_uuid')} and ${sql.ref(`${alias}.key`)} = ${c.key} and ${cond}${nanGuard})`;
     void eb;

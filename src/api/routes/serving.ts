@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
 import type { RouteDeps } from '../../http/index.js';
-import { parseModelRefName } from '../../registry/index.js';
 import { ErrorBody, Health, ModelInfo, ok, Prediction } from '../schemas.js';
 
 /** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
@@ -52,7 +51,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     '/api/predict',
     {
       // A scoped key may predict only on the models it names: the served model's name is the resource.
-      config: { auth: { permission: 'predict', resource: () => ({ model: modelServer?.model?.name ?? (modelServer ? parseModelRefName(modelServer.ref) : undefined) }) } },
+      config: { auth: { permission: 'predict', resource: () => ({ model: modelServer?.modelName }) } },
       schema: {
         response: ok(Prediction),
         tags: ['serving'],
