@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { FluxError } from '../core/index.js';
+import { actorOf, type WriteContext } from '../events/index.js';
 import type { ApiKeyRecord, KeyStore } from './key-store.js';
 import { formatScope, parseRole, parseScope, type Role, type Scope } from './roles.js';
 
@@ -53,7 +54,7 @@ export class KeyService {
     private readonly onTouchError: (e: unknown) => void = () => undefined,
   ) {}
 
-  async create(name: unknown, opts: CreateKeyOptions = {}): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create(name: unknown, opts: CreateKeyOptions = {}, ctx?: WriteContext): Promise<{ key: string; info: ApiKeyInfo }> {
     if (typeof name !== 'string' || name.trim() === '' || name.length > 100) {
       throw new FluxError('INVALID_PARAMETER_VALUE', 'key name must be a non-empty string of at most 100 characters', { field: 'name' });
     }
@@ -68,7 +69,7 @@ export class KeyService {
     const keyId = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const rec: ApiKeyRecord = { keyId, name, secretHash: hash(secret), role, scopes, createdAt: now, expiresAt, revokedAt: null, lastUsedAt: null };
-    await this.store.insert(rec);
+    await this.store.insert(rec, actorOf(ctx));
     return { key: `flx_${keyId}_${secret}`, info: toInfo(rec) };
   }
 
@@ -81,11 +82,11 @@ export class KeyService {
     return rec ? toInfo(rec) : undefined;
   }
 
-  async revoke(keyId: unknown): Promise<void> {
+  async revoke(keyId: unknown, ctx?: WriteContext): Promise<void> {
     if (typeof keyId !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'key id must be a string', { field: 'key_id' });
     const rec = await this.store.get(keyId);
     if (!rec) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `API key '${keyId}' does not exist`);
-    await this.store.revoke(keyId, Date.now());
+    await this.store.revoke(keyId, Date.now(), actorOf(ctx));
     for (const [k, v] of this.cache) if (v.rec?.keyId === keyId) this.cache.delete(k);
   }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { outboxFor, type Outbox } from '../events/index.js';
+import { outboxFor, type Actor, type Outbox } from '../events/index.js';
 import type { Database, MetadataDb } from '../storage/db/index.js';
 import { parseRole, parseScope, type Role, type Scope } from './roles.js';
 
@@ -17,10 +17,10 @@ export interface ApiKeyRecord {
 
 /** Port for API key records; only hashes of secrets are stored. */
 export interface KeyStore {
-  insert(rec: ApiKeyRecord): Promise<void>;
+  insert(rec: ApiKeyRecord, actor: Actor): Promise<void>;
   get(keyId: string): Promise<ApiKeyRecord | undefined>;
   list(): Promise<ApiKeyRecord[]>;
-  revoke(keyId: string, at: number): Promise<boolean>;
+  revoke(keyId: string, at: number, actor: Actor): Promise<boolean>;
   /** Records use; only ever moves the time forward, so concurrent writers cannot move it back. */
   touch(keyId: string, at: number): Promise<void>;
 }
@@ -32,7 +32,7 @@ export class KyselyKeyStore implements KeyStore {
     this.db = m.db;
     this.outbox = outboxFor(m);
   }
-  async insert(rec: ApiKeyRecord): Promise<void> {
+  async insert(rec: ApiKeyRecord, actor: Actor): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       await trx
         .insertInto('api_keys')
@@ -48,7 +48,7 @@ export class KyselyKeyStore implements KeyStore {
           last_used_at: rec.lastUsedAt,
         })
         .execute();
-      await this.outbox.append(trx, { type: 'key.created', payload: { key_id: rec.keyId, name: rec.name, role: rec.role } });
+      await this.outbox.append(trx, { type: 'key.created', payload: { key_id: rec.keyId, name: rec.name, role: rec.role }, actor });
     });
   }
   async get(keyId: string): Promise<ApiKeyRecord | undefined> {
@@ -58,10 +58,10 @@ export class KyselyKeyStore implements KeyStore {
   async list(): Promise<ApiKeyRecord[]> {
     return (await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('key_id').execute()).map(toRecord);
   }
-  async revoke(keyId: string, at: number): Promise<boolean> {
+  async revoke(keyId: string, at: number, actor: Actor): Promise<boolean> {
     return this.outbox.transaction(async (trx) => {
       const revoked = await trx.updateTable('api_keys').set({ revoked_at: at }).where('key_id', '=', keyId).where('revoked_at', 'is', null).returning('name').execute();
-      for (const r of revoked) await this.outbox.append(trx, { type: 'key.revoked', payload: { key_id: keyId, name: r.name } });
+      for (const r of revoked) await this.outbox.append(trx, { type: 'key.revoked', payload: { key_id: keyId, name: r.name }, actor });
       return revoked.length > 0;
     });
   }

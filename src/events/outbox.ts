@@ -1,6 +1,5 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, MetadataDb } from '../storage/db/index.js';
-import { currentActor } from './actor.js';
 import type { NewEvent } from './types.js';
 
 /**
@@ -60,7 +59,7 @@ export class Outbox {
         run_id: event.runId ?? null,
         experiment_id: event.experimentId ?? null,
         payload: JSON.stringify(event.payload),
-        actor: event.actor ?? currentActor(),
+        actor: event.actor,
       })
       .returning('seq')
       .executeTakeFirstOrThrow();

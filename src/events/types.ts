@@ -45,7 +45,7 @@ export interface EventSubject {
 
 /** An event to append; the outbox gives it its sequence number and time. */
 export type NewEvent = {
-  [T in EventType]: { type: T; payload: EventPayloads[T]; actor?: string | null | undefined } & EventSubject;
+  [T in EventType]: { type: T; payload: EventPayloads[T]; actor: string | null } & EventSubject;
 }[EventType];
 
 /** A recorded event, as read from the outbox. */

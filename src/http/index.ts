@@ -7,6 +7,7 @@ export { clientErrorHandler, installErrorHandling, toErrorResponse, type ErrorBo
 export type { RouteDeps } from './route-deps.js';
 export { HttpMetrics } from './metrics.js';
 export {
+  callerOf,
   credentialsOf,
   installRouteAuth,
   permissionOf,

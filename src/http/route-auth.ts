@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { FluxError } from '../core/index.js';
 import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyIdentity, type KeyService, type Permission, type Principal } from '../auth/index.js';
-import { runAsActor } from '../events/index.js';
+import type { WriteContext } from '../events/index.js';
 
 /**
  * Who may call a route, declared where the route is defined (`config: { auth }`):
@@ -119,8 +119,8 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     opts.config = { ...opts.config, auth: declared };
     for (const method of methods) table.push({ method, url: opts.url, auth: declared });
     // Route-level hooks only where they have work: the resource rules on routes that name a
-    // resource; the audit, and the calling key as the actor of the events the handler appends, on
-    // routes that may change state. Reads and predictions (the hot path) get neither.
+    // resource; the audit on routes that may change state. Reads and predictions (the hot path)
+    // get neither.
     if (typeof declared === 'object') {
       const resource = declared.resource;
       opts.preHandler = [...hooksOf(opts.preHandler), async (req: FastifyRequest) => checkResource(req.principal, resource(req), policy)];
@@ -128,11 +128,6 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     const perm = permissionOf(declared);
     if (perm === 'public' || !AUDITED.has(perm)) return;
     opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
-    const handler = opts.handler;
-    opts.handler = function (this: FastifyInstance, req, reply) {
-      const actor = req.principal.name;
-      return actor !== null ? runAsActor(actor, () => handler.call(this, req, reply)) : handler.call(this, req, reply);
-    };
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -163,6 +158,14 @@ const ANONYMOUS_OPEN = anonymousPrincipal(OPEN_GRANTS);
 const ANONYMOUS = anonymousPrincipal(NO_GRANTS);
 /** Principals per verified identity (the key service hands out one identity object per cache entry). */
 const principals = { open: new WeakMap<KeyIdentity, Principal>(), closed: new WeakMap<KeyIdentity, Principal>() };
+
+/**
+ * The caller of a state-changing handler, passed to the service method it calls: the events the
+ * change appends name its key as their actor.
+ */
+export function callerOf(req: FastifyRequest): WriteContext {
+  return { actor: req.principal.name };
+}
 
 /** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
 async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Promise<Principal> {

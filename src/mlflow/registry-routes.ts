@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModelVersion } from '../registry/index.js';
+import { callerOf } from '../http/index.js';
 import type { MlflowRouteDeps } from './index.js';
 import { modelVersionJson, registeredModelJson, tagList } from './registry-convert.js';
 import { MlflowFields } from './mlflow-fields.js';
@@ -29,8 +30,8 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
   const one = (mv: ModelVersion) => ({ model_version: modelVersionJson(mv, true) });
 
   // ---- registered models ----
-  route('POST', '/registered-models/create', 'write', 'Create a registered model', 'Body: name, tags? [{key, value}], description?. Returns {registered_model}; RESOURCE_ALREADY_EXISTS (400) when the name is taken.', async (f) => {
-    const model = await r.createRegisteredModel({ name: f.requiredString('name'), description: f.string('description'), tags: tagList(f, 'tags') });
+  route('POST', '/registered-models/create', 'write', 'Create a registered model', 'Body: name, tags? [{key, value}], description?. Returns {registered_model}; RESOURCE_ALREADY_EXISTS (400) when the name is taken.', async (f, req) => {
+    const model = await r.createRegisteredModel({ name: f.requiredString('name'), description: f.string('description'), tags: tagList(f, 'tags') }, callerOf(req));
     return { registered_model: registeredModelJson(model) };
   });
 
@@ -49,8 +50,8 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return { registered_model: registeredModelJson(model) };
   });
 
-  route('DELETE', '/registered-models/delete', 'write', 'Delete a registered model', 'Body: name. Deletes its versions, tags and aliases too.', async (f) => {
-    await r.deleteRegisteredModel(f.requiredString('name'));
+  route('DELETE', '/registered-models/delete', 'write', 'Delete a registered model', 'Body: name. Deletes its versions, tags and aliases too.', async (f, req) => {
+    await r.deleteRegisteredModel(f.requiredString('name'), callerOf(req));
     return {};
   });
 
@@ -88,13 +89,13 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Set an alias', 'Body: name, alias, version. Moves the alias if it exists; a server serving name@alias swaps to the new version.', async (f) => {
-    await r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f));
+  route('POST', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Set an alias', 'Body: name, alias, version. Moves the alias if it exists; a server serving name@alias swaps to the new version.', async (f, req) => {
+    await r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f), callerOf(req));
     return {};
   });
 
-  route('DELETE', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Delete an alias', 'Body: name, alias. RESOURCE_DOES_NOT_EXIST (404) when the alias is not set.', async (f) => {
-    await r.deleteAlias(f.requiredString('name'), f.requiredString('alias'));
+  route('DELETE', '/registered-models/alias', { permission: 'write', resource: (req) => { const f = MlflowFields.of(req); return { model: f.string('name'), alias: f.string('alias') }; } }, 'Delete an alias', 'Body: name, alias. RESOURCE_DOES_NOT_EXIST (404) when the alias is not set.', async (f, req) => {
+    await r.deleteAlias(f.requiredString('name'), f.requiredString('alias'), callerOf(req));
     return {};
   });
 
@@ -110,7 +111,7 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     'Body: name, source (runs:/<run_id>/<path>, mlflow-artifacts:/<path>, models:/<model_id>, or any URI), run_id?, tags?, run_link?, description?, model_id?. ' +
       'Returns {model_version} READY: a folder FluxOps holds is inspected (MLmodel flavors and signature; servable or not is in status_message), ' +
       'anything else is recorded without verification. Versions are 1, 2, 3 … and never reused.',
-    async (f) => {
+    async (f, req) => {
       const mv = await r.createModelVersion({
         name: f.requiredString('name'),
         source: f.requiredString('source'),
@@ -119,7 +120,7 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
         runLink: f.string('run_link'),
         description: f.string('description'),
         modelId: f.string('model_id'),
-      }, { lenient: true });
+      }, { lenient: true, ...callerOf(req) });
       return one(mv);
     },
   );
@@ -132,8 +133,8 @@ export const mlflowRegistryRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return one(f.has('description') ? await r.updateModelVersion(name, v, f.string('description')) : await r.getModelVersion(name, v));
   });
 
-  route('DELETE', '/model-versions/delete', 'write', 'Delete a model version', 'Body: name, version. Its number is never handed out again; aliases on it go.', async (f) => {
-    await r.deleteModelVersion(f.requiredString('name'), version(f));
+  route('DELETE', '/model-versions/delete', 'write', 'Delete a model version', 'Body: name, version. Its number is never handed out again; aliases on it go.', async (f, req) => {
+    await r.deleteModelVersion(f.requiredString('name'), version(f), callerOf(req));
     return {};
   });
 

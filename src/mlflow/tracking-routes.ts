@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
+import { callerOf } from '../http/index.js';
 import { LIMITS, type KeyValue, type LogDatasetInput, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
 import { byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
@@ -24,12 +25,12 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
 
   // ---- experiments ----
-  route('POST', '/experiments/create', 'write', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f) => {
+  route('POST', '/experiments/create', 'write', 'Create an experiment', 'Body: name, artifact_location? (a relative local path is made absolute against the server\'s working directory), tags? [{key, value}]. Returns {experiment_id}.', async (f, req) => {
     const id = await t.createExperiment({
       name: f.requiredString('name'),
       artifactLocation: resolveLocalLocation(f.string('artifact_location') || undefined),
       tags: keyValueList(f.objectList('tags'), 'tags'),
-    });
+    }, callerOf(req));
     return { experiment_id: id };
   });
 
@@ -97,7 +98,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
       userId: req.principal.name ?? f.string('user_id'),
       startTime: f.int64('start_time'),
       tags: Object.fromEntries(tags.map((tg) => [tg.key, tg.value])),
-    });
+    }, callerOf(req));
     return { run: runJson(run, false) };
   });
 
@@ -118,18 +119,18 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/runs/update', 'write', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f) => {
-    const run = await t.updateRun(f.runId(), { status: runStatus(f), endTime: f.int64('end_time'), runName: f.string('run_name') || undefined });
+  route('POST', '/runs/update', 'write', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f, req) => {
+    const run = await t.updateRun(f.runId(), { status: runStatus(f), endTime: f.int64('end_time'), runName: f.string('run_name') || undefined }, callerOf(req));
     return { run_info: runInfoJson(run.info) };
   });
 
-  route('POST', '/runs/delete', 'write', 'Delete a run', 'Body: run_id.', async (f) => {
-    await t.deleteRun(f.runId());
+  route('POST', '/runs/delete', 'write', 'Delete a run', 'Body: run_id.', async (f, req) => {
+    await t.deleteRun(f.runId(), callerOf(req));
     return {};
   });
 
-  route('POST', '/runs/restore', 'write', 'Restore a deleted run', 'Body: run_id.', async (f) => {
-    await t.restoreRun(f.runId());
+  route('POST', '/runs/restore', 'write', 'Restore a deleted run', 'Body: run_id.', async (f, req) => {
+    await t.restoreRun(f.runId(), callerOf(req));
     return {};
   });
 

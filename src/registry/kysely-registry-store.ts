@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import { outboxFor, type Outbox } from '../events/index.js';
+import { outboxFor, type Actor, type Outbox } from '../events/index.js';
 import { isUniqueViolation, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import type { Page } from '../tracking/index.js';
 import { compareSql, type SearchClause, type SearchOrder } from '../search/index.js';
@@ -42,7 +42,7 @@ export class KyselyRegistryStore implements RegistryStore {
     this.outbox = outboxFor(m);
   }
 
-  async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }): Promise<void> {
+  async createRegisteredModel(input: { name: string; description: string; tags: Array<{ key: string; value: string }> }, actor: Actor): Promise<void> {
     const now = Date.now();
     await this.outbox.transaction(async (trx) => {
       // No look-up first: the primary key decides, also against another server creating the name now.
@@ -55,7 +55,7 @@ export class KyselyRegistryStore implements RegistryStore {
         const tags = new Map(input.tags.map((t) => [t.key, t.value]));
         await trx.insertInto('registered_model_tags').values([...tags].map(([key, value]) => ({ name: input.name, key, value }))).execute();
       }
-      await this.outbox.append(trx, { type: 'model.created', model: input.name, payload: { model: input.name } });
+      await this.outbox.append(trx, { type: 'model.created', model: input.name, payload: { model: input.name }, actor });
     });
   }
 
@@ -177,7 +177,7 @@ export class KyselyRegistryStore implements RegistryStore {
     });
   }
 
-  async deleteRegisteredModel(name: string): Promise<void> {
+  async deleteRegisteredModel(name: string, actor: Actor): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       const aliases = await trx.selectFrom('model_aliases').select(['alias', 'version']).where('name', '=', name).execute();
       await trx.deleteFrom('model_aliases').where('name', '=', name).execute();
@@ -185,8 +185,8 @@ export class KyselyRegistryStore implements RegistryStore {
       await trx.deleteFrom('model_versions').where('name', '=', name).execute();
       await trx.deleteFrom('registered_model_tags').where('name', '=', name).execute();
       const deleted = await trx.deleteFrom('registered_models').where('name', '=', name).executeTakeFirst();
-      await this.aliasesRemoved(trx, name, aliases);
-      if (Number(deleted.numDeletedRows) > 0) await this.outbox.append(trx, { type: 'model.deleted', model: name, payload: { model: name } });
+      await this.aliasesRemoved(trx, name, aliases, actor);
+      if (Number(deleted.numDeletedRows) > 0) await this.outbox.append(trx, { type: 'model.deleted', model: name, payload: { model: name }, actor });
     });
   }
 
@@ -203,7 +203,7 @@ export class KyselyRegistryStore implements RegistryStore {
     return Number(r.numDeletedRows) > 0;
   }
 
-  async createModelVersion(input: NewModelVersion): Promise<ModelVersion> {
+  async createModelVersion(input: NewModelVersion, actor: Actor): Promise<ModelVersion> {
     // Touching the model row first locks it (Postgres) until commit, so concurrent registrations
     // of one model queue there and each reads the max the previous one committed. SQLite runs one
     // write transaction at a time. Should two writers still collide, the primary key catches it.
@@ -251,6 +251,7 @@ export class KyselyRegistryStore implements RegistryStore {
             model: input.name,
             runId: input.runId === '' ? undefined : input.runId,
             payload: { model: input.name, version: String(version), run_id: input.runId, source: input.source },
+            actor,
           });
           return version;
         });
@@ -332,7 +333,7 @@ export class KyselyRegistryStore implements RegistryStore {
     });
   }
 
-  async deleteModelVersion(name: string, version: number): Promise<void> {
+  async deleteModelVersion(name: string, version: number, actor: Actor): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       // The version row first: that locks it (Postgres), so an alias being set on it at this
       // moment (which locks it FOR SHARE, see setAlias) either commits before and is deleted
@@ -347,9 +348,9 @@ export class KyselyRegistryStore implements RegistryStore {
       const aliases = await trx.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).returning(['alias', 'version']).execute();
       await trx.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
       await trx.updateTable('registered_models').set({ last_updated_time: Date.now() }).where('name', '=', name).execute();
-      await this.aliasesRemoved(trx, name, aliases);
+      await this.aliasesRemoved(trx, name, aliases, actor);
       if (Number(deleted.numUpdatedRows) > 0) {
-        await this.outbox.append(trx, { type: 'model.version.deleted', model: name, payload: { model: name, version: String(version) } });
+        await this.outbox.append(trx, { type: 'model.version.deleted', model: name, payload: { model: name, version: String(version) }, actor });
       }
     });
   }
@@ -372,7 +373,7 @@ export class KyselyRegistryStore implements RegistryStore {
    * reads the version row (locked FOR SHARE on Postgres): a version deleted by another server
    * between the service's check and this write gets no alias.
    */
-  async setAlias(name: string, alias: string, version: number): Promise<void> {
+  async setAlias(name: string, alias: string, version: number, actor: Actor): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       const previous = await trx.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
       const written = await trx
@@ -396,22 +397,23 @@ export class KyselyRegistryStore implements RegistryStore {
         type: 'model.alias.changed',
         model: name,
         payload: { model: name, alias, version: String(version), previous_version: previous === undefined ? null : String(previous.version) },
+        actor,
       });
     });
   }
 
-  async deleteAlias(name: string, alias: string): Promise<boolean> {
+  async deleteAlias(name: string, alias: string, actor: Actor): Promise<boolean> {
     return this.outbox.transaction(async (trx) => {
       const removed = await trx.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).returning('version').execute();
-      await this.aliasesRemoved(trx, name, removed.map((r) => ({ alias, version: r.version })));
+      await this.aliasesRemoved(trx, name, removed.map((r) => ({ alias, version: r.version })), actor);
       return removed.length > 0;
     });
   }
 
   /** `model.alias.changed` to null for each alias a delete took away. */
-  private async aliasesRemoved(trx: Transaction<Database>, name: string, aliases: Array<{ alias: string; version: number }>): Promise<void> {
+  private async aliasesRemoved(trx: Transaction<Database>, name: string, aliases: Array<{ alias: string; version: number }>, actor: Actor): Promise<void> {
     for (const a of aliases) {
-      await this.outbox.append(trx, { type: 'model.alias.changed', model: name, payload: { model: name, alias: a.alias, version: null, previous_version: String(a.version) } });
+      await this.outbox.append(trx, { type: 'model.alias.changed', model: name, payload: { model: name, alias: a.alias, version: null, previous_version: String(a.version) }, actor });
     }
   }
 

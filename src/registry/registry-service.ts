@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { FluxError, RUN_ID_PATTERN, decodePageToken } from '../core/index.js';
+import { actorOf, type WriteContext } from '../events/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
 import { ArtifactUris, safeRelativePath } from '../storage/artifacts/index.js';
 import type { DatasetInput, Page, Run, TrackingService } from '../tracking/index.js';
@@ -57,11 +58,11 @@ export class RegistryService {
     this.uris = uris ?? new ArtifactUris(artifacts.uri, 'proxied');
   }
 
-  async createRegisteredModel(input: { name: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }): Promise<RegisteredModel> {
+  async createRegisteredModel(input: { name: unknown; description?: unknown; tags?: Array<{ key: unknown; value: unknown }> | undefined }, ctx?: WriteContext): Promise<RegisteredModel> {
     const name = modelName(input.name);
     const description = optionalText(input.description, 'description');
     const tags = (input.tags ?? []).map((t, i) => kv(t, `tags[${i}]`));
-    await this.store.createRegisteredModel({ name, description, tags });
+    await this.store.createRegisteredModel({ name, description, tags }, actorOf(ctx));
     return this.getRegisteredModel(name);
   }
 
@@ -109,9 +110,9 @@ export class RegistryService {
     return this.getRegisteredModel(model.name);
   }
 
-  async deleteRegisteredModel(name: unknown): Promise<void> {
+  async deleteRegisteredModel(name: unknown, ctx?: WriteContext): Promise<void> {
     const model = await this.getRegisteredModel(name);
-    await this.store.deleteRegisteredModel(model.name);
+    await this.store.deleteRegisteredModel(model.name, actorOf(ctx));
   }
 
   async setRegisteredModelTag(name: unknown, key: unknown, value: unknown): Promise<void> {
@@ -146,7 +147,7 @@ export class RegistryService {
     userId?: string | undefined;
     runLink?: unknown;
     modelId?: unknown;
-  }, options: { lenient?: boolean } = {}): Promise<ModelVersion> {
+  }, options: WriteContext & { lenient?: boolean } = {}): Promise<ModelVersion> {
     const model = await this.getRegisteredModel(input.name);
     const ref = parseSource(input.source);
     const source = input.source as string;
@@ -193,7 +194,7 @@ export class RegistryService {
       signature: found?.signature ?? null,
       metrics,
       tags,
-    });
+    }, actorOf(options));
   }
 
   /**
@@ -290,16 +291,16 @@ export class RegistryService {
   }
 
   /** Creates the model when it does not exist yet, then a new version of it. */
-  async registerModel(input: Parameters<RegistryService['createModelVersion']>[0]): Promise<ModelVersion> {
+  async registerModel(input: Parameters<RegistryService['createModelVersion']>[0], ctx?: WriteContext): Promise<ModelVersion> {
     const name = modelName(input.name);
     if (!(await this.store.getRegisteredModel(name))) {
       try {
-        await this.createRegisteredModel({ name });
+        await this.createRegisteredModel({ name }, ctx);
       } catch (e) {
         if (!(e instanceof FluxError && e.code === 'RESOURCE_ALREADY_EXISTS')) throw e;
       }
     }
-    return this.createModelVersion({ ...input, name });
+    return this.createModelVersion({ ...input, name }, ctx);
   }
 
   async getModelVersion(name: unknown, version: unknown): Promise<ModelVersion> {
@@ -352,9 +353,9 @@ export class RegistryService {
     return this.getModelVersion(mv.name, mv.version);
   }
 
-  async deleteModelVersion(name: unknown, version: unknown): Promise<void> {
+  async deleteModelVersion(name: unknown, version: unknown, ctx?: WriteContext): Promise<void> {
     const mv = await this.getModelVersion(name, version);
-    await this.store.deleteModelVersion(mv.name, Number(mv.version));
+    await this.store.deleteModelVersion(mv.name, Number(mv.version), actorOf(ctx));
   }
 
   async setModelVersionTag(name: unknown, version: unknown, key: unknown, value: unknown): Promise<void> {
@@ -370,17 +371,17 @@ export class RegistryService {
     }
   }
 
-  async setAlias(name: unknown, alias: unknown, version: unknown): Promise<ModelVersion> {
+  async setAlias(name: unknown, alias: unknown, version: unknown, ctx?: WriteContext): Promise<ModelVersion> {
     const mv = await this.getModelVersion(name, version);
     const a = aliasName(alias);
-    await this.store.setAlias(mv.name, a, Number(mv.version));
+    await this.store.setAlias(mv.name, a, Number(mv.version), actorOf(ctx));
     return this.getModelVersion(mv.name, mv.version);
   }
 
-  async deleteAlias(name: unknown, alias: unknown): Promise<void> {
+  async deleteAlias(name: unknown, alias: unknown, ctx?: WriteContext): Promise<void> {
     const model = await this.getRegisteredModel(name);
     const a = aliasName(alias);
-    if (!(await this.store.deleteAlias(model.name, a))) {
+    if (!(await this.store.deleteAlias(model.name, a, actorOf(ctx)))) {
       throw new FluxError('RESOURCE_DOES_NOT_EXIST', `Registered model alias ${a} not found on model ${model.name}`);
     }
   }

@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { FluxError, encodePageToken } from '../core/index.js';
-import { outboxFor, type Outbox } from '../events/index.js';
+import { outboxFor, type Actor, type Outbox } from '../events/index.js';
 import { groupCommitterFor, type GroupCommitter, RowInsert, caseSensitiveLike, uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import { EXPERIMENT_ORDER_ATTRIBUTES, RUN_ATTRIBUTES, compareSql, type FilterClause } from '../search/index.js';
 import type { ExperimentSearchQuery, KeyValue, SearchRunsQuery, TrackingStore } from './tracking-store.js';
@@ -34,7 +34,7 @@ export class KyselyTrackingStore implements TrackingStore {
     this.committer = m.dialect === 'sqlite' && options.groupCommit !== false ? groupCommitterFor(m.db) : undefined;
   }
 
-  async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string> {
+  async createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }, actor: Actor): Promise<string> {
     const now = Date.now();
     return this.outbox.transaction(async (trx) => {
       // No look-up first: the unique name decides, also against another server inserting it now
@@ -62,7 +62,7 @@ export class KyselyTrackingStore implements TrackingStore {
           .values([...tags].map(([key, value]) => ({ experiment_id: row.experiment_id, key, value })))
           .execute();
       }
-      await this.outbox.append(trx, { type: 'experiment.created', experimentId: id, payload: { experiment_id: id, name: input.name } });
+      await this.outbox.append(trx, { type: 'experiment.created', experimentId: id, payload: { experiment_id: id, name: input.name }, actor });
       return id;
     });
   }
@@ -161,7 +161,7 @@ export class KyselyTrackingStore implements TrackingStore {
     sourceVersion: string;
     artifactUri: string;
     tags: KeyValue[];
-  }): Promise<void> {
+  }, actor: Actor): Promise<void> {
     await this.outbox.transaction(async (trx) => {
       await trx
         .insertInto('runs')
@@ -192,6 +192,7 @@ export class KyselyTrackingStore implements TrackingStore {
         runId: input.runId,
         experimentId: input.experimentId,
         payload: { run_id: input.runId, experiment_id: input.experimentId, run_name: input.runName },
+        actor,
       });
     });
   }
@@ -257,7 +258,7 @@ export class KyselyTrackingStore implements TrackingStore {
     return ids.map((id) => runs.get(id)!);
   }
 
-  async updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }): Promise<void> {
+  async updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }, actor: Actor): Promise<void> {
     const set: Partial<RunRow> = {};
     if (patch.status !== undefined) set.status = patch.status;
     if (patch.endTime !== undefined) set.end_time = patch.endTime;
@@ -277,6 +278,7 @@ export class KyselyTrackingStore implements TrackingStore {
           runId,
           experimentId,
           payload: { run_id: runId, experiment_id: experimentId, status: patch.status, previous_status: before.status, end_time: patch.endTime ?? null },
+          actor,
         });
       }
     });

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { FluxError, decodePageToken, newRunId } from '../core/index.js';
+import { actorOf, type WriteContext } from '../events/index.js';
 import type { ArtifactEntry, ArtifactStore } from '../storage/artifacts/index.js';
 import { ArtifactUris, safeRelativePath } from '../storage/artifacts/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy, parseFilter, parseOrderBy } from '../search/index.js';
@@ -58,10 +59,10 @@ export class TrackingService {
   }
 
   // ---- experiments ----
-  async createExperiment(input: { name: unknown; artifactLocation?: string | undefined; tags?: KeyValue[] | undefined }): Promise<string> {
+  async createExperiment(input: { name: unknown; artifactLocation?: string | undefined; tags?: KeyValue[] | undefined }, ctx?: WriteContext): Promise<string> {
     const name = this.experimentName(input.name);
     const tags = (input.tags ?? []).map((t, i) => this.tag(t, `tags[${i}]`));
-    return this.store.createExperiment({ name, artifactLocation: input.artifactLocation, tags });
+    return this.store.createExperiment({ name, artifactLocation: input.artifactLocation, tags }, actorOf(ctx));
   }
 
   async getExperiment(experimentId: unknown): Promise<Experiment> {
@@ -79,11 +80,11 @@ export class TrackingService {
   }
 
   /** Returns the id of the named experiment, creating it when absent. */
-  async ensureExperiment(name: string): Promise<string> {
+  async ensureExperiment(name: string, ctx?: WriteContext): Promise<string> {
     const exp = await this.store.getExperimentByName(name);
     if (exp) return exp.experimentId;
     try {
-      return await this.createExperiment({ name });
+      return await this.createExperiment({ name }, ctx);
     } catch (e) {
       if (e instanceof FluxError && e.code === 'RESOURCE_ALREADY_EXISTS') return (await this.getExperimentByName(name)).experimentId;
       throw e;
@@ -144,7 +145,7 @@ export class TrackingService {
   }
 
   // ---- runs ----
-  async createRun(input: CreateRunInput): Promise<Run> {
+  async createRun(input: CreateRunInput, ctx?: WriteContext): Promise<Run> {
     const exp = await this.getExperiment(input.experimentId);
     if (exp.lifecycleStage !== 'active') throw new FluxError('INVALID_STATE', `experiment ${exp.experimentId} is deleted; restore it before creating runs`);
     const tags = Object.entries(input.tags ?? {}).map(([key, value]) => this.tag({ key, value }, `tags.${key}`));
@@ -164,7 +165,7 @@ export class TrackingService {
       sourceVersion: input.sourceVersion ?? tags.find((t) => t.key === 'mlflow.source.git.commit')?.value ?? '',
       artifactUri: `${exp.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
       tags,
-    });
+    }, actorOf(ctx));
     return this.getRun(runId);
   }
 
@@ -175,7 +176,7 @@ export class TrackingService {
     return run;
   }
 
-  async updateRun(runId: unknown, patch: { status?: unknown; endTime?: unknown; runName?: unknown }): Promise<Run> {
+  async updateRun(runId: unknown, patch: { status?: unknown; endTime?: unknown; runName?: unknown }, ctx?: WriteContext): Promise<Run> {
     const run = await this.activeRun(runId);
     const update: UpdateRunInput = {};
     if (patch.status !== undefined) {
@@ -186,23 +187,23 @@ export class TrackingService {
     }
     if (patch.endTime !== undefined && patch.endTime !== null) update.endTime = validateInteger(patch.endTime, 'end_time', 0);
     if (patch.runName !== undefined && patch.runName !== null) update.runName = validateValue(patch.runName, 'run_name', LIMITS.keyLength);
-    await this.store.updateRun(run.info.runId, update);
+    await this.store.updateRun(run.info.runId, update, actorOf(ctx));
     return this.getRun(run.info.runId);
   }
 
   /** Marks a run finished (or failed/killed) with an end time. */
-  async endRun(runId: unknown, status: RunStatus = 'FINISHED'): Promise<Run> {
-    return this.updateRun(runId, { status, endTime: Date.now() });
+  async endRun(runId: unknown, status: RunStatus = 'FINISHED', ctx?: WriteContext): Promise<Run> {
+    return this.updateRun(runId, { status, endTime: Date.now() }, ctx);
   }
 
-  async deleteRun(runId: unknown): Promise<void> {
+  async deleteRun(runId: unknown, ctx?: WriteContext): Promise<void> {
     const run = await this.getRun(runId);
-    await this.store.updateRun(run.info.runId, { lifecycleStage: 'deleted', deletedTime: Date.now() });
+    await this.store.updateRun(run.info.runId, { lifecycleStage: 'deleted', deletedTime: Date.now() }, actorOf(ctx));
   }
 
-  async restoreRun(runId: unknown): Promise<void> {
+  async restoreRun(runId: unknown, ctx?: WriteContext): Promise<void> {
     const run = await this.getRun(runId);
-    await this.store.updateRun(run.info.runId, { lifecycleStage: 'active', deletedTime: null });
+    await this.store.updateRun(run.info.runId, { lifecycleStage: 'active', deletedTime: null }, actorOf(ctx));
   }
 
   async logMetric(runId: unknown, m: { key: unknown; value: unknown; timestamp?: unknown; step?: unknown }): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Actor } from '../events/index.js';
 import type { FilterClause, OrderClause } from '../search/index.js';
 import type { CreateRunInput, DatasetInput, DatasetSummary, Experiment, Metric, Page, Run, RunInfo, UpdateRunInput, ViewType } from './types.js';
 
@@ -30,18 +31,18 @@ export interface KeyValue {
  * implements the service above it. Inputs arrive validated by the service.
  */
 export interface TrackingStore {
-  createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }): Promise<string>;
+  createExperiment(input: { name: string; artifactLocation?: string | undefined; tags?: KeyValue[] }, actor: Actor): Promise<string>;
   getExperiment(experimentId: string): Promise<Experiment | undefined>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   searchExperiments(q: ExperimentSearchQuery): Promise<Page<Experiment>>;
   updateExperiment(experimentId: string, patch: { name?: string; lifecycleStage?: 'active' | 'deleted' }): Promise<void>;
   setExperimentTag(experimentId: string, tag: KeyValue): Promise<void>;
 
-  createRun(input: Required<Omit<CreateRunInput, 'tags'>> & { runId: string; artifactUri: string; tags: KeyValue[] }): Promise<void>;
+  createRun(input: Required<Omit<CreateRunInput, 'tags'>> & { runId: string; artifactUri: string; tags: KeyValue[] }, actor: Actor): Promise<void>;
   getRun(runId: string): Promise<Run | undefined>;
   /** The run row alone, for checks on the write path (no params, metrics or tags). */
   getRunInfo(runId: string): Promise<RunInfo | undefined>;
-  updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }): Promise<void>;
+  updateRun(runId: string, patch: UpdateRunInput & { lifecycleStage?: 'active' | 'deleted'; deletedTime?: number | null }, actor: Actor): Promise<void>;
   /** Writes metrics, params and tags in one transaction; a param already logged with another value fails the whole batch. */
   logBatch(runId: string, batch: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void>;
   /**

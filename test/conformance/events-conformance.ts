@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxError } from '../../src/core/index.js';
-import { outboxFor, runAsActor, type DomainEvent, type EventBus, type EventType } from '../../src/events/index.js';
+import { outboxFor, type DomainEvent, type EventBus, type EventType } from '../../src/events/index.js';
 import { serializeModel } from '../../src/models/index.js';
 import type { Platform } from '../../src/platform.js';
 import { openPlatformOn, type StoreBackend } from '../helpers/backends.js';
@@ -139,7 +139,7 @@ export function describeEventConformance(backend: StoreBackend): void {
       const off = outbox.onCommitted(() => woken++);
       await expect(
         outbox.transaction(async (trx) => {
-          await outbox.append(trx, { type: 'model.created', model: name, payload: { model: name } });
+          await outbox.append(trx, { type: 'model.created', model: name, payload: { model: name }, actor: null });
           throw new FluxError('INVALID_STATE', 'change refused');
         }),
       ).rejects.toThrow('change refused');
@@ -223,10 +223,10 @@ export function describeEventConformance(backend: StoreBackend): void {
       expect(got).toHaveLength(3);
     });
 
-    it('records the actor of the async context', async () => {
+    it('records the actor a write names', async () => {
       const name = `actor-${uid()}`;
       const start = await p.events.log.latestSeq();
-      await runAsActor('ci-deployer', () => p.registry.createRegisteredModel({ name }));
+      await p.registry.createRegisteredModel({ name }, { actor: 'ci-deployer' });
       await p.registry.createRegisteredModel({ name: `${name}-anon` });
       expect((await allAfter(p, start)).map((e) => e.actor)).toEqual(['ci-deployer', null]);
     });

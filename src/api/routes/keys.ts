@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ROLES } from '../../auth/index.js';
-import type { RouteDeps } from '../../http/index.js';
+import { callerOf, type RouteDeps } from '../../http/index.js';
 import { AuditPage, CreatedKey, Empty, KeyList, created, ok } from '../schemas.js';
 
 /**
@@ -31,13 +31,13 @@ export const keyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { pla
     async (req, reply) => {
       void reply.status(201);
       const { name, ...opts } = req.body;
-      const { key, info } = await keys.create(name, opts);
+      const { key, info } = await keys.create(name, opts, callerOf(req));
       return { key, ...info };
     },
   );
   app.get('/keys', { config: { auth: 'admin' }, schema: { response: ok(KeyList), ...schema, summary: 'List keys (never their secrets)' } }, async () => ({ keys: await keys.list() }));
   app.delete('/keys/:keyId', { config: { auth: 'admin' }, schema: { response: ok(Empty), ...schema, summary: 'Revoke a key', params: Type.Object({ keyId: Type.String() }) } }, async (req) => {
-    await keys.revoke(req.params.keyId);
+    await keys.revoke(req.params.keyId, callerOf(req));
     return {};
   });
   app.get(

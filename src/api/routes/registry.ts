@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../../http/index.js';
+import { callerOf, type RouteDeps } from '../../http/index.js';
 import { created, Empty, Lineage, ModelVersion, ok, Page, RegisteredModel } from '../schemas.js';
 
 const KV = Type.Object({ key: Type.String(), value: Type.String() });
@@ -14,7 +14,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
 
   app.post('/models', { config: { auth: 'write' }, schema: { response: created(RegisteredModel), tags, body: Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
     void reply.status(201);
-    return r.createRegisteredModel(req.body);
+    return r.createRegisteredModel(req.body, callerOf(req));
   });
   app.get(
     '/models',
@@ -31,7 +31,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     return r.getRegisteredModel(name);
   });
   app.delete('/models/:name', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: Name } }, async (req) => {
-    await r.deleteRegisteredModel(req.params.name);
+    await r.deleteRegisteredModel(req.params.name, callerOf(req));
     return {};
   });
   app.put('/models/:name/tags', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: Name, body: KV } }, async (req) => {
@@ -52,7 +52,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req, reply) => {
       void reply.status(201);
-      return r.registerModel({ ...req.body, name: req.params.name, ...(req.principal.name !== null ? { userId: req.principal.name } : {}) });
+      return r.registerModel({ ...req.body, name: req.params.name, ...(req.principal.name !== null ? { userId: req.principal.name } : {}) }, callerOf(req));
     },
   );
   app.get(
@@ -68,7 +68,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     r.updateModelVersion(req.params.name, req.params.version, req.body.description),
   );
   app.delete('/models/:name/versions/:version', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: NameVersion } }, async (req) => {
-    await r.deleteModelVersion(req.params.name, req.params.version);
+    await r.deleteModelVersion(req.params.name, req.params.version, callerOf(req));
     return {};
   });
   app.put('/models/:name/versions/:version/tags', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: NameVersion, body: KV } }, async (req) => {
@@ -89,14 +89,14 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     { config: { auth: { permission: 'write', resource: (req) => ({ model: (req.params as { name: string }).name, alias: (req.params as { alias: string }).alias }) } }, schema: { response: ok(ModelVersion), tags, summary: 'Point an alias at a version (the server hot-swaps a served alias)', params: Type.Object({ name: Type.String(), alias: Type.String() }), body: Type.Object({ version: Type.String() }) } },
     async (req) => {
       // A served alias follows through the model.alias.changed event, on this replica and the others.
-      return r.setAlias(req.params.name, req.params.alias, req.body.version);
+      return r.setAlias(req.params.name, req.params.alias, req.body.version, callerOf(req));
     },
   );
   app.get('/models/:name/aliases/:alias', { config: { auth: 'read' }, schema: { response: ok(ModelVersion), tags, params: Type.Object({ name: Type.String(), alias: Type.String() }) } }, async (req) =>
     r.getVersionByAlias(req.params.name, req.params.alias),
   );
   app.delete('/models/:name/aliases/:alias', { config: { auth: { permission: 'write', resource: (req) => ({ model: (req.params as { name: string }).name, alias: (req.params as { alias: string }).alias }) } }, schema: { response: ok(Empty), tags, params: Type.Object({ name: Type.String(), alias: Type.String() }) } }, async (req) => {
-    await r.deleteAlias(req.params.name, req.params.alias);
+    await r.deleteAlias(req.params.name, req.params.alias, callerOf(req));
     return {};
   });
 };

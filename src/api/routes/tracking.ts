@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../../http/index.js';
+import { callerOf, type RouteDeps } from '../../http/index.js';
 import { created, Empty, Experiment, Metric, ok, Page, Run } from '../schemas.js';
 
 const KV = Type.Object({ key: Type.String(), value: Type.String() });
@@ -20,7 +20,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   const tags = ['tracking'];
 
   app.post('/experiments', { config: { auth: 'write' }, schema: { response: created(Experiment), tags, body: Type.Object({ name: Type.String(), artifactLocation: Type.Optional(Type.String()), tags: Type.Optional(Type.Array(KV)) }) } }, async (req, reply) => {
-    const id = await t.createExperiment(req.body);
+    const id = await t.createExperiment(req.body, callerOf(req));
     void reply.status(201);
     return t.getExperiment(id);
   });
@@ -69,7 +69,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req, reply) => {
       // A key's name is the run's user, as MLflow's auth records the user who logged in.
-      const run = await t.createRun({ ...req.body, experimentId: req.body.experimentId ?? '0', userId: req.principal.name ?? req.body.userId });
+      const run = await t.createRun({ ...req.body, experimentId: req.body.experimentId ?? '0', userId: req.principal.name ?? req.body.userId }, callerOf(req));
       void reply.status(201);
       return run;
     },
@@ -109,14 +109,14 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
         }),
       },
     },
-    async (req) => t.updateRun(req.params.runId, req.body),
+    async (req) => t.updateRun(req.params.runId, req.body, callerOf(req)),
   );
   app.delete('/runs/:runId', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId } }, async (req) => {
-    await t.deleteRun(req.params.runId);
+    await t.deleteRun(req.params.runId, callerOf(req));
     return {};
   });
   app.post('/runs/:runId/restore', { config: { auth: 'write' }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => {
-    await t.restoreRun(req.params.runId);
+    await t.restoreRun(req.params.runId, callerOf(req));
     return t.getRun(req.params.runId);
   });
   app.post('/runs/:runId/metrics', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: MetricIn } }, async (req) => {
