@@ -10,11 +10,11 @@
  * connection (a fresh database per figure). After each load the stored points are counted: every
  * acknowledged (2xx) write must be there. Target: ≥ 5,000 calls/s from 8 clients on SQLite.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.js';
+import { autocannonChild, hasWrk, wrk } from './load.js';
 import { ROOT, fmt, freshPostgresDatabase, isMain, machine, requireBuild, seconds, startFluxServer, tempHome } from './support.js';
 
 export const LOG_METRIC_TARGET = 5_000;
@@ -65,49 +65,23 @@ request = function()
 end
 `;
 
-function hasWrk(): boolean {
-  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
 /** wrk for `durationS` with `clients` connections; acknowledged = completed responses that were 2xx. */
 async function wrkLoad(url: string, runId: string, key: string, clients: number, durationS: number, scriptFile: string): Promise<Load> {
-  const out = await run('wrk', ['-t1', `-c${clients}`, `-d${durationS}s`, '--timeout', '10s', '-s', scriptFile, url, '--', runId], { BENCH_API_KEY: key });
-  const total = Number(/(\d+) requests in ([\d.]+)(m?s)/.exec(out)?.[1]);
-  const dur = /requests in ([\d.]+)(ms|s|m)\b/.exec(out);
-  const secs = dur === null ? durationS : Number(dur[1]) * (dur[2] === 'ms' ? 0.001 : dur[2] === 'm' ? 60 : 1);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = socketErrors === null ? 0 : socketErrors.slice(1).reduce((s, v) => s + Number(v), 0);
-  if (!Number.isFinite(total)) throw new Error(`could not read wrk's output:\n${out}`);
-  return { acknowledged: total - non2xx, failed: non2xx + errors, seconds: secs };
+  const r = await wrk({ url, connections: clients, durationS, scriptFile, args: [runId], env: { BENCH_API_KEY: key } });
+  return { acknowledged: r.requests - r.non2xx, failed: r.non2xx + r.socketErrors, seconds: r.seconds };
 }
 
 /** autocannon in a child process (so its CPU is not the server's), for machines without wrk. */
 async function autocannonLoad(url: string, runId: string, key: string, clients: number, durationS: number): Promise<Load> {
-  const script = `
-    import autocannon from 'autocannon';
-    let n = 0;
-    const r = await autocannon({
-      url: ${JSON.stringify(`${url}/api/2.0/mlflow/runs/log-metric`)}, method: 'POST', connections: ${clients}, duration: ${durationS},
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ${key}' },
-      requests: [{ setupRequest: (req) => { n++; return { ...req, body: JSON.stringify({ run_id: ${JSON.stringify(runId)}, key: 'loss', value: (n % 1000) + 0.25, timestamp: 1700000000000 + n, step: n }) }; } }],
-    });
-    console.log(JSON.stringify({ ok: r['2xx'], failed: r.non2xx + r.errors + r.timeouts, seconds: r.duration }));`;
-  const out = await run(process.execPath, ['--input-type=module', '-e', script], {});
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: number; failed: number; seconds: number };
-  return { acknowledged: r.ok, failed: r.failed, seconds: r.seconds };
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}\n${out}\n${err}`))));
+  const r = await autocannonChild({
+    url: `${url}/api/2.0/mlflow/runs/log-metric`,
+    method: 'POST',
+    connections: clients,
+    durationS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    setupBody: `(n) => JSON.stringify({ run_id: ${JSON.stringify(runId)}, key: 'loss', value: (n % 1000) + 0.25, timestamp: 1700000000000 + n, step: n })`,
   });
+  return { acknowledged: r.requests - r.non2xx, failed: r.non2xx + r.socketErrors, seconds: r.seconds };
 }
 
 /** A home with a run and an API key, written before the server starts. */

@@ -1,19 +1,20 @@
 /**
  * Predict throughput: FluxOps' /api/predict against a bare node:http server doing the minimum
- * (parse the JSON body, answer a same-sized JSON response), both as child processes loaded by
- * autocannon from this process with the same one-record body. Target: FluxOps ≥ 0.7 × bare.
+ * (parse the JSON body, answer a same-sized JSON response), both as child processes, loaded with
+ * the same one-record body by wrk (or autocannon in a child process without it), in interleaved
+ * rounds. Target: FluxOps ≥ 0.7 × bare.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import autocannon, { type Result } from 'autocannon';
 import { openPlatform } from '../src/platform.js';
+import { autocannonChild, hasWrk, wrk, type LoadResult } from './load.js';
 import { generateDiabetesCsv } from '../src/training/index.js';
 import { trainAndTrack } from '../src/workflows/index.js';
 import { fmt, isMain, machine, requireBuild, ROOT, seconds, spawnListening, startFluxServer, tempHome } from './support.js';
 
 export const PREDICT_TARGET_RATIO = 0.7;
 const CONNECTIONS = 32;
-const ROUNDS = 2;
+const ROUNDS = 4;
 
 export interface LoadFigures {
   requestsPerSecond: number;
@@ -33,50 +34,40 @@ export interface PredictReport {
   pass: boolean;
 }
 
-/** 2xx response times (fractional ms) and counts gathered over one or more load rounds. */
-class Samples {
-  private times = new Float64Array(1 << 20);
-  private n = 0;
-  ok = 0;
-  seconds = 0;
-  errors = 0;
-  non2xx = 0;
-
-  add(ms: number): void {
-    if (this.n === this.times.length) {
-      const bigger = new Float64Array(this.times.length * 2);
-      bigger.set(this.times);
-      this.times = bigger;
-    }
-    this.times[this.n++] = ms;
+/** The rounds of one server, summed; percentiles are the requests-weighted mean of the rounds'. */
+class Rounds {
+  private rounds: LoadResult[] = [];
+  add(r: LoadResult): void {
+    this.rounds.push(r);
   }
-
   figures(): LoadFigures {
-    const sorted = this.times.subarray(0, this.n).sort();
-    const pct = (q: number): number => (this.n === 0 ? NaN : sorted[Math.min(this.n - 1, Math.floor(q * this.n))]!);
-    return { requestsPerSecond: this.ok / this.seconds, p50Ms: pct(0.5), p99Ms: pct(0.99), errors: this.errors, non2xx: this.non2xx };
+    const requests = this.rounds.reduce((s, r) => s + r.requests, 0);
+    const weighted = (f: (r: LoadResult) => number): number => this.rounds.reduce((s, r) => s + f(r) * r.requests, 0) / requests;
+    const non2xx = this.rounds.reduce((s, r) => s + r.non2xx, 0);
+    return {
+      requestsPerSecond: (requests - non2xx) / this.rounds.reduce((s, r) => s + r.seconds, 0),
+      p50Ms: weighted((r) => r.p50Ms),
+      p99Ms: weighted((r) => r.p99Ms),
+      errors: this.rounds.reduce((s, r) => s + r.socketErrors, 0),
+      non2xx,
+    };
   }
 }
 
-/**
- * One round of load. autocannon's own latency histogram has a resolution of one millisecond, too
- * coarse for a sub-millisecond endpoint, so every 2xx response time it reports (fractional ms,
- * from hrtime) is kept and the percentiles are taken from those.
- */
-async function load(opts: { url: string; headers: Record<string, string>; body: string; duration: number }, into?: Samples): Promise<void> {
-  const instance = autocannon({ url: opts.url, method: 'POST', headers: opts.headers, body: opts.body, connections: CONNECTIONS, duration: opts.duration });
-  if (into !== undefined) {
-    instance.on('response', (_client, status, _bytes, ms) => {
-      if (status >= 200 && status < 300) into.add(ms);
-    });
+type Loader = (url: string, durationS: number) => Promise<LoadResult>;
+
+/** wrk with a script that sends the body, or autocannon in a child process. */
+function loader(headers: Record<string, string>, body: string, scriptFile: string | undefined): Loader {
+  if (scriptFile !== undefined) {
+    const lua = [`wrk.method = "POST"`, `wrk.body = ${luaString(body)}`, ...Object.entries(headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)].join('\n');
+    fs.writeFileSync(scriptFile, `${lua}\n`);
+    return (url, durationS) => wrk({ url, connections: CONNECTIONS, durationS, scriptFile });
   }
-  const r: Result = await instance;
-  if (into !== undefined) {
-    into.ok += r['2xx'];
-    into.seconds += r.duration;
-    into.errors += r.errors + r.timeouts;
-    into.non2xx += r.non2xx;
-  }
+  return (url, durationS) => autocannonChild({ url, method: 'POST', headers, body, connections: CONNECTIONS, durationS });
+}
+
+function luaString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** A home with the demo model registered as diabetes@production and one API key. */
@@ -120,21 +111,22 @@ export async function runPredictBench(log: (line: string) => void = console.log)
     const bareText = await bareProbe.text();
     if (bareProbe.status !== 200) throw new Error(`bare server answered ${bareProbe.status}`);
 
+    const load = loader(headers, body, hasWrk() ? path.join(home, 'predict.lua') : undefined);
     log(`predict: ${machine()}`);
-    log(`predict: body ${Buffer.byteLength(body)} B (one record); responses ${Buffer.byteLength(template)} B (FluxOps) / ${Buffer.byteLength(bareText)} B (bare); ${CONNECTIONS} connections, ${warmupS} s warm-up, then ${durationS} s each in ${ROUNDS} interleaved rounds`);
+    log(`predict: body ${Buffer.byteLength(body)} B (one record); responses ${Buffer.byteLength(template)} B (FluxOps) / ${Buffer.byteLength(bareText)} B (bare); ${CONNECTIONS} connections, ${warmupS} s warm-up, then ${durationS} s each in ${ROUNDS} interleaved rounds; load from ${hasWrk() ? 'wrk (one thread)' : 'autocannon in a child process (wrk not installed)'}`);
     const fluxUrl = `${flux.url}/api/predict`;
-    await load({ url: fluxUrl, headers, body, duration: warmupS });
-    await load({ url: bare.url, headers, body, duration: warmupS });
-    // Interleaved halves (bare, FluxOps, bare, FluxOps) so that a change in the machine's load
+    await load(fluxUrl, warmupS);
+    await load(bare.url, warmupS);
+    // Interleaved rounds (bare, FluxOps, bare, FluxOps …) so that a change in the machine's load
     // during the run weighs on both servers alike instead of on whichever ran second.
-    const bareSamples = new Samples();
-    const fluxSamples = new Samples();
+    const bareRounds = new Rounds();
+    const fluxRounds = new Rounds();
     for (let round = 0; round < ROUNDS; round++) {
-      await load({ url: bare.url, headers, body, duration: durationS / ROUNDS }, bareSamples);
-      await load({ url: fluxUrl, headers, body, duration: durationS / ROUNDS }, fluxSamples);
+      bareRounds.add(await load(bare.url, durationS / ROUNDS));
+      fluxRounds.add(await load(fluxUrl, durationS / ROUNDS));
     }
-    const bareResult = bareSamples.figures();
-    const fluxResult = fluxSamples.figures();
+    const bareResult = bareRounds.figures();
+    const fluxResult = fluxRounds.figures();
     const ratio = fluxResult.requestsPerSecond / bareResult.requestsPerSecond;
     const pass = ratio >= PREDICT_TARGET_RATIO;
     for (const [name, f] of [
