@@ -15,7 +15,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.js';
 import { autocannonChild, hasWrk, wrk } from './load.js';
-import { ROOT, fmt, freshPostgresDatabase, isMain, machine, requireBuild, seconds, startFluxServer, tempHome } from './support.js';
+import { fmt, freshPostgresDatabase, isMain, machine, requireBuild, seconds, startFluxServer, tempHome } from './support.js';
 
 export const LOG_METRIC_TARGET = 5_000;
 const CLIENT_COUNTS = [1, 8] as const;
