@@ -92,20 +92,34 @@ export class KeyService {
 
   /** Verifies a key; throws UNAUTHENTICATED saying why otherwise. */
   async verify(key: string): Promise<KeyIdentity> {
+    const cached = this.verifyCached(key);
+    if (cached !== undefined) return cached;
     const now = Date.now();
-    let entry = this.cache.get(key);
-    if (entry === undefined || entry.until <= now) {
-      const m = KEY_FORMAT.exec(key);
-      let rec: ApiKeyRecord | undefined;
-      if (m !== null) {
-        const found = await this.store.get(m[1]!);
-        if (found !== undefined && timingSafeEqual(Buffer.from(found.secretHash, 'hex'), Buffer.from(hash(m[2]!), 'hex'))) rec = found;
-      }
-      if (this.cache.size > 10_000) this.cache.clear();
-      // One identity object per cache entry, so callers may key their own caches on it.
-      entry = { rec, identity: rec ? { keyId: rec.keyId, name: rec.name, role: rec.role, scopes: rec.scopes } : undefined, until: now + CACHE_MS };
-      this.cache.set(key, entry);
+    const m = KEY_FORMAT.exec(key);
+    let rec: ApiKeyRecord | undefined;
+    if (m !== null) {
+      const found = await this.store.get(m[1]!);
+      if (found !== undefined && timingSafeEqual(Buffer.from(found.secretHash, 'hex'), Buffer.from(hash(m[2]!), 'hex'))) rec = found;
     }
+    if (this.cache.size > 10_000) this.cache.clear();
+    // One identity object per cache entry, so callers may key their own caches on it.
+    const entry = { rec, identity: rec ? { keyId: rec.keyId, name: rec.name, role: rec.role, scopes: rec.scopes } : undefined, until: now + CACHE_MS };
+    this.cache.set(key, entry);
+    return this.accept(entry, now);
+  }
+
+  /**
+   * `verify` without waiting, for a key checked within the last second: its identity, or the
+   * refusal; undefined when the key must be looked up (then call `verify`).
+   */
+  verifyCached(key: string): KeyIdentity | undefined {
+    const now = Date.now();
+    const entry = this.cache.get(key);
+    if (entry === undefined || entry.until <= now) return undefined;
+    return this.accept(entry, now);
+  }
+
+  private accept(entry: { rec: ApiKeyRecord | undefined; identity: KeyIdentity | undefined }, now: number): KeyIdentity {
     const rec = entry.rec;
     if (rec === undefined || rec.revokedAt !== null) throw new FluxError('UNAUTHENTICATED', 'invalid or revoked API key');
     if (rec.expiresAt !== null && rec.expiresAt <= now) throw new FluxError('UNAUTHENTICATED', `API key ${rec.keyId} expired at ${new Date(rec.expiresAt).toISOString()}`);

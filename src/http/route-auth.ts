@@ -123,32 +123,47 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     // get neither.
     if (typeof declared === 'object') {
       const resource = declared.resource;
-      opts.preHandler = [...hooksOf(opts.preHandler), async (req: FastifyRequest) => checkResource(req.principal, resource(req), policy)];
+      const checkHook = (req: FastifyRequest, _reply: FastifyReply, done: (e?: Error) => void): void => {
+        try {
+          checkResource(req.principal, resource(req), policy);
+        } catch (e) {
+          return done(e as Error);
+        }
+        done();
+      };
+      opts.preHandler = [...hooksOf(opts.preHandler), checkHook];
     }
     const perm = permissionOf(declared);
     if (perm === 'public' || !AUDITED.has(perm)) return;
     opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook, not an async one: a key seen in the last second (the common case) is
+  // checked without a promise on every request; only a lookup in the store waits.
+  app.addHook('onRequest', (req, reply, done) => {
     // Anonymous until a key is verified, so a refused call is still audited as such.
     req.principal = ANONYMOUS;
     const auth = req.routeOptions.config.auth;
     // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
-    if (auth === undefined) return;
+    if (auth === undefined) return done();
     const permission = permissionOf(auth);
-    req.principal = await authenticate(req, keys, policy, permission === 'public');
-    if (permission === 'public') return;
-    if (req.principal.grants.has(permission)) {
-      // A scoped key acts only where the route names the resource its scope is checked against.
-      if (req.principal.scopes.length > 0 && typeof auth !== 'object') checkResource(req.principal, undefined, policy);
-      return;
+    const admit = (principal: Principal): void => {
+      req.principal = principal;
+      try {
+        checkPermission(req, reply, auth, permission, policy);
+      } catch (e) {
+        return done(e as Error);
+      }
+      done();
+    };
+    let principal: Principal | Promise<Principal>;
+    try {
+      principal = authenticate(req, keys, policy, permission === 'public');
+    } catch (e) {
+      return done(e as Error);
     }
-    void reply.header('www-authenticate', 'Bearer realm="fluxops"');
-    if (req.principal.keyId === null) {
-      throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
-    }
-    throw new FluxError('PERMISSION_DENIED', `key '${req.principal.name}' (role ${req.principal.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
+    if (principal instanceof Promise) principal.then(admit, (e: unknown) => done(e as Error));
+    else admit(principal);
   });
 
   return table;
@@ -167,13 +182,34 @@ export function callerOf(req: FastifyRequest): WriteContext {
   return { actor: req.principal.name };
 }
 
-/** The caller: a verified key, or anonymous with what the policy grants anonymous callers. */
-async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Promise<Principal> {
+/** Throws 401/403 unless the caller may call the matched route. */
+function checkPermission(req: FastifyRequest, reply: FastifyReply, auth: RouteAuth, permission: Permission | 'public', policy: AuthPolicy): void {
+  if (permission === 'public') return;
+  const p = req.principal;
+  if (p.grants.has(permission)) {
+    // A scoped key acts only where the route names the resource its scope is checked against.
+    if (p.scopes.length > 0 && typeof auth !== 'object') checkResource(p, undefined, policy);
+    return;
+  }
+  void reply.header('www-authenticate', 'Bearer realm="fluxops"');
+  if (p.keyId === null) {
+    throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
+  }
+  throw new FluxError('PERMISSION_DENIED', `key '${p.name}' (role ${p.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
+}
+
+/**
+ * The caller: a verified key, or anonymous with what the policy grants anonymous callers. Without
+ * waiting when there is no key or the key was verified within the last second.
+ */
+function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Principal | Promise<Principal> {
   const anonymous = policy.mode === 'off' ? ANONYMOUS_OPEN : ANONYMOUS;
-  try {
-    const token = credentialsOf(req.headers.authorization);
-    if (token === undefined) return anonymous;
-    const identity = await keys.verify(token);
+  // A public route answers a caller with a bad key as it answers anyone.
+  const refused = (e: unknown): Principal => {
+    if (isPublic) return anonymous;
+    throw e;
+  };
+  const principalFor = (identity: KeyIdentity): Principal => {
     const cache = policy.mode === 'off' ? principals.open : principals.closed;
     let p = cache.get(identity);
     if (p === undefined) {
@@ -181,10 +217,15 @@ async function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthP
       cache.set(identity, p);
     }
     return p;
+  };
+  try {
+    const token = credentialsOf(req.headers.authorization);
+    if (token === undefined) return anonymous;
+    const cached = keys.verifyCached(token);
+    if (cached !== undefined) return principalFor(cached);
+    return keys.verify(token).then(principalFor, refused);
   } catch (e) {
-    // A public route answers a caller with a bad key as it answers anyone.
-    if (isPublic) return anonymous;
-    throw e;
+    return refused(e);
   }
 }
 
