@@ -243,3 +243,48 @@ export const Prediction = Type.Object({
   predictions: Type.Array(ClassLabel, { description: 'one label per input row' }),
   probabilities: Type.Array(Type.Array(Type.Number()), { description: 'one row per input, columns in `classes` order' }),
 });
+
+const Weights = mapOf(Type.Integer({ minimum: 0, maximum: 100 }), 'deployment → percent');
+
+export const Batching = Type.Object({ maxBatch: Type.Integer(), maxWaitMs: Type.Integer() });
+
+export const Deployment = Type.Object({
+  name: Type.String(),
+  model: Type.String({ description: 'a version (diabetes/3) or an alias followed with hot swap (diabetes@production)' }),
+  batching: Nullable(Batching),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+/** What a server serves of a deployment right now. */
+export const DeploymentStatus = Type.Object({
+  name: Type.String(),
+  model: Type.String(),
+  /** The version loaded, or null when none is (see `error`). */
+  version: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  traffic: Type.Integer(),
+  mirror: Type.Integer(),
+});
+
+export const Endpoint = Type.Object({
+  name: Type.String(),
+  environment: Type.String(),
+  description: Type.String(),
+  predictRoles: Nullable(Type.Array(Type.String())),
+  stickyHeader: Nullable(Type.String()),
+  deployments: Type.Array(Deployment),
+  traffic: Weights,
+  mirror: Weights,
+  generation: Type.Integer(),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+export const EndpointWithStatus = Type.Object({ ...Endpoint.properties, status: Type.Array(DeploymentStatus, { description: 'what this server serves of each deployment' }) });
+
+export const EndpointPrediction = Type.Object({
+  ...Prediction.properties,
+  endpoint: Type.String(),
+  deployment: Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header)' }),
+});

@@ -1,2 +1,3 @@
 export { ModelServer, type LoadedModel, type PredictResult } from './model-server.js';
 export { decodePredictBody, MAX_PREDICT_ROWS } from './decode.js';
+export { EndpointRouter, PIN_HEADER, type DeploymentRuntime, type EndpointSnapshot, type RoutedResult } from './endpoint-router.js';
