@@ -102,7 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const metrics = new HttpMetrics();
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
-  const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus });
+  const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
   Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 
   // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so

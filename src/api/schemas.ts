@@ -288,3 +288,15 @@ export const EndpointPrediction = Type.Object({
   endpoint: Type.String(),
   deployment: Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header)' }),
 });
+
+export const MirrorStats = Type.Object({
+  percent: Type.Integer({ description: 'the share of live requests copied to it now' }),
+  requests: Type.Integer({ description: 'copies sent to it' }),
+  errors: Type.Integer({ description: 'copies it failed to answer' }),
+  rows: Type.Integer(),
+  agreedRows: Type.Integer({ description: 'rows where it predicted what the live deployment did' }),
+  agreement: Type.Number(),
+  meanAbsScoreDiff: Type.Number({ description: 'mean total variation distance between probability rows (classifiers), or |score difference| (regressors)' }),
+  meanLatencyMs: Type.Number(),
+  meanLiveLatencyMs: Type.Number(),
+});

@@ -3,6 +3,7 @@ import type { Endpoint, EndpointService } from '../endpoints/index.js';
 import type { EventBus, EventType } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
 import type { RegistryService } from '../registry/index.js';
+import { DeploymentStats, MirrorTally, type MirrorStats } from './deployment-stats.js';
 import { ModelServer, type PredictResult } from './model-server.js';
 
 /** The header that pins a request to one deployment (for testing a deployment in isolation). */
@@ -14,6 +15,8 @@ export interface DeploymentRuntime {
   readonly name: string;
   readonly ref: string;
   readonly server: ModelServer;
+  /** Its live traffic as this server saw it (gates read windows of it). */
+  readonly stats: DeploymentStats;
 }
 
 /** An endpoint as routed: an immutable snapshot, replaced whole when anything about it changes. */
@@ -22,6 +25,14 @@ export interface EndpointSnapshot {
   readonly deployments: ReadonlyMap<string, DeploymentRuntime>;
   /** Cumulative traffic bounds: a draw r in [0, 100) goes to the first entry with r < upTo. */
   readonly table: ReadonlyArray<{ upTo: number; deployment: DeploymentRuntime }>;
+  /** Deployments that get a copy of `percent` % of live requests. */
+  readonly mirrors: ReadonlyArray<{ percent: number; deployment: DeploymentRuntime }>;
+}
+
+/** Where served requests and mirror comparisons are counted (the Prometheus metrics). */
+export interface ServingMetricsSink {
+  request(endpoint: string, deployment: string, ok: boolean, seconds: number): void;
+  mirror(endpoint: string, deployment: string, outcome: { ok: false } | { ok: true; rows: number; agreed: number; seconds: number }): void;
 }
 
 export interface RoutedResult extends PredictResult {
@@ -35,6 +46,7 @@ export interface EndpointRouterOptions {
   /** Re-resolves each deployment's alias this often, in ms (default 2 s; see ModelServer). */
   aliasPollMs?: number | undefined;
   events?: EventBus | undefined;
+  metrics?: ServingMetricsSink | undefined;
 }
 
 const ENDPOINT_EVENTS: EventType[] = ['endpoint.created', 'endpoint.updated', 'endpoint.deleted', 'deployment.created', 'deployment.updated', 'deployment.deleted', 'traffic.changed'];
@@ -55,6 +67,7 @@ export class EndpointRouter implements Component {
   private refreshing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly tallies = new Map<string, MirrorTally>();
 
   constructor(
     private readonly endpoints: EndpointService,
@@ -110,11 +123,68 @@ export class EndpointRouter implements Component {
     return s.table.at(-1)!.deployment;
   }
 
-  /** Routes one predict request and answers it with the deployment and version that did. */
+  /**
+   * Routes one predict request and answers it with the deployment and version that did. Its
+   * latency and outcome are recorded for the deployment (a refusal of bad input is the caller's,
+   * not the model's, and is not); mirrors get their copy after the answer, never delaying it.
+   */
   predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): RoutedResult {
     const s = this.snapshot(endpoint);
     const d = this.pick(s, headers);
-    return { ...d.server.predict(body), endpoint, deployment: d.name };
+    const t0 = performance.now();
+    let result: PredictResult;
+    try {
+      result = d.server.predict(body);
+    } catch (e) {
+      if (serverFault(e)) {
+        const ms = performance.now() - t0;
+        d.stats.record(ms, false, undefined);
+        this.opts.metrics?.request(endpoint, d.name, false, ms / 1000);
+      }
+      throw e;
+    }
+    const ms = performance.now() - t0;
+    d.stats.record(ms, true, result.predictions);
+    this.opts.metrics?.request(endpoint, d.name, true, ms / 1000);
+    for (const m of s.mirrors) {
+      if (m.deployment !== d && Math.random() * 100 < m.percent) this.shadow(endpoint, m.deployment, body, result, ms);
+    }
+    return { ...result, endpoint, deployment: d.name };
+  }
+
+  /** How each mirrored deployment of the endpoint has compared with the live answers, on this server. */
+  mirrorStats(endpoint: string): Record<string, MirrorStats> {
+    const out: Record<string, MirrorStats> = {};
+    for (const [key, t] of this.tallies) {
+      const [e, d] = key.split('\u0000') as [string, string];
+      if (e === endpoint) out[d] = t.stats();
+    }
+    return out;
+  }
+
+  private shadow(endpoint: string, m: DeploymentRuntime, body: unknown, live: PredictResult, liveMs: number): void {
+    const key = `${endpoint}\u0000${m.name}`;
+    let tally = this.tallies.get(key);
+    if (tally === undefined) {
+      tally = new MirrorTally();
+      this.tallies.set(key, tally);
+    }
+    const t = tally;
+    setImmediate(() => {
+      const t0 = performance.now();
+      let r: PredictResult;
+      try {
+        r = m.server.predict(body);
+      } catch {
+        t.failed();
+        this.opts.metrics?.mirror(endpoint, m.name, { ok: false });
+        return;
+      }
+      const ms = performance.now() - t0;
+      const { rows, agreed, diffSum } = compare(live, r);
+      t.compared(rows, agreed, diffSum, ms, liveMs);
+      this.opts.metrics?.mirror(endpoint, m.name, { ok: true, rows, agreed, seconds: ms / 1000 });
+    });
   }
 
   /** Reloads every endpoint from the store; never throws. A call during a reload runs one more after it. */
@@ -150,7 +220,7 @@ export class EndpointRouter implements Component {
     for (const [key, w] of wanted) {
       if (this.servers.has(key)) continue;
       const server = new ModelServer(this.registry, w.ref, this.log, { pollMs: this.opts.aliasPollMs, events: this.opts.events });
-      const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server };
+      const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server, stats: new DeploymentStats() };
       await server.start();
       this.servers.set(key, runtime);
       added.push(runtime);
@@ -171,7 +241,10 @@ export class EndpointRouter implements Component {
         upTo += w;
         table.push({ upTo, deployment: deployments.get(d.name)! });
       }
-      next.set(e.name, { endpoint: e, deployments, table });
+      const mirrors = Object.entries(e.mirror)
+        .filter(([name, p]) => p > 0 && deployments.has(name))
+        .map(([name, percent]) => ({ percent, deployment: deployments.get(name)! }));
+      next.set(e.name, { endpoint: e, deployments, table, mirrors });
       if (current?.endpoint.generation !== e.generation) this.log?.info({ endpoint: e.name, generation: e.generation, traffic: e.traffic }, current === undefined ? 'endpoint loaded' : 'endpoint updated');
     }
     this.snapshots = next;
@@ -183,6 +256,40 @@ export class EndpointRouter implements Component {
       }
     }
   }
+}
+
+/** A failure on the server's side (a model that cannot answer), as opposed to a refusal of the request. */
+function serverFault(e: unknown): boolean {
+  return !(e instanceof FluxError) || e.httpStatus >= 500;
+}
+
+/**
+ * Rows compared, rows where both predicted the same, and the summed difference per row: the total
+ * variation distance between the probability rows when both have them over the same classes, else
+ * the absolute difference of the predicted values (regressors), else 0 or 1 (classes differ).
+ */
+function compare(live: PredictResult, shadow: PredictResult): { rows: number; agreed: number; diffSum: number } {
+  const rows = Math.min(live.predictions.length, shadow.predictions.length);
+  const sameClasses = live.classes.length > 0 && live.classes.length === shadow.classes.length && live.classes.every((c, i) => c === shadow.classes[i]);
+  let agreed = 0;
+  let diffSum = 0;
+  for (let i = 0; i < rows; i++) {
+    const a = live.predictions[i]!;
+    const b = shadow.predictions[i]!;
+    if (a === b) agreed++;
+    const pa = live.probabilities[i];
+    const pb = shadow.probabilities[i];
+    if (sameClasses && pa !== undefined && pb !== undefined) {
+      let tv = 0;
+      for (let c = 0; c < pa.length; c++) tv += Math.abs(pa[c]! - (pb[c] ?? 0));
+      diffSum += tv / 2;
+    } else if (typeof a === 'number' && typeof b === 'number') {
+      diffSum += Math.abs(a - b);
+    } else if (a !== b) {
+      diffSum += 1;
+    }
+  }
+  return { rows, agreed, diffSum };
 }
 
 function runtimeKey(endpoint: string, deployment: string, ref: string): string {

@@ -173,6 +173,42 @@ describe('endpoints: deployments, traffic, routing', () => {
     await s.platform.registry.setAlias('diabetes', 'production', '1');
   });
 
+  it('a mirrored deployment gets copies of live requests; the caller sees only the live answer; agreement is what the two give', async () => {
+    await call('POST', '/api/v1/endpoints', k.dev, { name: 'shadowed' });
+    await call('PUT', '/api/v1/endpoints/shadowed/deployments/blue', k.dev, { model: 'diabetes/1' });
+    await call('PUT', '/api/v1/endpoints/shadowed/deployments/green', k.dev, { model: 'diabetes/2' });
+    expect((await call('PUT', '/api/v1/endpoints/shadowed/mirror', k.dev, { mirror: { green: 101 } })).status).toBe(400);
+    const set = await call('PUT', '/api/v1/endpoints/shadowed/mirror', k.dev, { mirror: { green: 100 } });
+    expect(set.body).toMatchObject({ traffic: { blue: 100, green: 0 }, mirror: { green: 100 } });
+    const inputs = Array.from({ length: 30 }, (_, i) => ({ ...SAMPLE, PlasmaGlucose: 60 + i * 6, BMI: 18 + i }));
+    for (const input of inputs) {
+      const r = await call('POST', '/api/v1/endpoints/shadowed/predict', k.predict, { inputs: [input] });
+      expect(r.body.deployment).toBe('blue');
+    }
+    let stats: Record<string, { requests: number; rows: number; agreedRows: number; errors: number; percent: number; meanAbsScoreDiff: number }> = {};
+    for (let i = 0; i < 100; i++) {
+      stats = (await call('GET', '/api/v1/endpoints/shadowed/mirror', k.viewer)).body.mirror as typeof stats;
+      if ((stats.green?.requests ?? 0) >= inputs.length) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(stats.green).toMatchObject({ requests: inputs.length, errors: 0, rows: inputs.length, percent: 100 });
+    // The same inputs answered by each deployment directly: the agreement the mirror must have measured.
+    let agreed = 0;
+    let diff = 0;
+    for (const input of inputs) {
+      const b = await call('POST', '/api/v1/endpoints/shadowed/predict', k.predict, { inputs: [input] }, { 'x-fluxops-deployment': 'blue' });
+      const g = await call('POST', '/api/v1/endpoints/shadowed/predict', k.predict, { inputs: [input] }, { 'x-fluxops-deployment': 'green' });
+      if ((b.body.predictions as unknown[])[0] === (g.body.predictions as unknown[])[0]) agreed++;
+      diff += Math.abs((b.body.probabilities as number[][])[0]![1]! - (g.body.probabilities as number[][])[0]![1]!);
+    }
+    expect(stats.green!.agreedRows).toBe(agreed);
+    expect(stats.green!.meanAbsScoreDiff).toBeCloseTo(diff / inputs.length, 9);
+    const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${k.viewer}` } })).text();
+    expect(metrics).toMatch(/fluxops_mirror_requests_total\{endpoint="shadowed",deployment="green",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_requests_total\{endpoint="shadowed",deployment="blue",outcome="ok"\} \d+/);
+    await call('DELETE', '/api/v1/endpoints/shadowed', k.dev);
+  });
+
   it('lists, shows and deletes endpoints; every change is an event naming the key', async () => {
     const list = await call('GET', '/api/v1/endpoints', k.viewer);
     expect((list.body.endpoints as Array<{ name: string }>).map((e) => e.name)).toEqual(['diabetes-prod', 'follow', 'sticky']);

@@ -4,7 +4,7 @@ import type { Endpoint } from '../../endpoints/index.js';
 import { callerOf, type RouteDeps } from '../../http/index.js';
 import { parseModelRefName } from '../../registry/index.js';
 import type { EndpointRouter } from '../../serving/index.js';
-import { created, Empty, EndpointPrediction, EndpointWithStatus, ok } from '../schemas.js';
+import { created, Empty, EndpointPrediction, EndpointWithStatus, MirrorStats, ok } from '../schemas.js';
 
 const Name = Type.Object({ name: Type.String() });
 const NameDeployment = Type.Object({ name: Type.String(), deployment: Type.String() });
@@ -92,6 +92,24 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/endpoints/:name/mirror',
     { config: { auth: 'write' }, schema: { response: ok(EndpointWithStatus), tags, summary: 'Set the share of live requests copied to deployments (those given; 0 stops one)', params: Name, body: Type.Object({ mirror: Weights }) } },
     async (req) => applied(await e.setMirror(req.params.name, req.body.mirror, callerOf(req))),
+  );
+
+  app.get(
+    '/endpoints/:name/mirror',
+    {
+      config: { auth: 'read' },
+      schema: {
+        response: ok(Type.Object({ mirror: Type.Record(Type.String(), MirrorStats) })),
+        tags,
+        summary: 'How mirrored deployments answered the copies they got, against the live answers (since this server started)',
+        params: Name,
+      },
+    },
+    async (req) => {
+      const endpoint = await e.getEndpoint(req.params.name);
+      const stats = router.mirrorStats(endpoint.name);
+      return { mirror: Object.fromEntries(Object.entries(stats).map(([d, st]) => [d, { ...st, percent: endpoint.mirror[d] ?? 0 }])) };
+    },
   );
 
   app.post(
