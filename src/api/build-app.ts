@@ -44,6 +44,8 @@ export interface AppOptions {
   drainMs?: number | undefined;
   /** Aliases and stages only admin keys (and approved gates) may move (default: `production`). */
   protectedAliases?: readonly string[] | undefined;
+  /** In a serving worker of `--workers N`: named on every response (`x-fluxops-worker`). */
+  workerId?: string | undefined;
 }
 
 export type App = FastifyInstance & { modelServer: ModelServer | undefined; router: EndpointRouter; httpMetrics: HttpMetrics; routeTable: readonly RouteEntry[]; authMode: AuthMode };
@@ -116,8 +118,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // a keep-alive client's socket does not outlive its last request and hold close() up until its
   // idle timeout (one hook with the request id, not a second one on every response).
   let closing = false;
+  const workerId = opts.workerId;
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    if (workerId !== undefined) void reply.header('x-fluxops-worker', workerId);
     if (closing) void reply.header('connection', 'close');
     done();
   });

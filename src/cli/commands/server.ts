@@ -5,6 +5,7 @@ import { FluxError } from '../../core/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
 import type { GlobalOptions } from '../context.js';
+import { isServingWorker, parseWorkers, reportListening, runPrimary } from './workers.js';
 
 export interface ServeOptions {
   port: number;
@@ -55,7 +56,7 @@ export function parsePort(v: string): number {
 /** Listens and resolves once listening; closes cleanly on SIGINT/SIGTERM. */
 export async function startServing(platform: Platform, opts: ServeOptions): Promise<{ app: App; url: string; bound: string; auth: AuthMode }> {
   const auth = authModeFor(opts);
-  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), aliasPollMs: opts.aliasPollMs, auth, protectedAliases: opts.protectedAliases });
+  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), aliasPollMs: opts.aliasPollMs, auth, protectedAliases: opts.protectedAliases, workerId: isServingWorker() ? String(process.pid) : undefined });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
@@ -125,24 +126,33 @@ export function registerServer(program: Command): void {
     .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
     .option('--insecure', 'allow --auth off on an address other machines can reach')
     .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
+    .option('--workers <n>', 'serving processes sharing the port (node:cluster), each with its own store connection; 1 runs in this process (default: FLUXOPS_WORKERS or 1)')
     .option('--artifacts-mode <mode>', "proxied (runs get mlflow-artifacts:/ URIs, clients go through this server) or direct (runs get the artifact store's own file:// or s3:// URIs and clients write there themselves, as mlflow server --no-serve-artifacts); default: FLUXOPS_ARTIFACTS_MODE, else proxied")
-    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string; workers?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
+      const workers = parseWorkers(o.workers ?? process.env.FLUXOPS_WORKERS);
       const pollText = o.aliasPollMs ?? process.env.FLUXOPS_ALIAS_POLL_MS;
       const aliasPollMs = pollText !== undefined && pollText !== '' ? parsePollMs(pollText, '--alias-poll-ms') : undefined;
       const protectedAliases = parseAliasList(o.protectedAliases);
       authModeFor({ auth: o.auth, host: o.host, insecure: o.insecure });
+      if (workers > 1 && !isServingWorker()) {
+        // The schema is brought up to date once, here, before the workers open the store.
+        await (await openPlatform({ home: g.home, artifactsMode: o.artifactsMode })).close();
+        await runPrimary(workers);
+        return;
+      }
       const platform = await openPlatform({ home: g.home, artifactsMode: o.artifactsMode });
       try {
         const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
         const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
-        process.stdout.write(
+        const banner =
           `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
             `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
-            `API docs: ${url}/api/docs\n`,
-        );
+            `API docs: ${url}/api/docs\n`;
+        if (isServingWorker()) reportListening(banner);
+        else process.stdout.write(banner);
       } catch (e) {
         await platform.close();
         throw e;

@@ -1,0 +1,55 @@
+/**
+ * `fluxops server --workers 2`: two serving processes on one port, both answering; a worker
+ * killed with SIGKILL is replaced and requests keep being answered; SIGINT stops them all.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPlatform } from '../../src/platform.js';
+import { assertBuilt, startCli, stop } from '../helpers/cli.js';
+import { SAMPLE, freshHome, seedModel } from '../helpers/server.js';
+
+describe('fluxops server --workers', () => {
+  const home = freshHome('fluxops-workers-');
+  let key = '';
+  beforeAll(async () => {
+    assertBuilt();
+    const p = await openPlatform({ home });
+    try {
+      await seedModel(p);
+      key = (await p.keys.create('scorer', { role: 'predict' })).key;
+    } finally {
+      await p.close();
+    }
+  }, 120_000);
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('serves from every worker on one port, and replaces a worker that dies', async () => {
+    const s = await startCli(['--home', home, 'server', '--port', '0', '--workers', '2'], /listening on (http:\/\/\S+)[\s\S]*serving with 2 worker processes \(pids (\d+), (\d+)\)/);
+    try {
+      const url = s.match[1]!;
+      const pids = [s.match[2]!, s.match[3]!];
+      const predict = async () => {
+        const res = await fetch(`${url}/api/predict`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ inputs: [SAMPLE] }) });
+        expect(res.status).toBe(200);
+        return res.headers.get('x-fluxops-worker')!;
+      };
+      const seen = new Set<string>();
+      for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await predict());
+      expect(seen).toEqual(new Set(pids));
+
+      process.kill(Number(pids[0]), 'SIGKILL');
+      // Requests keep being answered while the dead worker is replaced.
+      const after = new Set<string>();
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && after.size < 2) {
+        after.add(await predict());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(after.has(pids[1]!)).toBe(true);
+      expect(after.size).toBe(2);
+      expect(after.has(pids[0]!)).toBe(false);
+    } finally {
+      expect(await stop(s.child)).toBe(0);
+    }
+  }, 90_000);
+});
