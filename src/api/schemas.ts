@@ -237,11 +237,18 @@ export const ModelInfo = Type.Object({
   run_id: Type.String(),
 });
 
-export const Prediction = Type.Object({
+const PredictionObject = Type.Object({
   request_id: Type.String(),
   model: Type.String(),
   version: Type.String(),
   classes: Type.Optional(Type.Array(ClassLabel, { description: 'classifiers only: the class labels, in the order of each probabilities row' })),
-  predictions: Type.Array(ClassLabel, { description: 'one label (classifier) or number (regressor) per input row' }),
+  predictions: Type.Array(ClassLabel, { description: 'one label (classifier) or number (regressor) per input row; always present' }),
   probabilities: Type.Optional(Type.Array(Type.Array(Type.Number()), { description: 'classifiers only: one row per input, columns in `classes` order' })),
 });
+/**
+ * fast-json-stringify writes required properties before optional ones, which would move
+ * `predictions` ahead of `classes`: the JSON schema lists only the first three as required, so
+ * a classifier's answer keeps the order it always had (request_id, model, version, classes,
+ * predictions, probabilities). The static type still requires `predictions`, and it is always sent.
+ */
+export const Prediction: typeof PredictionObject = Object.assign({}, PredictionObject, { required: ['request_id', 'model', 'version'] as string[] as typeof PredictionObject.required });
