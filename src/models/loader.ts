@@ -53,9 +53,16 @@ async function locate(files: ModelFiles, folder: string, list: (() => Promise<un
       return { kind: 'unservable', flavor: 'unknown', message: e.message, signature: null };
     }
     const flavor = mlmodel.flavors.join('/');
-    const file = flavorFile(mlmodel, FLUXOPS_FLAVOR, 'model_file', MODEL_FILE);
+    let file: string | undefined;
+    let onnx: string | undefined;
+    try {
+      file = flavorFile(mlmodel, FLUXOPS_FLAVOR, 'model_file', MODEL_FILE);
+      onnx = flavorFile(mlmodel, ONNX_FLAVOR, 'data', ONNX_FILE);
+    } catch (e) {
+      if (!(e instanceof FluxError)) throw e;
+      return { kind: 'unservable', flavor, message: e.message, signature: mlmodel.signature };
+    }
     if (file !== undefined || (await files.exists(`${folder}/${MODEL_FILE}`))) return { kind: 'fluxops', flavor, file: file ?? MODEL_FILE };
-    const onnx = flavorFile(mlmodel, ONNX_FLAVOR, 'data', ONNX_FILE);
     if (onnx !== undefined) return { kind: 'onnx', flavor, file: onnx, mlmodel };
     return { kind: 'unservable', flavor, message: `flavor ${flavor} is not supported by FluxOps serving`, signature: mlmodel.signature };
   }

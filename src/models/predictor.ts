@@ -103,12 +103,8 @@ export function createPredictor(model: BuiltinModel): Predictor {
     signature: model.signature,
     classes: Object.freeze([...model.target.classes]),
     inputNames: Object.freeze(model.signature.inputs.map((i) => i.name)),
-    predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
-      try {
-        return Promise.resolve(score(X, n));
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
+    async predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
+      return score(X, n);
     },
   };
 }

@@ -1,10 +1,11 @@
+import type OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { FluxError, invalid } from '../../core/index.js';
 import type { ClassLabel } from '../format.js';
 import type { Prediction, Predictor } from '../predictor.js';
 import type { OnnxInputElement, OnnxPlan } from './onnx-graph.js';
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof OrtModule;
 
 let ortModule: Promise<Ort> | undefined;
 
@@ -13,7 +14,7 @@ let ortModule: Promise<Ort> | undefined;
  * commands (and servers of built-in models) never need it.
  */
 function loadOrt(): Promise<Ort> {
-  ortModule ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  ortModule ??= import('onnxruntime-node').then((m) => m.default);
   return ortModule;
 }
 
