@@ -136,7 +136,8 @@ describe('a multiclass ONNX classifier (LinearClassifier + ZipMap)', () => {
     expect(((await res.json()) as { message: string }).message).toContain('inputs[0].petal_width must be a number');
   });
 
-  it('hot-swaps between ONNX versions without failing a request', async () => {
+  it('hot-swaps between ONNX versions without failing a request, and closes the replaced sessions', async () => {
+    const first = s.app.modelServer!.model!.predictor;
     const v2 = await registerOnnx(s, 'iris', multiclassOnnx(), onnxMlmodelText({ signature }));
     let failures = 0;
     let stop = false;
@@ -158,6 +159,14 @@ describe('a multiclass ONNX classifier (LinearClassifier + ZipMap)', () => {
     await Promise.all(workers);
     expect(failures).toBe(0);
     expect([...seen].sort()).toEqual(['1', v2]);
+    // The predictor of the first load was replaced with requests in flight; it is closed once they finished.
+    expect(s.app.modelServer!.model!.predictor).not.toBe(first);
+    for (let i = 0; i < 100; i++) {
+      const closed = await first.predictMatrix(new Float64Array(4), 1).then(() => false, (e: { code?: string }) => e.code === 'TEMPORARILY_UNAVAILABLE');
+      if (closed) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('the replaced predictor was not closed');
   });
 });
 
