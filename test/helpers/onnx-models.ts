@@ -123,3 +123,19 @@ export function positionalRegressorOnnx(weights: readonly number[], bias: number
     }),
   );
 }
+
+/** A CPU-heavy graph: twelve 256×256 float MatMuls per row (tens of ms for a few thousand rows). */
+export function heavyOnnx(): Uint8Array {
+  const F = 256;
+  const initializers = [];
+  const nodes = [];
+  let prev = 'X';
+  for (let l = 0; l < 12; l++) {
+    initializers.push(constantTensor(`W${l}`, 'float32', [F, F], Array.from({ length: F * F }, (_, i) => ((i % 7) - 3) / 1000)));
+    nodes.push(onnxNode('MatMul', [prev, `W${l}`], [`h${l}`]));
+    prev = `h${l}`;
+  }
+  initializers.push(constantTensor('V', 'float32', [F, 1], Array.from({ length: F }, () => 0.01)));
+  nodes.push(onnxNode('MatMul', [prev, 'V'], ['y']));
+  return encodeOnnxModel(onnxModel({ graph: { name: 'heavy', inputs: [tensorInfo('X', 'float32', ['N', F])], outputs: [tensorInfo('y', 'float32', ['N', 1])], initializers, nodes }, opsets: { '': 13 } }));
+}

@@ -28,7 +28,7 @@ import { ONNX_ML_PROTO3 } from '../../src/models/onnx/onnx-ml-proto.js';
 import { LocalArtifactStore } from '../../src/storage/artifacts/index.js';
 import { generateDiabetesCsv, trainClassifier } from '../../src/training/index.js';
 import { tinyModel } from '../helpers/model-fixture.js';
-import { MULTICLASS, REGRESSOR, multiclassExpected, multiclassOnnx, positionalRegressorOnnx, regressorExpected, regressorOnnx } from '../helpers/onnx-models.js';
+import { MULTICLASS, REGRESSOR, heavyOnnx, multiclassExpected, multiclassOnnx, positionalRegressorOnnx, regressorExpected, regressorOnnx } from '../helpers/onnx-models.js';
 
 let root: string;
 let store: LocalArtifactStore;
@@ -190,6 +190,36 @@ describe('ONNX classifiers and regressors', () => {
     const q = await load({ 'model.onnx': one });
     expect(q.inputNames).toEqual(['a', 'b']);
     expect(Array.from((await q.predictMatrix(Float64Array.from([1, 1, 2, 0, 0, 1]), 3)).values!)).toEqual([5, 4, 3]);
+  });
+
+  it('runs the graph in a worker thread by default: the event loop keeps turning during a long run', async () => {
+    const p = await load({ 'model.onnx': heavyOnnx() });
+    const n = 4000;
+    const X = new Float64Array(n * 256).fill(0.5);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    const out = await p.predictMatrix(X, n);
+    const ms = performance.now() - started;
+    clearInterval(timer);
+    expect(out.values).toHaveLength(n);
+    console.log(`heavy graph: ${ms.toFixed(0)} ms, ${ticks} timer ticks of 1 ms meanwhile`);
+    // On the calling thread the run holds the loop and a 1 ms timer fires about once.
+    expect(ticks).toBeGreaterThanOrEqual(Math.min(5, Math.floor(ms / 4)));
+  });
+
+  it('runs the same on the calling thread (FLUXOPS_ONNX_THREAD=inline), and refuses another setting', async () => {
+    const folder = await folderWith({ 'model.onnx': regressorOnnx() });
+    process.env.FLUXOPS_ONNX_THREAD = 'inline';
+    try {
+      const { predictor } = await loadPredictor(store, folder);
+      opened.push(predictor);
+      expect(Math.abs((await predictor.predictMatrix(Float64Array.from([50, 31.5, 80]), 1)).values![0]! - regressorExpected([50, 31.5, 80]))).toBeLessThan(1e-4);
+      process.env.FLUXOPS_ONNX_THREAD = 'gpu';
+      await expect(loadPredictor(store, folder)).rejects.toThrow("FLUXOPS_ONNX_THREAD must be worker or inline, not 'gpu'");
+    } finally {
+      delete process.env.FLUXOPS_ONNX_THREAD;
+    }
   });
 
   it('close() releases the session; the predictor refuses work after', async () => {

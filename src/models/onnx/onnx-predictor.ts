@@ -1,44 +1,27 @@
-import type OrtModule from 'onnxruntime-node';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { FluxError, invalid } from '../../core/index.js';
 import type { ClassLabel } from '../format.js';
 import type { Prediction, Predictor } from '../predictor.js';
 import type { OnnxInputElement, OnnxPlan } from './onnx-graph.js';
-
-type Ort = typeof OrtModule;
-
-let ortModule: Promise<Ort> | undefined;
-
-/**
- * ONNX Runtime is loaded on first use: its native library takes a while to load, and most
- * commands (and servers of built-in models) never need it.
- */
-function loadOrt(): Promise<Ort> {
-  ortModule ??= import('onnxruntime-node').then((m) => m.default);
-  return ortModule;
-}
+import { onnxThread, openInlineRunner, openWorkerRunner, type OnnxFeed, type OnnxOutput, type OnnxRunner, type OnnxThread } from './onnx-runner.js';
 
 export interface OnnxPredictorOptions {
   /** Threads of one run's operators (ONNX Runtime's intra-op pool); 1 by default: a server runs many requests, not one wide one. */
   intraOpThreads?: number;
+  /** Where the session runs: a worker thread (default, or FLUXOPS_ONNX_THREAD) or the calling thread. */
+  thread?: OnnxThread;
 }
 
 /**
- * A predictor on an ONNX Runtime session (CPU). It feeds the decoded rows as the plan says (one
+ * A predictor on an ONNX Runtime session (CPU; in a worker thread unless told otherwise). It feeds the decoded rows as the plan says (one
  * [N, F] matrix or one input per column, converted to the inputs' element types) and fetches only
  * the outputs it reads. A graph with a fixed batch size of 1 is run row by row.
  */
 export async function createOnnxPredictor(plan: OnnxPlan, what: string, opts: OnnxPredictorOptions = {}): Promise<Predictor> {
-  const ort = await loadOrt();
-  let session: InferenceSession;
+  const thread = onnxThread(opts.thread);
+  let session: OnnxRunner;
   try {
-    session = await ort.InferenceSession.create(plan.bytes, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.intraOpThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-    });
+    const settings = { intraOpThreads: opts.intraOpThreads ?? 1 };
+    session = thread === 'worker' ? await openWorkerRunner(plan.bytes, settings) : await openInlineRunner(plan.bytes, settings);
   } catch (e) {
     throw new FluxError('UNSUPPORTED_MODEL_FORMAT', `ONNX Runtime cannot load ${what}: ${firstLine(e)}`);
   }
@@ -49,21 +32,21 @@ export async function createOnnxPredictor(plan: OnnxPlan, what: string, opts: On
   let closed = false;
   let drained: (() => void) | undefined;
 
-  const feedsFor = (X: Float64Array, n: number, row0: number): Record<string, Tensor> => {
+  const feedsFor = (X: Float64Array, n: number, row0: number): Record<string, OnnxFeed> => {
     const f = plan.feeds;
     if (f.mode === 'matrix') {
       const data = convert(X, f.element, n, d, 0, d, row0, inputNames);
-      return { [f.input]: new ort.Tensor(f.element, data, f.rank === 2 ? [n, d] : [n]) };
+      return { [f.input]: { type: f.element, data, dims: f.rank === 2 ? [n, d] : [n] } };
     }
-    const feeds: Record<string, Tensor> = {};
+    const feeds: Record<string, OnnxFeed> = {};
     f.inputs.forEach((input, j) => {
       const data = convert(X, input.element, n, 1, j, d, row0, inputNames);
-      feeds[input.name] = new ort.Tensor(input.element, data, input.rank === 2 ? [n, 1] : [n]);
+      feeds[input.name] = { type: input.element, data, dims: input.rank === 2 ? [n, 1] : [n] };
     });
     return feeds;
   };
 
-  const run = async (X: Float64Array, n: number, row0: number): Promise<InferenceSession.ReturnType> => {
+  const run = async (X: Float64Array, n: number, row0: number): Promise<Record<string, OnnxOutput>> => {
     try {
       return await session.run(feedsFor(X, n, row0), fetches);
     } catch (e) {
@@ -90,19 +73,19 @@ export async function createOnnxPredictor(plan: OnnxPlan, what: string, opts: On
   const frozenClasses = Object.freeze([...(classes ?? [])]);
   const k = frozenClasses.length;
 
-  const collect = (out: InferenceSession.ReturnType, n: number, into: Prediction, row0: number): void => {
+  const collect = (out: Record<string, OnnxOutput>, n: number, into: Prediction, row0: number): void => {
     if (plan.kind === 'regressor') {
       const t = out[plan.value!.name]!;
-      if (t.size !== n) throw badOutput(what, plan.value!.name, t.dims, `[${n}] or [${n}, 1]`);
+      if (t.data.length !== n) throw badOutput(what, plan.value!.name, t.dims, `[${n}] or [${n}, 1]`);
       into.values!.set(t.data as Float32Array | Float64Array, row0);
       return;
     }
     const label = out[plan.label!.name]!;
     const probs = out[plan.probabilities!.name]!;
-    if (label.size !== n) throw badOutput(what, plan.label!.name, label.dims, `[${n}]`);
-    if (probs.size !== n * k || (probs.dims.length === 2 && probs.dims[1] !== k)) throw badOutput(what, plan.probabilities!.name, probs.dims, `[${n}, ${k}]`);
+    if (label.data.length !== n) throw badOutput(what, plan.label!.name, label.dims, `[${n}]`);
+    if (probs.data.length !== n * k || (probs.dims.length === 2 && probs.dims[1] !== k)) throw badOutput(what, plan.probabilities!.name, probs.dims, `[${n}, ${k}]`);
     into.probabilities!.set(probs.data as Float32Array | Float64Array, row0 * k);
-    const data = label.data as BigInt64Array | Int32Array | Float32Array | Float64Array | string[];
+    const data = label.data;
     for (let i = 0; i < n; i++) {
       const v = data[i]!;
       into.labels![row0 + i] = typeof v === 'bigint' ? Number(v) : v;
