@@ -1,6 +1,7 @@
 import { AuditLog, KeyService, KyselyAuditStore, KyselyKeyStore } from './auth/index.js';
 import { Lifecycle, resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
 import { createLogger, type Logger } from './logging/index.js';
+import { EndpointService, KyselyEndpointStore } from './endpoints/index.js';
 import { EventBus, EventDispatcher, EventLog, PgListener, outboxFor } from './events/index.js';
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
@@ -32,6 +33,8 @@ export interface Platform {
   /** MLflow 3's logged models, which registry versions can be created from. */
   loggedModels: LoggedModelService;
   keys: KeyService;
+  /** Endpoints, their deployments, traffic splits and mirrors. */
+  endpoints: EndpointService;
   /** The append-only record of state-changing API calls. */
   audit: AuditLog;
   events: PlatformEvents;
@@ -71,6 +74,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const loggedModels = new LoggedModelService(new KyselyLoggedModelStore(db), tracking, artifacts, artifactUris);
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup(), artifactUris);
   const keys = new KeyService(new KyselyKeyStore(db));
+  const endpoints = new EndpointService(new KyselyEndpointStore(db), registry);
   const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
 
   const bus = new EventBus(logger);
@@ -92,6 +96,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     registry,
     loggedModels,
     keys,
+    endpoints,
     audit,
     events: { log, bus, dispatcher, listener },
     lifecycle,

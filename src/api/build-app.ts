@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
-import { ModelServer } from '../serving/index.js';
+import { EndpointRouter, ModelServer } from '../serving/index.js';
 import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { openapiOptions } from './openapi.js';
@@ -15,6 +15,7 @@ import { trackingRoutes } from './routes/tracking.js';
 import { keyRoutes } from './routes/keys.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
+import { endpointRoutes } from './routes/endpoints.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -43,7 +44,7 @@ export interface AppOptions {
   protectedAliases?: readonly string[] | undefined;
 }
 
-export type App = FastifyInstance & { modelServer: ModelServer | undefined; httpMetrics: HttpMetrics; routeTable: readonly RouteEntry[]; authMode: AuthMode };
+export type App = FastifyInstance & { modelServer: ModelServer | undefined; router: EndpointRouter; httpMetrics: HttpMetrics; routeTable: readonly RouteEntry[]; authMode: AuthMode };
 
 /** Aliases only admin keys (and approved gates) may move unless the server is told otherwise. */
 export const DEFAULT_PROTECTED_ALIASES = ['production'] as const;
@@ -101,7 +102,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const metrics = new HttpMetrics();
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
-  Object.assign(app, { modelServer, httpMetrics: metrics, routeTable, authMode });
+  const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
+  Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 
   // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so
   // a keep-alive client's socket does not outlive its last request and hold close() up until its
@@ -137,13 +139,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await docs.register(swaggerUi, { routePrefix: '/api/docs' });
   });
 
-  const deps = { platform: opts.platform, modelServer, metrics };
+  const deps = { platform: opts.platform, modelServer, router, metrics };
   await app.register(servingRoutes, deps);
   await app.register(trackingRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(keyRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(eventRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(endpointRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
@@ -155,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // close() has stopped taking requests and finished those in flight, they stop in reverse order
   // (model server poll, LISTEN client, dispatcher after a last flush); the caller then closes the store.
   if (modelServer) opts.platform.lifecycle.add(modelServer);
+  opts.platform.lifecycle.add(router);
   app.addHook('onClose', async () => {
     await opts.platform.lifecycle.stop();
   });

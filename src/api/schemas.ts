@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { ROLES } from '../auth/index.js';
 import { STAGES } from '../registry/index.js';
 import { RUN_STATUSES } from '../tracking/index.js';
@@ -247,8 +247,73 @@ const PredictionObject = Type.Object({
 });
 /**
  * fast-json-stringify writes required properties before optional ones, which would move
- * `predictions` ahead of `classes`: the JSON schema lists only the first three as required, so
- * a classifier's answer keeps the order it always had (request_id, model, version, classes,
- * predictions, probabilities). The static type still requires `predictions`, and it is always sent.
+ * `predictions` (and an endpoint's `endpoint` and `deployment`) ahead of `classes`: the JSON
+ * schema lists only the leading properties as required, so answers keep the order they always had
+ * (request_id, model, version, classes, predictions, probabilities, …). The static type is
+ * unchanged, and the properties it requires are always sent.
  */
-export const Prediction: typeof PredictionObject = Object.assign({}, PredictionObject, { required: ['request_id', 'model', 'version'] as string[] as typeof PredictionObject.required });
+function inDeclaredOrder<T extends TObject>(schema: T, leading: readonly string[]): T {
+  return Object.assign({}, schema, { required: [...leading] as T['required'] });
+}
+
+export const Prediction = inDeclaredOrder(PredictionObject, ['request_id', 'model', 'version']);
+
+const Weights = mapOf(Type.Integer({ minimum: 0, maximum: 100 }), 'deployment → percent');
+
+export const Batching = Type.Object({ maxBatch: Type.Integer(), maxWaitMs: Type.Integer() });
+
+export const Deployment = Type.Object({
+  name: Type.String(),
+  model: Type.String({ description: 'a version (diabetes/3) or an alias followed with hot swap (diabetes@production)' }),
+  batching: Nullable(Batching),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+/** What a server serves of a deployment right now. */
+export const DeploymentStatus = Type.Object({
+  name: Type.String(),
+  model: Type.String(),
+  /** The version loaded, or null when none is (see `error`). */
+  version: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  traffic: Type.Integer(),
+  mirror: Type.Integer(),
+});
+
+export const Endpoint = Type.Object({
+  name: Type.String(),
+  environment: Type.String(),
+  description: Type.String(),
+  predictRoles: Nullable(Type.Array(Type.String())),
+  stickyHeader: Nullable(Type.String()),
+  deployments: Type.Array(Deployment),
+  traffic: Weights,
+  mirror: Weights,
+  generation: Type.Integer(),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+export const EndpointWithStatus = Type.Object({ ...Endpoint.properties, status: Type.Array(DeploymentStatus, { description: 'what this server serves of each deployment' }) });
+
+export const EndpointPrediction = inDeclaredOrder(
+  Type.Object({
+    ...Prediction.properties,
+    endpoint: Type.String({ description: 'always present' }),
+    deployment: Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header); always present' }),
+  }),
+  ['request_id', 'model', 'version'],
+);
+
+export const MirrorStats = Type.Object({
+  percent: Type.Integer({ description: 'the share of live requests copied to it now' }),
+  requests: Type.Integer({ description: 'copies sent to it' }),
+  errors: Type.Integer({ description: 'copies it failed to answer' }),
+  rows: Type.Integer(),
+  agreedRows: Type.Integer({ description: 'rows where it predicted what the live deployment did' }),
+  agreement: Type.Number(),
+  meanAbsScoreDiff: Type.Number({ description: 'mean total variation distance between probability rows (classifiers), or |score difference| (regressors)' }),
+  meanLatencyMs: Type.Number(),
+  meanLiveLatencyMs: Type.Number(),
+});

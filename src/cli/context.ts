@@ -1,4 +1,4 @@
-import { FluxClient, type AuditApi, type EventsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
 import { openPlatform, type Platform } from '../platform.js';
 
 export interface GlobalOptions {
@@ -15,6 +15,7 @@ export interface Backend {
   keys: KeysApi;
   audit: AuditApi;
   events: EventsApi;
+  endpoints: EndpointsApi;
   platform: Platform | undefined;
   where: string;
   close(): Promise<void>;
@@ -24,7 +25,7 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
   const url = opts.url ?? process.env.FLUXOPS_URL;
   if (url !== undefined && url !== '') {
     const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
-    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, platform: undefined, where: url, close: async () => undefined };
+    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, platform: undefined, where: url, close: async () => undefined };
   }
   const platform = await openPlatform({ home: opts.home });
   return {
@@ -33,6 +34,7 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
     keys: platform.keys,
     audit: platform.audit,
     events: { readEvents: (input) => platform.events.log.read(input) },
+    endpoints: platform.endpoints,
     platform,
     where: platform.config.home,
     close: () => platform.close(),

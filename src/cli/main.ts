@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerEndpoints } from './commands/endpoints.js';
 import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerAudit } from './commands/audit.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerModels(program);
   registerPredict(program);
+  registerEndpoints(program);
   registerKeys(program);
   registerAudit(program);
   registerEvents(program);

@@ -1,4 +1,5 @@
 import type { AuditLog, KeyService } from '../auth/index.js';
+import type { EndpointService } from '../endpoints/index.js';
 import type { EventPage, ReadEventsInput } from '../events/index.js';
 import type { RegistryService } from '../registry/index.js';
 import type { TrackingService } from '../tracking/index.js';
@@ -49,6 +50,11 @@ export type RegistryApi = Pick<
 >;
 
 export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;
+
+export type EndpointsApi = Pick<
+  EndpointService,
+  'createEndpoint' | 'getEndpoint' | 'listEndpoints' | 'updateEndpoint' | 'deleteEndpoint' | 'deploy' | 'removeDeployment' | 'setTraffic' | 'setMirror'
+>;
 
 export type AuditApi = Pick<AuditLog, 'list'>;
 

@@ -17,7 +17,8 @@ import type {
   ViewType,
 } from '../tracking/index.js';
 import type { DomainEvent, EventPage, ReadEventsInput } from '../events/index.js';
-import type { EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, TrackingApi } from './api-types.js';
+import type { CreateEndpointInput, DeployInput, Endpoint } from '../endpoints/index.js';
+import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, TrackingApi } from './api-types.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
@@ -35,7 +36,7 @@ const enc = encodeURIComponent;
  * Typed HTTP client of the native API. It implements the same service surfaces as the
  * in-process services; server errors come back as FluxError with the server's code and message.
  */
-export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi {
+export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi {
   private readonly base: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -217,6 +218,36 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi 
   }
   async revoke(keyId: string): Promise<void> {
     await this.request('DELETE', `/api/v1/keys/${enc(keyId)}`);
+  }
+
+  // ---- endpoints ----
+  createEndpoint(input: CreateEndpointInput): Promise<Endpoint> {
+    return this.request('POST', '/api/v1/endpoints', input);
+  }
+  getEndpoint(name: string): Promise<Endpoint> {
+    return this.request('GET', `/api/v1/endpoints/${enc(name)}`);
+  }
+  async listEndpoints(): Promise<Endpoint[]> {
+    return (await this.request<{ endpoints: Endpoint[] }>('GET', '/api/v1/endpoints')).endpoints;
+  }
+  updateEndpoint(name: string, patch: Omit<CreateEndpointInput, 'name'>): Promise<Endpoint> {
+    return this.request('PATCH', `/api/v1/endpoints/${enc(name)}`, patch);
+  }
+  async deleteEndpoint(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/endpoints/${enc(name)}`);
+  }
+  deploy(endpoint: string, input: DeployInput): Promise<Endpoint> {
+    const { name, ...body } = input;
+    return this.request('PUT', `/api/v1/endpoints/${enc(endpoint)}/deployments/${enc(String(name))}`, body);
+  }
+  removeDeployment(endpoint: string, name: string): Promise<Endpoint> {
+    return this.request('DELETE', `/api/v1/endpoints/${enc(endpoint)}/deployments/${enc(name)}`);
+  }
+  setTraffic(endpoint: string, traffic: Record<string, number>): Promise<Endpoint> {
+    return this.request('PUT', `/api/v1/endpoints/${enc(endpoint)}/traffic`, { traffic });
+  }
+  setMirror(endpoint: string, mirror: Record<string, number>): Promise<Endpoint> {
+    return this.request('PUT', `/api/v1/endpoints/${enc(endpoint)}/mirror`, { mirror });
   }
 
   // ---- audit ----

@@ -98,6 +98,7 @@ function toEvent(r: Selectable<Database['events']>): DomainEvent {
     model: r.model,
     runId: r.run_id,
     experimentId: r.experiment_id,
+    endpoint: r.endpoint ?? null,
     payload: JSON.parse(r.payload) as never,
     actor: r.actor,
   };

@@ -57,6 +57,7 @@ export class Outbox {
         time: Date.now(),
         model: event.model ?? null,
         run_id: event.runId ?? null,
+        endpoint: event.endpoint ?? null,
         experiment_id: event.experimentId ?? null,
         payload: JSON.stringify(event.payload),
         actor: event.actor,

@@ -15,6 +15,16 @@ export interface EventPayloads {
   'model.alias.changed': { model: string; alias: string; version: string | null; previous_version: string | null };
   'key.created': { key_id: string; name: string; role: string };
   'key.revoked': { key_id: string; name: string };
+  'endpoint.created': { endpoint: string; environment: string };
+  /** Its environment, description, predict roles or sticky header changed. */
+  'endpoint.updated': { endpoint: string };
+  'endpoint.deleted': { endpoint: string };
+  'deployment.created': { endpoint: string; deployment: string; model: string };
+  /** Its model reference or batching changed. */
+  'deployment.updated': { endpoint: string; deployment: string; model: string; previous_model: string };
+  'deployment.deleted': { endpoint: string; deployment: string };
+  /** The split or the mirror settings changed (both are given whole, before and after). */
+  'traffic.changed': { endpoint: string; traffic: Record<string, number>; previous: Record<string, number>; mirror: Record<string, number>; previous_mirror: Record<string, number> };
 }
 
 export type EventType = keyof EventPayloads;
@@ -30,6 +40,13 @@ export const EVENT_TYPES: readonly EventType[] = [
   'model.alias.changed',
   'key.created',
   'key.revoked',
+  'endpoint.created',
+  'endpoint.updated',
+  'endpoint.deleted',
+  'deployment.created',
+  'deployment.updated',
+  'deployment.deleted',
+  'traffic.changed',
 ];
 
 export function isEventType(s: string): s is EventType {
@@ -41,6 +58,7 @@ export interface EventSubject {
   model?: string | undefined;
   runId?: string | undefined;
   experimentId?: string | undefined;
+  endpoint?: string | undefined;
 }
 
 /** An event to append; the outbox gives it its sequence number and time. */
@@ -57,6 +75,7 @@ export type DomainEvent = {
     model: string | null;
     runId: string | null;
     experimentId: string | null;
+    endpoint: string | null;
     payload: EventPayloads[T];
     actor: string | null;
   };

@@ -13,6 +13,12 @@ export type RouteAuth = 'public' | Permission | { permission: Permission; resour
 export interface ResourceRef {
   /** A registered model the call serves or changes (checked against a key's scopes). */
   model?: string | undefined;
+  /** An endpoint the call predicts on: a key scoped to it, or to every model behind it, may. */
+  endpoint?: string | undefined;
+  /** The models behind that endpoint. */
+  models?: readonly string[] | undefined;
+  /** When set, only keys of these roles may make the call (an endpoint's predict policy). */
+  roles?: readonly string[] | undefined;
   /** An alias (or stage) the call moves; protected ones need the `protected-alias` capability. */
   alias?: string | undefined;
 }
@@ -253,10 +259,16 @@ function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthP
       `'${ref.alias}' is a protected alias: moving it needs an admin key (or an approved gate)${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`,
     );
   }
+  if (ref?.roles !== undefined && !ref.roles.includes(p.role)) {
+    throw new FluxError('PERMISSION_DENIED', `${ref.endpoint !== undefined ? `endpoint '${ref.endpoint}'` : 'this call'} takes predictions only from keys with role ${ref.roles.join(' or ')}${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`);
+  }
   if (p.scopes.length > 0) {
-    const model = ref?.model;
-    if (model === undefined || !p.scopes.some((s) => s.kind === 'model' && s.name === model)) {
-      throw new FluxError('PERMISSION_DENIED', `key '${p.name}' is scoped to ${p.scopes.map((s) => `${s.kind}:${s.name}`).join(', ')} and may not act on ${model === undefined ? 'this route' : `model '${model}'`}`);
+    const has = (kind: 'model' | 'endpoint', name: string | undefined): boolean => name !== undefined && p.scopes.some((s) => s.kind === kind && s.name === name);
+    const models = ref?.models ?? [];
+    const allowed = has('model', ref?.model) || has('endpoint', ref?.endpoint) || (models.length > 0 && models.every((m) => has('model', m)));
+    if (!allowed) {
+      const what = ref?.endpoint !== undefined ? `endpoint '${ref.endpoint}'` : ref?.model !== undefined ? `model '${ref.model}'` : 'this route';
+      throw new FluxError('PERMISSION_DENIED', `key '${p.name}' is scoped to ${p.scopes.map((s) => `${s.kind}:${s.name}`).join(', ')} and may not act on ${what}`);
     }
   }
 }

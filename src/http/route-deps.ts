@@ -1,10 +1,12 @@
 import type { Platform } from '../platform.js';
-import type { ModelServer } from '../serving/index.js';
+import type { EndpointRouter, ModelServer } from '../serving/index.js';
 import type { HttpMetrics } from './metrics.js';
 
 /** What every route module receives from `buildApp`: the services, the model server and the metrics. */
 export interface RouteDeps {
   platform: Platform;
   modelServer: ModelServer | undefined;
+  /** Serves the store's endpoints (`/api/v1/endpoints/:name/predict`). */
+  router: EndpointRouter;
   metrics: HttpMetrics;
 }

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Platform } from '../../src/platform.js';
 import type { Metric, Run } from '../../src/tracking/index.js';
 import { startStoreWorkers, type Outcome, type StoreWorker } from '../helpers/store-workers.js';
+import { generateDiabetesCsv } from '../../src/training/index.js';
+import { trainAndTrack } from '../../src/workflows/index.js';
 
 /** Worker threads, each one more "server" with its own connection or pool on the suite's database. */
 const WORKERS = 4;
@@ -169,6 +171,60 @@ export function concurrencyTests(platform: () => Platform): void {
     expect(Object.keys(data.tags).filter((k) => k.startsWith('tag-')).length).toBe(idx.filter((i) => i % 3 === 0).length);
     expect(data.metrics.length).toBe(idx.filter((i) => i % 3 === 1).length);
     expect(Object.keys(data.params).length).toBe(idx.filter((i) => i % 3 === 2).length);
+  });
+}
+
+/** Endpoint changes from several servers at once: each is serialised on the endpoint's row. */
+export function endpointConcurrencyTests(platform: () => Platform): void {
+  let workers: StoreWorker[] = [];
+  let model = '';
+  beforeAll(async () => {
+    const { home, databaseUrl, artifactRoot } = platform().config;
+    workers = await startStoreWorkers(WORKERS, { home, databaseUrl, artifactRoot });
+    model = `endpoint-model-${uid()}`;
+    const p = platform();
+    await trainAndTrack(p.tracking, p.registry, { csvText: generateDiabetesCsv(300, 3), dataSource: 'generated:diabetes', target: 'Diabetic', register: model });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+  });
+  const fanOut = (n: number, call: (w: StoreWorker, i: number) => Promise<Outcome>): Promise<Outcome[]> =>
+    Promise.all(Array.from({ length: n }, (_, i) => call(workers[i % workers.length]!, i)));
+
+  it('one endpoint name created by many writers at once: exactly one succeeds, the others are told it exists', async () => {
+    const name = `race-${uid()}`;
+    const outcomes = await fanOut(WRITERS, (w) => w.call('endpoints', 'createEndpoint', { name }));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    expect(outcomes.filter((o) => !o.ok).map((o) => (o as { code: string }).code)).toEqual(Array(WRITERS - 1).fill('RESOURCE_ALREADY_EXISTS'));
+  });
+
+  it('deployments added by many writers at once all land; the first takes all traffic; every change bumps the generation once', async () => {
+    const name = `deploys-${uid()}`;
+    const created = await platform().endpoints.createEndpoint({ name });
+    const outcomes = await fanOut(WRITERS, (w, i) => w.call('endpoints', 'deploy', name, { name: `d${i}`, model: `${model}/1` }));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const e = await platform().endpoints.getEndpoint(name);
+    expect(e.deployments.map((d) => d.name).sort()).toEqual(Array.from({ length: WRITERS }, (_, i) => `d${i}`).sort());
+    expect(Object.values(e.traffic).sort((a, b) => b - a)).toEqual([100, ...Array.from({ length: WRITERS - 1 }, () => 0)]);
+    expect(e.generation).toBe(created.generation + WRITERS);
+  });
+
+  it('traffic moved by many writers at once ends as one of the splits they set, never a mix', async () => {
+    const name = `splits-${uid()}`;
+    await platform().endpoints.createEndpoint({ name });
+    for (const d of ['blue', 'green', 'red']) await platform().endpoints.deploy(name, { name: d, model: `${model}/1` });
+    const splits = Array.from({ length: WRITERS }, (_, i) => {
+      const a = (i * 37) % 101;
+      const b = Math.floor((100 - a) / 2);
+      return { blue: a, green: b, red: 100 - a - b };
+    });
+    const outcomes = await fanOut(WRITERS, (w, i) => w.call('endpoints', 'setTraffic', name, splits[i]));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const e = await platform().endpoints.getEndpoint(name);
+    expect(splits).toContainEqual(e.traffic);
+    // Each writer saw the endpoint as the one before it left it: the splits it answered are a sequence.
+    const answered = outcomes.map((o) => (o as { value: { generation: number } }).value.generation).sort((a, b) => a - b);
+    expect(new Set(answered).size).toBe(WRITERS);
   });
 }
 

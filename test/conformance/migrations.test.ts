@@ -11,6 +11,8 @@ import { postgresBackend, sqliteBackend, tmpDir, type StoreBackend } from '../he
 const EXPECTED_TABLES = [
   'api_keys',
   'audit_log',
+  'deployments',
+  'endpoints',
   'events',
   'experiment_tags',
   'experiments',

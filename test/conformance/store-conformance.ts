@@ -6,7 +6,7 @@ import type { Platform } from '../../src/platform.js';
 import type { DatasetInput, Run, ViewType } from '../../src/tracking/index.js';
 import type { StoreBackend } from '../helpers/backends.js';
 import { tinyModel } from '../helpers/model-fixture.js';
-import { concurrencyTests } from './concurrency-cases.js';
+import { concurrencyTests, endpointConcurrencyTests } from './concurrency-cases.js';
 
 /**
  * The store conformance suite: written once, run on every metadata backend. It goes through the
@@ -33,6 +33,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     describe('logged models', () => loggedModelTests(ctx));
     describe('api keys', () => keyTests(ctx));
     describe('concurrent writers on several store instances', () => concurrencyTests(() => p));
+    describe('concurrent endpoint changes on several store instances', () => endpointConcurrencyTests(() => p));
   });
 }
 

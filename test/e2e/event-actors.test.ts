@@ -9,6 +9,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * can produce (a new event type fails here until a flow covers it), and every one of them must
  * carry the flow's key.
  */
+/** Event types only the native API can cause. */
+const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.'];
+
 describe('event actors', () => {
   let s: TestServer;
   const keys: Record<'mlflow' | 'native' | 'admin', string> = { mlflow: '', native: '', admin: '' };
@@ -66,8 +69,8 @@ describe('event actors', () => {
     await call('POST', `${m}/registered-models/alias`, k, { name: 'actors-mlflow', alias: 'staging', version: '1' });
     await call('DELETE', `${m}/model-versions/delete`, k, { name: 'actors-mlflow', version: '1' });
     await call('DELETE', `${m}/registered-models/delete`, k, { name: 'actors-mlflow' });
-    // MLflow's API has no key management: that is the native API's.
-    expectAttributed(await eventsAfter(start), EVENT_TYPES.filter((t) => !t.startsWith('key.')), 'mlflow-dev');
+    // MLflow's API has no key management and no endpoints: those are the native API's.
+    expectAttributed(await eventsAfter(start), EVENT_TYPES.filter((t) => !NATIVE_ONLY.some((p) => t.startsWith(p))), 'mlflow-dev');
   });
 
   it('native routes: every event names the key that called', async () => {
@@ -82,6 +85,16 @@ describe('event actors', () => {
     await call('PUT', `${v}/models/actors-native/aliases/staging`, k, { version: '1' });
     await call('DELETE', `${v}/models/actors-native/aliases/staging`, k);
     await call('PUT', `${v}/models/actors-native/aliases/staging`, k, { version: '1' });
+    await call('POST', `${v}/endpoints`, k, { name: 'actors' });
+    await call('PATCH', `${v}/endpoints/actors`, k, { description: 'attributed' });
+    await call('PUT', `${v}/endpoints/actors/deployments/blue`, k, { model: 'actors-native/1' });
+    await call('PUT', `${v}/endpoints/actors/deployments/blue`, k, { model: 'actors-native@staging' });
+    await call('PUT', `${v}/endpoints/actors/deployments/green`, k, { model: 'actors-native/1' });
+    await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 90, green: 10 } });
+    await call('PUT', `${v}/endpoints/actors/mirror`, k, { mirror: { green: 20 } });
+    await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 100 } });
+    await call('DELETE', `${v}/endpoints/actors/deployments/green`, k);
+    await call('DELETE', `${v}/endpoints/actors`, k);
     await call('DELETE', `${v}/models/actors-native/versions/1`, k);
     await call('DELETE', `${v}/models/actors-native`, k);
     const developerEvents = await eventsAfter(start);

@@ -195,6 +195,25 @@ describe('an ONNX regressor with one input per column', () => {
     expect(await (await fetch(`${s.url}/metrics`)).text()).not.toMatch(/fluxops_predictions_total\{model="progression"/);
   });
 
+  it('answers through an endpoint deployment in the same shape, naming the deployment', async () => {
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${s.url}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    expect((await call('POST', '/api/v1/endpoints', { name: 'progression-prod', environment: 'production' })).status).toBe(201);
+    expect((await call('PUT', '/api/v1/endpoints/progression-prod/deployments/blue', { model: 'progression/1' })).status).toBe(200);
+    const row = { age: 50, bmi: 31.5, bp: 80 };
+    let res = await call('POST', '/api/v1/endpoints/progression-prod/predict', { inputs: [row] });
+    // The server routes the endpoint once it has followed its events.
+    for (let i = 0; i < 200 && res.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      res = await call('POST', '/api/v1/endpoints/progression-prod/predict', { inputs: [row] });
+    }
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as PredictBody & { endpoint: string; deployment: string };
+    expect(Object.keys(body)).toEqual(['request_id', 'model', 'version', 'predictions', 'endpoint', 'deployment']);
+    expect(body).toMatchObject({ model: 'progression', version: '1', endpoint: 'progression-prod', deployment: 'blue' });
+    expect(Math.abs((body.predictions[0] as number) - regressorExpected([row.age, row.bmi, row.bp]))).toBeLessThan(1e-4);
+  });
+
   it('refuses a fraction for its int64 column with a 400, never a 500', async () => {
     const res = await post(s, { inputs: [{ age: 50.5, bmi: 31.5, bp: 80 }] });
     expect(res.status).toBe(400);

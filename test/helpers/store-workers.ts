@@ -11,7 +11,7 @@ export interface WorkerConfig {
 export type Outcome = { ok: true; value: unknown } | { ok: false; code: string; message: string };
 export interface WorkerCall {
   id: number;
-  service: 'tracking' | 'registry' | 'loggedModels' | 'keys';
+  service: 'tracking' | 'registry' | 'loggedModels' | 'keys' | 'endpoints';
   method: string;
   args: unknown[];
 }

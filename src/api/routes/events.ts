@@ -13,6 +13,7 @@ export const EventJson = Type.Object({
   model: Nullable(Type.String()),
   run_id: Nullable(Type.String()),
   experiment_id: Nullable(Type.String()),
+  endpoint: Nullable(Type.String()),
   payload: Type.Record(Type.String(), Type.Unknown()),
   actor: Nullable(Type.String({ description: 'name of the API key that made the change' })),
 });
@@ -30,7 +31,7 @@ const EventsPage = Type.Object({
 });
 
 export function eventToJson(e: DomainEvent) {
-  return { seq: e.seq, type: e.type, time: e.time, model: e.model, run_id: e.runId, experiment_id: e.experimentId, payload: e.payload, actor: e.actor };
+  return { seq: e.seq, type: e.type, time: e.time, model: e.model, run_id: e.runId, experiment_id: e.experimentId, endpoint: e.endpoint, payload: e.payload, actor: e.actor };
 }
 
 /** The outbox read from a cursor: what changed, in commit order, for scripts, UIs and other services. */

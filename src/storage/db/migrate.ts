@@ -6,6 +6,7 @@ import { loggedModels } from './migrations/0002-logged-models.js';
 import { runInputTags } from './migrations/0003-run-input-tags.js';
 import { auth } from './migrations/0004-auth.js';
 import { events } from './migrations/0005-events.js';
+import { endpoints } from './migrations/0006-endpoints.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -15,6 +16,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0003-run-input-tags': runInputTags(),
     '0004-auth': auth(dialect),
     '0005-events': events(dialect),
+    '0006-endpoints': endpoints(),
   };
 }
 

@@ -169,6 +169,31 @@ export interface EventsTable {
   experiment_id: string | null;
   payload: string;
   actor: string | null;
+  /** Migration 0006. */
+  endpoint: string | null;
+}
+
+/** Endpoints (migration 0006): traffic and mirror are JSON objects of deployment → percent. */
+export interface EndpointsTable {
+  name: string;
+  environment: string;
+  description: string;
+  predict_roles: string | null;
+  sticky_header: string | null;
+  traffic: string;
+  mirror: string;
+  generation: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeploymentsTable {
+  endpoint: string;
+  name: string;
+  model_ref: string;
+  batching: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface Database {
@@ -193,4 +218,6 @@ export interface Database {
   logged_model_metrics: LoggedModelMetricsTable;
   logged_model_outputs: LoggedModelOutputsTable;
   events: EventsTable;
+  endpoints: EndpointsTable;
+  deployments: DeploymentsTable;
 }

@@ -1,0 +1,314 @@
+import { FluxError, type Component } from '../core/index.js';
+import type { Endpoint, EndpointService } from '../endpoints/index.js';
+import type { EventBus, EventType } from '../events/index.js';
+import type { Logger } from '../logging/index.js';
+import type { RegistryService } from '../registry/index.js';
+import { DeploymentStats, MirrorTally, type MirrorStats } from './deployment-stats.js';
+import { ModelServer, type PredictResult } from './model-server.js';
+
+/** The header that pins a request to one deployment (for testing a deployment in isolation). */
+export const PIN_HEADER = 'x-fluxops-deployment';
+
+/** One deployment as served: its model follower and the numbers its gates and metrics read. */
+export interface DeploymentRuntime {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly ref: string;
+  readonly server: ModelServer;
+  /** Its live traffic as this server saw it (gates read windows of it). */
+  readonly stats: DeploymentStats;
+}
+
+/** An endpoint as routed: an immutable snapshot, replaced whole when anything about it changes. */
+export interface EndpointSnapshot {
+  readonly endpoint: Endpoint;
+  readonly deployments: ReadonlyMap<string, DeploymentRuntime>;
+  /** Cumulative traffic bounds: a draw r in [0, 100) goes to the first entry with r < upTo. */
+  readonly table: ReadonlyArray<{ upTo: number; deployment: DeploymentRuntime }>;
+  /** Deployments that get a copy of `percent` % of live requests. */
+  readonly mirrors: ReadonlyArray<{ percent: number; deployment: DeploymentRuntime }>;
+}
+
+/** Where served requests and mirror comparisons are counted (the Prometheus metrics). */
+export interface ServingMetricsSink {
+  request(endpoint: string, deployment: string, ok: boolean, seconds: number): void;
+  mirror(endpoint: string, deployment: string, outcome: { ok: false } | { ok: true; rows: number; agreed: number; seconds: number }): void;
+}
+
+export interface RoutedResult extends PredictResult {
+  endpoint: string;
+  deployment: string;
+}
+
+export interface EndpointRouterOptions {
+  /** Reloads every endpoint this often, in ms, as a fallback to the events (default 5 s). */
+  pollMs?: number | undefined;
+  /** Re-resolves each deployment's alias this often, in ms (default 2 s; see ModelServer). */
+  aliasPollMs?: number | undefined;
+  events?: EventBus | undefined;
+  metrics?: ServingMetricsSink | undefined;
+}
+
+const ENDPOINT_EVENTS: EventType[] = ['endpoint.created', 'endpoint.updated', 'endpoint.deleted', 'deployment.created', 'deployment.updated', 'deployment.deleted', 'traffic.changed'];
+
+/**
+ * Serves every endpoint of the store: one ModelServer per deployment (which follows its alias
+ * with hot swap), and per endpoint a snapshot of its routing table. A change (an event from this
+ * process or any replica, or the fallback poll) rebuilds the endpoint's snapshot beside the old
+ * one: new deployments are loaded first, then the snapshot is swapped in one assignment, so a
+ * request is routed by one consistent table, and traffic never goes to a model not yet loaded.
+ */
+export class EndpointRouter implements Component {
+  readonly name = 'endpoint-router';
+  private snapshots = new Map<string, EndpointSnapshot>();
+  private servers = new Map<string, DeploymentRuntime>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly tallies = new Map<string, MirrorTally>();
+
+  constructor(
+    private readonly endpoints: EndpointService,
+    private readonly registry: RegistryService,
+    private readonly log?: Pick<Logger, 'info' | 'warn'>,
+    private readonly opts: EndpointRouterOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.events?.subscribe(ENDPOINT_EVENTS, () => void this.refresh());
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.opts.pollMs ?? 5000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    if (this.refreshing !== undefined) await this.refreshing;
+    await Promise.all([...this.servers.values()].map((d) => d.server.stop()));
+    this.servers.clear();
+  }
+
+  /** The endpoint's current snapshot, or a 404 naming it. */
+  snapshot(name: string): EndpointSnapshot {
+    const s = this.snapshots.get(name);
+    if (s === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `endpoint '${name}' does not exist`);
+    return s;
+  }
+
+  list(): EndpointSnapshot[] {
+    return [...this.snapshots.values()];
+  }
+
+  /**
+   * The deployment a request goes to: the one the pin header names; else, when the endpoint has a
+   * sticky header and the request carries it, the one its value hashes to; else a weighted draw.
+   */
+  pick(s: EndpointSnapshot, headers: Record<string, string | string[] | undefined>): DeploymentRuntime {
+    const pinned = headerValue(headers[PIN_HEADER]);
+    if (pinned !== undefined) {
+      const d = s.deployments.get(pinned);
+      if (d === undefined) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `endpoint '${s.endpoint.name}' has no deployment '${pinned}' (deployments: ${[...s.deployments.keys()].join(', ') || 'none'})`, { field: PIN_HEADER });
+      }
+      return d;
+    }
+    if (s.table.length === 0) throw new FluxError('TEMPORARILY_UNAVAILABLE', `endpoint '${s.endpoint.name}' has no deployment taking traffic`);
+    const sticky = s.endpoint.stickyHeader === null ? undefined : headerValue(headers[s.endpoint.stickyHeader]);
+    const r = sticky !== undefined ? fnv1a(sticky) % 100 : Math.random() * 100;
+    for (const e of s.table) if (r < e.upTo) return e.deployment;
+    return s.table.at(-1)!.deployment;
+  }
+
+  /**
+   * Routes one predict request and answers it with the deployment and version that did. Its
+   * latency and outcome are recorded for the deployment (a refusal of bad input is the caller's,
+   * not the model's, and is not); mirrors get their copy after the answer, never delaying it.
+   */
+  async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<RoutedResult> {
+    const s = this.snapshot(endpoint);
+    const d = this.pick(s, headers);
+    const t0 = performance.now();
+    let result: PredictResult;
+    try {
+      result = await d.server.predict(body);
+    } catch (e) {
+      if (serverFault(e)) {
+        const ms = performance.now() - t0;
+        d.stats.record(ms, false, undefined);
+        this.opts.metrics?.request(endpoint, d.name, false, ms / 1000);
+      }
+      throw e;
+    }
+    const ms = performance.now() - t0;
+    d.stats.record(ms, true, result.predictions);
+    this.opts.metrics?.request(endpoint, d.name, true, ms / 1000);
+    for (const m of s.mirrors) {
+      if (m.deployment !== d && Math.random() * 100 < m.percent) this.shadow(endpoint, m.deployment, body, result, ms);
+    }
+    return { ...result, endpoint, deployment: d.name };
+  }
+
+  /** How each mirrored deployment of the endpoint has compared with the live answers, on this server. */
+  mirrorStats(endpoint: string): Record<string, MirrorStats> {
+    const out: Record<string, MirrorStats> = {};
+    for (const [key, t] of this.tallies) {
+      const [e, d] = key.split('\u0000') as [string, string];
+      if (e === endpoint) out[d] = t.stats();
+    }
+    return out;
+  }
+
+  private shadow(endpoint: string, m: DeploymentRuntime, body: unknown, live: PredictResult, liveMs: number): void {
+    const key = `${endpoint}\u0000${m.name}`;
+    let tally = this.tallies.get(key);
+    if (tally === undefined) {
+      tally = new MirrorTally();
+      this.tallies.set(key, tally);
+    }
+    const t = tally;
+    setImmediate(() => {
+      const t0 = performance.now();
+      m.server.predict(body).then(
+        (r) => {
+          const ms = performance.now() - t0;
+          const { rows, agreed, diffSum } = compare(live, r);
+          t.compared(rows, agreed, diffSum, ms, liveMs);
+          this.opts.metrics?.mirror(endpoint, m.name, { ok: true, rows, agreed, seconds: ms / 1000 });
+        },
+        () => {
+          t.failed();
+          this.opts.metrics?.mirror(endpoint, m.name, { ok: false });
+        },
+      );
+    });
+  }
+
+  /** Reloads every endpoint from the store; never throws. A call during a reload runs one more after it. */
+  refresh(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        await this.reload();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async reload(): Promise<void> {
+    let all: Endpoint[];
+    try {
+      all = await this.endpoints.listEndpoints();
+    } catch (e) {
+      this.log?.warn({ err: (e as Error).message }, 'endpoints not reloaded');
+      return;
+    }
+    if (this.stopped) return;
+    const wanted = new Map<string, { endpoint: string; name: string; ref: string }>();
+    for (const e of all) for (const d of e.deployments) wanted.set(runtimeKey(e.name, d.name, d.model), { endpoint: e.name, name: d.name, ref: d.model });
+    // New deployments (or new models of one) are loaded before any snapshot routes to them.
+    const added: DeploymentRuntime[] = [];
+    for (const [key, w] of wanted) {
+      if (this.servers.has(key)) continue;
+      const server = new ModelServer(this.registry, w.ref, this.log, { pollMs: this.opts.aliasPollMs, events: this.opts.events });
+      const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server, stats: new DeploymentStats() };
+      await server.start();
+      this.servers.set(key, runtime);
+      added.push(runtime);
+    }
+    const next = new Map<string, EndpointSnapshot>();
+    for (const e of all) {
+      const current = this.snapshots.get(e.name);
+      if (current !== undefined && current.endpoint.generation === e.generation && added.every((a) => a.endpoint !== e.name)) {
+        next.set(e.name, current);
+        continue;
+      }
+      const deployments = new Map(e.deployments.map((d) => [d.name, this.servers.get(runtimeKey(e.name, d.name, d.model))!]));
+      const table: Array<{ upTo: number; deployment: DeploymentRuntime }> = [];
+      let upTo = 0;
+      for (const d of e.deployments) {
+        const w = e.traffic[d.name] ?? 0;
+        if (w <= 0) continue;
+        upTo += w;
+        table.push({ upTo, deployment: deployments.get(d.name)! });
+      }
+      const mirrors = Object.entries(e.mirror)
+        .filter(([name, p]) => p > 0 && deployments.has(name))
+        .map(([name, percent]) => ({ percent, deployment: deployments.get(name)! }));
+      next.set(e.name, { endpoint: e, deployments, table, mirrors });
+      if (current?.endpoint.generation !== e.generation) this.log?.info({ endpoint: e.name, generation: e.generation, traffic: e.traffic }, current === undefined ? 'endpoint loaded' : 'endpoint updated');
+    }
+    this.snapshots = next;
+    // Deployments no longer wanted stop following their model; requests in flight keep the model they hold.
+    for (const [key, d] of this.servers) {
+      if (!wanted.has(key)) {
+        this.servers.delete(key);
+        void d.server.stop();
+      }
+    }
+  }
+}
+
+/** A failure on the server's side (a model that cannot answer), as opposed to a refusal of the request. */
+function serverFault(e: unknown): boolean {
+  return !(e instanceof FluxError) || e.httpStatus >= 500;
+}
+
+/**
+ * Rows compared, rows where both predicted the same, and the summed difference per row: the total
+ * variation distance between the probability rows when both have them over the same classes, else
+ * the absolute difference of the predicted values (regressors), else 0 or 1 (classes differ).
+ */
+function compare(live: PredictResult, shadow: PredictResult): { rows: number; agreed: number; diffSum: number } {
+  const rows = Math.min(live.predictions.length, shadow.predictions.length);
+  const lc = live.classes ?? [];
+  const sc = shadow.classes ?? [];
+  const sameClasses = lc.length > 0 && lc.length === sc.length && lc.every((c, i) => c === sc[i]);
+  let agreed = 0;
+  let diffSum = 0;
+  for (let i = 0; i < rows; i++) {
+    const a = live.predictions[i]!;
+    const b = shadow.predictions[i]!;
+    if (a === b) agreed++;
+    const pa = live.probabilities?.[i];
+    const pb = shadow.probabilities?.[i];
+    if (sameClasses && pa !== undefined && pb !== undefined) {
+      let tv = 0;
+      for (let c = 0; c < pa.length; c++) tv += Math.abs(pa[c]! - (pb[c] ?? 0));
+      diffSum += tv / 2;
+    } else if (typeof a === 'number' && typeof b === 'number') {
+      diffSum += Math.abs(a - b);
+    } else if (a !== b) {
+      diffSum += 1;
+    }
+  }
+  return { rows, agreed, diffSum };
+}
+
+function runtimeKey(endpoint: string, deployment: string, ref: string): string {
+  return `${endpoint}\u0000${deployment}\u0000${ref}`;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === '' ? undefined : s;
+}
+
+/** FNV-1a, 32 bits: a stable hash of the sticky header's value. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
