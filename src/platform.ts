@@ -2,6 +2,7 @@ import { AuditLog, KeyService, KyselyAuditStore, KyselyKeyStore } from './auth/i
 import { Lifecycle, resolveConfig, type ConfigInput, type FluxConfig } from './core/index.js';
 import { createLogger, type Logger } from './logging/index.js';
 import { EndpointService, KyselyEndpointStore } from './endpoints/index.js';
+import { KyselyRolloutStore, RolloutService } from './rollouts/index.js';
 import { EventBus, EventDispatcher, EventLog, PgListener, outboxFor } from './events/index.js';
 import { KyselyLoggedModelStore, LoggedModelService } from './logged-models/index.js';
 import { inspectModelFolder } from './models/index.js';
@@ -35,6 +36,8 @@ export interface Platform {
   keys: KeyService;
   /** Endpoints, their deployments, traffic splits and mirrors. */
   endpoints: EndpointService;
+  /** Canary and blue/green rollouts of a deployment on an endpoint. */
+  rollouts: RolloutService;
   /** The append-only record of state-changing API calls. */
   audit: AuditLog;
   events: PlatformEvents;
@@ -75,6 +78,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const registry = new RegistryService(new KyselyRegistryStore(db), tracking, artifacts, (loc) => inspectModelFolder(artifacts, loc), loggedModels.lookup(), artifactUris);
   const keys = new KeyService(new KyselyKeyStore(db));
   const endpoints = new EndpointService(new KyselyEndpointStore(db), registry);
+  const rollouts = new RolloutService(new KyselyRolloutStore(db), endpoints);
   const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
 
   const bus = new EventBus(logger);
@@ -97,6 +101,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     loggedModels,
     keys,
     endpoints,
+    rollouts,
     audit,
     events: { log, bus, dispatcher, listener },
     lifecycle,

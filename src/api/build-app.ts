@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
-import { EndpointRouter, ModelServer } from '../serving/index.js';
+import { EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
 import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { openapiOptions } from './openapi.js';
@@ -16,6 +16,7 @@ import { keyRoutes } from './routes/keys.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
 import { endpointRoutes } from './routes/endpoints.js';
+import { rolloutRoutes } from './routes/rollouts.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -103,6 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
+  const rolloutController = new RolloutController(opts.platform.rollouts, opts.platform.endpoints, router, logger, { events: opts.platform.events.bus });
   Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 
   // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so
@@ -147,6 +149,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(eventRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(endpointRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
@@ -159,6 +162,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // (model server poll, LISTEN client, dispatcher after a last flush); the caller then closes the store.
   if (modelServer) opts.platform.lifecycle.add(modelServer);
   opts.platform.lifecycle.add(router);
+  // After the router (it routes the steps' traffic); stopped before it.
+  opts.platform.lifecycle.add(rolloutController);
   app.addHook('onClose', async () => {
     await opts.platform.lifecycle.stop();
   });

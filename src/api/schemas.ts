@@ -317,3 +317,30 @@ export const MirrorStats = Type.Object({
   meanLatencyMs: Type.Number(),
   meanLiveLatencyMs: Type.Number(),
 });
+
+export const GateResultJson = Type.Object({
+  gate: Type.String(),
+  value: Nullable(Type.Number()),
+  passed: Type.Boolean(),
+  conclusive: Type.Boolean({ description: 'whether the window held enough requests for the value to count' }),
+  requests: Type.Integer(),
+});
+
+export const Rollout = Type.Object({
+  id: Type.String(),
+  endpoint: Type.String(),
+  stable: Type.String({ description: 'the deployment traffic comes from and returns to on a failure' }),
+  target: Type.String({ description: 'the deployment rolled out' }),
+  strategy: Type.String({ description: 'canary or blueGreen' }),
+  spec: Type.Unknown({ description: 'steps ({kind: weight, weight, bakeMs} or {kind: pause}), gates, smoke requests, minRequests, intervalMs' }),
+  state: Type.String({ description: 'running, paused, succeeded, rolled_back or aborted' }),
+  step: Type.Integer(),
+  stepStartedAt: Type.Integer({ description: 'epoch ms; 0 while the step has not begun' }),
+  results: Type.Array(Type.Unknown(), { description: 'one entry per finished step: outcome, gate values, smoke failures' }),
+  reason: Nullable(Type.String()),
+  startedBy: Nullable(Type.String()),
+  startedAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  finishedAt: Nullable(Type.Integer()),
+  live: Nullable(Type.Array(GateResultJson, { description: "the current step's gate values as this server measures them" })),
+});

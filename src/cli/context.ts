@@ -1,4 +1,4 @@
-import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type RolloutsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
 import { openPlatform, type Platform } from '../platform.js';
 
 export interface GlobalOptions {
@@ -16,6 +16,7 @@ export interface Backend {
   audit: AuditApi;
   events: EventsApi;
   endpoints: EndpointsApi;
+  rollouts: RolloutsApi;
   platform: Platform | undefined;
   where: string;
   close(): Promise<void>;
@@ -25,7 +26,7 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
   const url = opts.url ?? process.env.FLUXOPS_URL;
   if (url !== undefined && url !== '') {
     const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
-    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, platform: undefined, where: url, close: async () => undefined };
+    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, rollouts: client, platform: undefined, where: url, close: async () => undefined };
   }
   const platform = await openPlatform({ home: opts.home });
   return {
@@ -35,6 +36,12 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
     audit: platform.audit,
     events: { readEvents: (input) => platform.events.log.read(input) },
     endpoints: platform.endpoints,
+    rollouts: {
+      startRollout: (endpoint, input) => platform.rollouts.start(endpoint, input),
+      getRollout: (id) => platform.rollouts.get(id),
+      listRollouts: (endpoint) => platform.rollouts.list({ endpoint }),
+      rolloutAction: (id, action) => platform.rollouts[action](id),
+    },
     platform,
     where: platform.config.home,
     close: () => platform.close(),

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEndpoints } from './commands/endpoints.js';
+import { registerRollouts } from './commands/rollouts.js';
 import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerAudit } from './commands/audit.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerPredict(program);
   registerEndpoints(program);
+  registerRollouts(program);
   registerKeys(program);
   registerAudit(program);
   registerEvents(program);

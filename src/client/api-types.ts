@@ -1,6 +1,7 @@
 import type { AuditLog, KeyService } from '../auth/index.js';
 import type { EndpointService } from '../endpoints/index.js';
 import type { EventPage, ReadEventsInput } from '../events/index.js';
+import type { GateResult, Rollout, RolloutSpecInput } from '../rollouts/index.js';
 import type { RegistryService } from '../registry/index.js';
 import type { TrackingService } from '../tracking/index.js';
 
@@ -50,6 +51,17 @@ export type RegistryApi = Pick<
 >;
 
 export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;
+
+/** Rollouts, under names of their own (the client is one object for every surface). */
+export interface RolloutsApi {
+  startRollout(endpoint: string, input: RolloutSpecInput & { to: string }): Promise<RolloutView>;
+  getRollout(id: string): Promise<RolloutView>;
+  listRollouts(endpoint: string): Promise<RolloutView[]>;
+  rolloutAction(id: string, action: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback'): Promise<RolloutView>;
+}
+
+/** A rollout with the current step's gate values where the answering server measures them. */
+export type RolloutView = Rollout & { live?: GateResult[] | null };
 
 export type EndpointsApi = Pick<
   EndpointService,

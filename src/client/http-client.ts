@@ -18,7 +18,8 @@ import type {
 } from '../tracking/index.js';
 import type { DomainEvent, EventPage, ReadEventsInput } from '../events/index.js';
 import type { CreateEndpointInput, DeployInput, Endpoint } from '../endpoints/index.js';
-import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, TrackingApi } from './api-types.js';
+import type { RolloutSpecInput } from '../rollouts/index.js';
+import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, RolloutsApi, RolloutView, TrackingApi } from './api-types.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
@@ -36,7 +37,7 @@ const enc = encodeURIComponent;
  * Typed HTTP client of the native API. It implements the same service surfaces as the
  * in-process services; server errors come back as FluxError with the server's code and message.
  */
-export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi {
+export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi, RolloutsApi {
   private readonly base: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -248,6 +249,20 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi,
   }
   setMirror(endpoint: string, mirror: Record<string, number>): Promise<Endpoint> {
     return this.request('PUT', `/api/v1/endpoints/${enc(endpoint)}/mirror`, { mirror });
+  }
+
+  // ---- rollouts ----
+  startRollout(endpoint: string, input: RolloutSpecInput & { to: string }): Promise<RolloutView> {
+    return this.request('POST', `/api/v1/endpoints/${enc(endpoint)}/rollouts`, input);
+  }
+  getRollout(id: string): Promise<RolloutView> {
+    return this.request('GET', `/api/v1/rollouts/${enc(id)}`);
+  }
+  async listRollouts(endpoint: string): Promise<RolloutView[]> {
+    return (await this.request<{ rollouts: RolloutView[] }>('GET', `/api/v1/endpoints/${enc(endpoint)}/rollouts`)).rollouts;
+  }
+  rolloutAction(id: string, action: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback'): Promise<RolloutView> {
+    return this.request('POST', `/api/v1/rollouts/${enc(id)}/${action}`);
   }
 
   // ---- audit ----

@@ -25,6 +25,16 @@ export interface EventPayloads {
   'deployment.deleted': { endpoint: string; deployment: string };
   /** The split or the mirror settings changed (both are given whole, before and after). */
   'traffic.changed': { endpoint: string; traffic: Record<string, number>; previous: Record<string, number>; mirror: Record<string, number>; previous_mirror: Record<string, number> };
+  'rollout.started': { rollout: string; endpoint: string; stable: string; target: string; strategy: string };
+  /** A step began: traffic moved to `weight` % on the target (null for a pause). */
+  'rollout.step': { rollout: string; endpoint: string; step: number; weight: number | null };
+  'rollout.paused': { rollout: string; endpoint: string; step: number };
+  'rollout.resumed': { rollout: string; endpoint: string; step: number };
+  /** An operator moved it past a pause or the rest of a step's bake. */
+  'rollout.promoted': { rollout: string; endpoint: string; step: number };
+  /** All traffic went back to stable: a gate failed (named, with its value), or an operator aborted or rolled back. */
+  'rollout.rolled_back': { rollout: string; endpoint: string; step: number; reason: string; gate: string | null; value: number | null };
+  'rollout.completed': { rollout: string; endpoint: string; target: string };
 }
 
 export type EventType = keyof EventPayloads;
@@ -47,6 +57,13 @@ export const EVENT_TYPES: readonly EventType[] = [
   'deployment.updated',
   'deployment.deleted',
   'traffic.changed',
+  'rollout.started',
+  'rollout.step',
+  'rollout.paused',
+  'rollout.resumed',
+  'rollout.promoted',
+  'rollout.rolled_back',
+  'rollout.completed',
 ];
 
 export function isEventType(s: string): s is EventType {

@@ -2,3 +2,4 @@ export { ModelServer, type LoadedModel, type PredictResult } from './model-serve
 export { decodePredictBody, MAX_PREDICT_ROWS } from './decode.js';
 export { EndpointRouter, PIN_HEADER, type DeploymentRuntime, type EndpointSnapshot, type RoutedResult, type ServingMetricsSink } from './endpoint-router.js';
 export { DeploymentStats, MirrorTally, type MirrorStats, type WindowSummary } from './deployment-stats.js';
+export { RolloutController, type RolloutControllerOptions } from './rollout-controller.js';

@@ -29,6 +29,7 @@ const EXPECTED_TABLES = [
   'params',
   'registered_model_tags',
   'registered_models',
+  'rollouts',
   'run_inputs',
   'runs',
   'tags',

@@ -10,7 +10,12 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * carry the flow's key.
  */
 /** Event types only the native API can cause. */
-const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.'];
+const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.', 'rollout.'];
+/**
+ * Rollout events a rollout's controller makes (actor `rollout:<id>`), or an approver's promote:
+ * test/e2e/rollouts.test.ts checks their actors.
+ */
+const BY_CONTROLLER_OR_APPROVER = ['rollout.step', 'rollout.completed', 'rollout.promoted'];
 
 describe('event actors', () => {
   let s: TestServer;
@@ -93,12 +98,20 @@ describe('event actors', () => {
     await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 90, green: 10 } });
     await call('PUT', `${v}/endpoints/actors/mirror`, k, { mirror: { green: 20 } });
     await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 100 } });
+    // An operator's rollout moves; what its controller does meanwhile is excluded below.
+    const ro = (await call('POST', `${v}/endpoints/actors/rollouts`, k, { to: 'green', steps: [10, 100], bake: '1h', interval: '60s' })) as { id: string };
+    await call('POST', `${v}/rollouts/${ro.id}/pause`, k);
+    await call('POST', `${v}/rollouts/${ro.id}/resume`, k);
+    await call('POST', `${v}/rollouts/${ro.id}/abort`, k);
     await call('DELETE', `${v}/endpoints/actors/deployments/green`, k);
     await call('DELETE', `${v}/endpoints/actors`, k);
     await call('DELETE', `${v}/models/actors-native/versions/1`, k);
     await call('DELETE', `${v}/models/actors-native`, k);
-    const developerEvents = await eventsAfter(start);
-    expectAttributed(developerEvents, EVENT_TYPES.filter((t) => !t.startsWith('key.')), 'native-dev');
+    const all = await eventsAfter(start);
+    const byController = all.filter((e) => e.actor?.startsWith('rollout:') === true);
+    expect(byController.every((e) => e.actor === `rollout:${ro.id}` && ['rollout.step', 'traffic.changed'].includes(e.type))).toBe(true);
+    const developerEvents = all.filter((e) => !byController.includes(e));
+    expectAttributed(developerEvents, EVENT_TYPES.filter((t) => !t.startsWith('key.') && !BY_CONTROLLER_OR_APPROVER.includes(t)), 'native-dev');
 
     const keyStart = await s.platform.events.log.latestSeq();
     const made = (await call('POST', `${v}/keys`, keys.admin, { name: 'short-lived', role: 'viewer' })) as { keyId: string };

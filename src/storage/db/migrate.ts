@@ -7,6 +7,7 @@ import { runInputTags } from './migrations/0003-run-input-tags.js';
 import { auth } from './migrations/0004-auth.js';
 import { events } from './migrations/0005-events.js';
 import { endpoints } from './migrations/0006-endpoints.js';
+import { rollouts } from './migrations/0007-rollouts.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -17,6 +18,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0004-auth': auth(dialect),
     '0005-events': events(dialect),
     '0006-endpoints': endpoints(),
+    '0007-rollouts': rollouts(),
   };
 }
 

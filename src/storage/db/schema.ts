@@ -196,6 +196,27 @@ export interface DeploymentsTable {
   updated_at: number;
 }
 
+/** Rollouts (migration 0007): spec and results are JSON. */
+export interface RolloutsTable {
+  id: string;
+  endpoint: string;
+  stable: string;
+  target: string;
+  strategy: string;
+  spec: string;
+  state: string;
+  step: number;
+  step_started_at: number;
+  results: string;
+  reason: string | null;
+  started_by: string | null;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  owner: string | null;
+  lease_until: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -220,4 +241,5 @@ export interface Database {
   events: EventsTable;
   endpoints: EndpointsTable;
   deployments: DeploymentsTable;
+  rollouts: RolloutsTable;
 }
