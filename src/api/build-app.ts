@@ -104,6 +104,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
+  metrics.watchRollouts({
+    active: () => opts.platform.rollouts.list({ active: true, limit: 1000 }),
+    ended: () => opts.platform.rollouts.list({ states: ['rolled_back', 'aborted'], limit: 10_000 }),
+  });
   const rolloutController = new RolloutController(opts.platform.rollouts, opts.platform.endpoints, router, logger, { events: opts.platform.events.bus });
   Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 

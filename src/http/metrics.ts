@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Rollout } from '../rollouts/index.js';
 import type { ServingMetricsSink } from '../serving/index.js';
 
 /** Prometheus metrics of one app instance, on a registry of its own (tests run several apps). */
@@ -60,6 +61,50 @@ export class HttpMetrics implements ServingMetricsSink {
     });
   }
 
+  /**
+   * Rollout metrics, read from the store at each scrape (so every replica reports the same):
+   * the active rollouts' step and weight, and rollbacks by endpoint and the gate that failed
+   * (a gate metric, `smoke`, `inconclusive` or `operator`: a bounded label).
+   */
+  watchRollouts(source: { active: () => Promise<Rollout[]>; ended: () => Promise<Rollout[]> }): void {
+    new Gauge({
+      name: 'fluxops_rollout_step',
+      help: 'The step an active rollout is at (0-based), by endpoint, target deployment and state',
+      labelNames: ['endpoint', 'target', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const r of await source.active()) this.set({ endpoint: r.endpoint, target: r.target, state: r.state }, r.step);
+      },
+    });
+    new Gauge({
+      name: 'fluxops_rollout_target_weight',
+      help: "The traffic percent an active rollout's current step gives the target deployment (paused steps: the previous step's)",
+      labelNames: ['endpoint', 'target'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const r of await source.active()) {
+          const weights = r.spec.steps.slice(0, r.step + 1).flatMap((s) => (s.kind === 'weight' ? [s.weight] : []));
+          this.set({ endpoint: r.endpoint, target: r.target }, weights.at(-1) ?? 0);
+        }
+      },
+    });
+    new Counter({
+      name: 'fluxops_rollout_rollbacks_total',
+      help: 'Rollouts sent back to their stable deployment, by endpoint and what failed',
+      labelNames: ['endpoint', 'gate'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const r of await source.ended()) {
+          if (r.state !== 'rolled_back' && r.state !== 'aborted') continue;
+          this.inc({ endpoint: r.endpoint, gate: failedGate(r) });
+        }
+      },
+    });
+  }
+
   request(endpoint: string, deployment: string, ok: boolean, seconds: number): void {
     this.endpointRequests.inc({ endpoint, deployment, outcome: ok ? 'ok' : 'error' });
     this.endpointDuration.observe({ endpoint, deployment }, seconds);
@@ -71,4 +116,13 @@ export class HttpMetrics implements ServingMetricsSink {
     if (outcome.agreed > 0) this.mirrorRows.inc({ endpoint, deployment, agreed: 'true' }, outcome.agreed);
     if (outcome.rows > outcome.agreed) this.mirrorRows.inc({ endpoint, deployment, agreed: 'false' }, outcome.rows - outcome.agreed);
   }
+}
+
+/** What made a rollout roll back, as a bounded label. */
+function failedGate(r: Rollout): string {
+  const reason = r.reason ?? '';
+  const gate = /^gate ([a-z0-9_]+)/.exec(reason);
+  if (gate !== null) return reason.includes(' inconclusive') ? 'inconclusive' : gate[1]!;
+  if (reason.startsWith('smoke')) return 'smoke';
+  return 'operator';
 }

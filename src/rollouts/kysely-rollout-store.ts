@@ -53,10 +53,11 @@ export class KyselyRolloutStore implements RolloutStore {
     return r === undefined ? undefined : toRollout(r);
   }
 
-  async list(q: { endpoint?: string | undefined; active?: boolean | undefined; limit: number }): Promise<Rollout[]> {
+  async list(q: { endpoint?: string | undefined; active?: boolean | undefined; states?: readonly RolloutState[] | undefined; limit: number }): Promise<Rollout[]> {
     let query = this.db.selectFrom('rollouts').selectAll();
     if (q.endpoint !== undefined) query = query.where('endpoint', '=', q.endpoint);
     if (q.active === true) query = query.where('state', 'in', ['running', 'paused']);
+    if (q.states !== undefined && q.states.length > 0) query = query.where('state', 'in', [...q.states]);
     const rows = await query.orderBy('started_at', 'desc').orderBy('id').limit(q.limit).execute();
     return rows.map(toRollout);
   }

@@ -60,10 +60,10 @@ export class RolloutService {
     return r;
   }
 
-  list(q: { endpoint?: string | undefined; active?: boolean | undefined; limit?: number | undefined } = {}): Promise<Rollout[]> {
+  list(q: { endpoint?: string | undefined; active?: boolean | undefined; states?: readonly RolloutState[] | undefined; limit?: number | undefined } = {}): Promise<Rollout[]> {
     const limit = q.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FluxError('INVALID_PARAMETER_VALUE', 'limit must be an integer from 1 to 1000', { field: 'limit' });
-    return this.store.list({ endpoint: q.endpoint, active: q.active, limit });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new FluxError('INVALID_PARAMETER_VALUE', 'limit must be an integer from 1 to 10000', { field: 'limit' });
+    return this.store.list({ endpoint: q.endpoint, active: q.active, states: q.states, limit });
   }
 
   /** The endpoint's active rollout, or its latest one. */

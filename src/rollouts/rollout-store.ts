@@ -20,7 +20,7 @@ export interface RolloutStore {
   /** Refused with RESOURCE_ALREADY_EXISTS while the endpoint has an active rollout. */
   create(r: Rollout, event: NewEvent): Promise<void>;
   get(id: string): Promise<Rollout | undefined>;
-  list(q: { endpoint?: string | undefined; active?: boolean | undefined; limit: number }): Promise<Rollout[]>;
+  list(q: { endpoint?: string | undefined; active?: boolean | undefined; states?: readonly RolloutState[] | undefined; limit: number }): Promise<Rollout[]>;
   /** Applies the patch when the rollout is in one of `from` (and, with `owner`, while that owner holds the lease); false otherwise. */
   update(id: string, from: readonly RolloutState[], patch: RolloutPatch, events: NewEvent[], owner?: string): Promise<boolean>;
   /** Takes or renews the lease for `owner` until `until` when it is free, expired or already its own. */

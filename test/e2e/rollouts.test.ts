@@ -192,6 +192,10 @@ describe('rollouts under load', () => {
     expect(aborted.body).toMatchObject({ state: 'aborted', reason: 'aborted by deployer' });
     expect((await api('GET', '/api/v1/endpoints/prod', dev)).body.traffic).toMatchObject({ blue: 100, green: 0 });
     expect((await api('POST', `/api/v1/rollouts/${id2}/promote`, approver)).status).toBe(400);
+    // Rollbacks by what failed, from the store: the psi gate once, an operator once.
+    const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${dev}` } })).text();
+    expect(metrics).toContain('fluxops_rollout_rollbacks_total{endpoint="prod",gate="psi"} 1');
+    expect(metrics).toContain('fluxops_rollout_rollbacks_total{endpoint="prod",gate="operator"} 1');
     // Bad declarations are refused naming the field.
     const bad = await api('POST', '/api/v1/endpoints/prod/rollouts', dev, { to: 'green', steps: [50, 20, 100] });
     expect(bad.status).toBe(400);
