@@ -17,6 +17,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { rolloutRoutes } from './routes/rollouts.js';
+import { mlflowScoringRoutes, oipRoutes } from './routes/protocols.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -155,6 +156,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(endpointRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
+  await app.register(mlflowScoringRoutes, deps);
+  await app.register(oipRoutes, deps);
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);

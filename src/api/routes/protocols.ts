@@ -1,0 +1,160 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ok } from '../schemas.js';
+import { FluxError } from '../../core/index.js';
+import { toErrorResponse, type RouteDeps } from '../../http/index.js';
+import { parseModelRefName } from '../../registry/index.js';
+import { PIN_HEADER, ProtocolError, mlflowScoringAnswer, mlflowScoringBody, oipAnswer, oipBody, oipMetadata, type EndpointRouter, type ModelServer, type PredictResult } from '../../serving/index.js';
+
+const MlflowPredictions = Type.Object({ predictions: Type.Array(Type.Unsafe<number | string>({ type: ['number', 'string'] }), { description: 'one label (classifiers) or value (regressors) per row' }) });
+
+/** The MLflow version this scoring protocol follows (`GET /version`). */
+const MLFLOW_PROTOCOL_VERSION = '2.12.2';
+
+/**
+ * A way to predict that the protocols address by name: an endpoint (through its traffic split)
+ * or the model the server was started with (`--model`). `features` is the input order positional
+ * data follows; `versions` what it serves now.
+ */
+interface Target {
+  name: string;
+  features: readonly string[];
+  classes: ReadonlyArray<number | string> | undefined;
+  versions: string[];
+  predict(body: unknown, pin?: string): Promise<PredictResult>;
+}
+
+function endpointTarget(router: EndpointRouter, name: string): Target | undefined {
+  const s = router.list().find((x) => x.endpoint.name === name);
+  if (s === undefined) return undefined;
+  // The deployment taking most traffic gives the signature; an endpoint's deployments share it.
+  const main = [...s.table].sort((a, b) => b.upTo - a.upTo)[0]?.deployment ?? [...s.deployments.values()][0];
+  const m = main?.server.model;
+  return {
+    name,
+    features: m?.features ?? [],
+    classes: m?.predictor.classes.length ? [...m.predictor.classes] : undefined,
+    versions: [...new Set([...s.deployments.values()].flatMap((d) => (d.server.model ? [d.server.model.version] : [])))],
+    predict: async (body, pin) => router.predict(name, body, pin === undefined ? {} : { [PIN_HEADER]: pin }),
+  };
+}
+
+function modelTarget(server: ModelServer): Target {
+  const m = server.model;
+  return {
+    name: server.modelName,
+    features: m?.features ?? [],
+    classes: m?.predictor.classes.length ? [...m.predictor.classes] : undefined,
+    versions: m ? [m.version] : [],
+    predict: async (body) => server.predict(body),
+  };
+}
+
+/** The errors of a protocol scope in the protocol's shape; auth refusals included. */
+function protocolErrors(scope: FastifyInstance, protocol: 'mlflow' | 'oip'): void {
+  scope.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof ProtocolError) {
+      if (err.protocol === 'mlflow' && err.status === 415) return reply.status(415).type('text/plain').send(err.message);
+      return reply.status(err.status).send(protocol === 'oip' ? { error: err.message } : { error_code: err.code, message: err.message });
+    }
+    const { status, body, internal } = toErrorResponse(err);
+    if (internal) req.log.error({ err }, 'request failed');
+    return reply.status(status).send(protocol === 'oip' ? { error: body.message } : status >= 400 && status < 500 && body.error_code === 'INVALID_PARAMETER_VALUE' ? { error_code: 'BAD_REQUEST', message: body.message } : body);
+  });
+}
+
+/** MLflow's scoring server: `/invocations`, `/ping`, `/version`, and `/api/v1/endpoints/:name/invocations` (`/health` is the tracking server's). */
+export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router }) => {
+  protocolErrors(app, 'mlflow');
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  const tags = ['mlflow scoring'];
+  const invoke = async (target: Target | undefined, req: FastifyRequest) => {
+    if (target === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'no model is served here');
+    const native = mlflowScoringBody(req.headers['content-type'], req.body, target.features);
+    return mlflowScoringAnswer(await target.predict(native));
+  };
+  const predictAuth = { permission: 'predict' as const, resource: () => ({ model: modelServer?.modelName }) };
+  app.post('/invocations', { config: { auth: predictAuth }, schema: { tags, summary: "Predict, as MLflow's scoring server does (the model this server was started with)", response: ok(MlflowPredictions) } }, async (req) =>
+    invoke(modelServer === undefined ? undefined : modelTarget(modelServer), req),
+  );
+  app.post(
+    '/api/v1/endpoints/:name/invocations',
+    {
+      config: { auth: { permission: 'predict', resource: (req) => endpointResource(router, (req.params as { name: string }).name) } },
+      schema: { tags, summary: "Predict through an endpoint, as MLflow's scoring server does", response: ok(MlflowPredictions) },
+    },
+    async (req) => {
+      const name = (req.params as { name: string }).name;
+      const t = endpointTarget(router, name);
+      if (t === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `endpoint '${name}' does not exist`);
+      return invoke(t, req);
+    },
+  );
+  const health = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const ready = modelServer?.model !== undefined;
+    return reply.status(ready ? 200 : 503).type('application/json').send('\n');
+  };
+  app.get('/ping', { config: { auth: 'public' }, schema: { tags, summary: 'Health: 200 once the model is loaded' } }, health);
+  // `/health` is the tracking server's ("OK"); scoring clients use /ping.
+  app.get('/version', { config: { auth: 'public' }, schema: { tags, summary: 'The MLflow scoring protocol version followed' } }, async (_req, reply) => reply.type('text/plain').send(MLFLOW_PROTOCOL_VERSION));
+};
+
+/** The Open Inference Protocol v2 over endpoints (by name) and the server's own model. */
+export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router }) => {
+  protocolErrors(app, 'oip');
+  const tags = ['open inference protocol'];
+  const target = (name: string): Target => {
+    const t = endpointTarget(router, name) ?? (modelServer !== undefined && modelServer.modelName === name ? modelTarget(modelServer) : undefined);
+    if (t === undefined) throw new ProtocolError(404, `model '${name}' is not served here (endpoints: ${router.list().map((s) => s.endpoint.name).join(', ') || 'none'}${modelServer ? `; model ${modelServer.modelName}` : ''})`, 'oip');
+    return t;
+  };
+  /** A version names the deployment (of an endpoint) serving it. */
+  const pinFor = (name: string, version: string | undefined): string | undefined => {
+    if (version === undefined) return undefined;
+    const s = router.list().find((x) => x.endpoint.name === name);
+    if (s === undefined) {
+      if (modelServer?.model?.version === version) return undefined;
+      throw new ProtocolError(404, `model '${name}' version ${version} is not served here`, 'oip');
+    }
+    const d = [...s.deployments.values()].find((x) => x.server.model?.version === version);
+    if (d === undefined) throw new ProtocolError(404, `model '${name}' version ${version} is not served here (versions: ${[...new Set([...s.deployments.values()].flatMap((x) => (x.server.model ? [x.server.model.version] : [])))].join(', ') || 'none'})`, 'oip');
+    return d.name;
+  };
+  const auth = { permission: 'predict' as const, resource: (req: FastifyRequest) => endpointResource(router, (req.params as { name: string }).name, modelServer) };
+  type P = { name: string; version?: string };
+
+  app.get('/v2', { config: { auth: 'public' }, schema: { tags, summary: 'Server metadata' } }, async () => ({ name: 'fluxops', version: '0.1.0', extensions: [] }));
+  app.get('/v2/health/live', { config: { auth: 'public' }, schema: { tags, summary: 'Liveness' } }, async () => ({ live: true }));
+  app.get('/v2/health/ready', { config: { auth: 'public' }, schema: { tags, summary: 'Readiness: every served model loaded' } }, async (_req, reply) => {
+    const loaded = router.list().every((s) => [...s.deployments.values()].every((d) => d.server.model !== undefined)) && (modelServer === undefined || modelServer.model !== undefined);
+    return reply.status(loaded ? 200 : 503).send({ ready: loaded });
+  });
+  for (const path of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get(path, { config: { auth }, schema: { tags, summary: 'Model metadata: inputs and outputs' } }, async (req) => {
+      const p = req.params as P;
+      const t = target(p.name);
+      pinFor(p.name, p.version);
+      return oipMetadata(p.name, t.versions, t.features, t.classes);
+    });
+    app.get(`${path}/ready`, { config: { auth: 'public' }, schema: { tags, summary: 'Whether the model is ready' } }, async (req, reply) => {
+      const p = req.params as P;
+      const t = target(p.name);
+      const ready = p.version === undefined ? t.versions.length > 0 : t.versions.includes(p.version);
+      return reply.status(ready ? 200 : 503).send({ name: p.name, ready });
+    });
+    app.post(`${path}/infer`, { config: { auth }, schema: { tags, summary: 'Inference on typed tensors' } }, async (req) => {
+      const p = req.params as P;
+      const t = target(p.name);
+      const pin = pinFor(p.name, p.version);
+      const { native, request } = oipBody(req.body, t.features);
+      return oipAnswer(await t.predict(native, pin), request, p.name);
+    });
+  }
+};
+
+/** The predict resource of a protocol route on an endpoint name (or the server's model). */
+function endpointResource(router: EndpointRouter, name: string, modelServer?: ModelServer) {
+  const s = router.list().find((x) => x.endpoint.name === name);
+  if (s === undefined) return modelServer !== undefined && modelServer.modelName === name ? { model: name } : { endpoint: name };
+  return { endpoint: name, models: [...new Set(s.endpoint.deployments.map((d) => parseModelRefName(d.model)))], roles: s.endpoint.predictRoles ?? undefined };
+}
