@@ -130,6 +130,21 @@ describe('a multiclass ONNX classifier (LinearClassifier + ZipMap)', () => {
     expect(metrics).toMatch(/fluxops_predictions_total\{model="iris",version="1",class="virginica"\} \d+/);
   });
 
+  it('answers the Open Inference Protocol v2 with the same labels and probabilities', async () => {
+    const res = await fetch(`${s.url}/v2/models/iris/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+      body: JSON.stringify({ id: 'q1', inputs: [{ name: 'input-0', shape: [flowers.length, 4], datatype: 'FP64', data: flowers.flat() }] }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; outputs: Array<{ name: string; shape: number[]; data: Array<number | string> }> };
+    expect(body.id).toBe('q1');
+    const byName = Object.fromEntries(body.outputs.map((o) => [o.name, o]));
+    expect(byName.prediction?.data).toEqual(flowers.map((f) => multiclassExpected(f).label));
+    expect(byName.probabilities?.shape).toEqual([flowers.length, 3]);
+    flowers.forEach((f, i) => multiclassExpected(f).probabilities.forEach((p, c) => expect(Math.abs((byName.probabilities!.data[i * 3 + c] as number) - p)).toBeLessThan(1e-5)));
+  });
+
   it('refuses bad input with a 4xx naming the column', async () => {
     const res = await post(s, { inputs: [{ ...records[0], petal_width: 'wide' }] });
     expect(res.status).toBe(400);
@@ -212,6 +227,18 @@ describe('an ONNX regressor with one input per column', () => {
     expect(Object.keys(body)).toEqual(['request_id', 'model', 'version', 'predictions', 'endpoint', 'deployment']);
     expect(body).toMatchObject({ model: 'progression', version: '1', endpoint: 'progression-prod', deployment: 'blue' });
     expect(Math.abs((body.predictions[0] as number) - regressorExpected([row.age, row.bmi, row.bp]))).toBeLessThan(1e-4);
+  });
+
+  it("answers MLflow's scoring protocol with the values alone", async () => {
+    const res = await fetch(`${s.url}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+      body: JSON.stringify({ dataframe_split: { columns: ['bp', 'age', 'bmi'], data: [[80, 50, 31.5]] } }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { predictions: number[] };
+    expect(Object.keys(body)).toEqual(['predictions']);
+    expect(Math.abs(body.predictions[0]! - regressorExpected([50, 31.5, 80]))).toBeLessThan(1e-4);
   });
 
   it('refuses a fraction for its int64 column with a 400, never a 500', async () => {
