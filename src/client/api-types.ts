@@ -54,7 +54,7 @@ export type KeysApi = Pick<KeyService, 'create' | 'list' | 'revoke'>;
 
 /** Rollouts, under names of their own (the client is one object for every surface). */
 export interface RolloutsApi {
-  startRollout(endpoint: string, input: RolloutSpecInput & { to: string }): Promise<RolloutView>;
+  startRollout(endpoint: string, input: RolloutSpecInput & { to: string; from?: string }): Promise<RolloutView>;
   getRollout(id: string): Promise<RolloutView>;
   listRollouts(endpoint: string): Promise<RolloutView[]>;
   rolloutAction(id: string, action: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback'): Promise<RolloutView>;

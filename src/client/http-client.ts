@@ -252,7 +252,7 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi,
   }
 
   // ---- rollouts ----
-  startRollout(endpoint: string, input: RolloutSpecInput & { to: string }): Promise<RolloutView> {
+  startRollout(endpoint: string, input: RolloutSpecInput & { to: string; from?: string }): Promise<RolloutView> {
     return this.request('POST', `/api/v1/endpoints/${enc(endpoint)}/rollouts`, input);
   }
   getRollout(id: string): Promise<RolloutView> {

@@ -146,6 +146,21 @@ export class EndpointService {
     });
   }
 
+  /**
+   * The version an endpoint serves, as a fixed reference (`diabetes/3`): the model of its
+   * deployment with the most traffic, an alias resolved now. What a staging endpoint hands on.
+   */
+  async servedVersion(endpoint: unknown): Promise<{ deployment: string; ref: string }> {
+    const e = await this.getEndpoint(endpoint);
+    const main = Object.entries(e.traffic)
+      .filter(([, w]) => w > 0)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    const d = e.deployments.find((x) => x.name === main);
+    if (d === undefined) throw new FluxError('INVALID_STATE', `endpoint '${e.name}' serves nothing: no deployment takes traffic`);
+    const mv = await this.registry.resolve(d.model);
+    return { deployment: d.name, ref: `${mv.name}/${mv.version}` };
+  }
+
   private async change(e: string, ctx: WriteContext | undefined, fn: Parameters<EndpointStore['change']>[1]): Promise<Endpoint> {
     const out = await this.store.change(e, fn, actorOf(ctx));
     if (out === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `endpoint '${e}' does not exist`);

@@ -19,9 +19,18 @@ export class RolloutService {
     private readonly endpoints: EndpointService,
   ) {}
 
-  async start(endpoint: unknown, input: RolloutSpecInput & { to: unknown }, ctx?: WriteContext): Promise<Rollout> {
-    const e = await this.endpoints.getEndpoint(endpoint);
+  async start(endpoint: unknown, input: RolloutSpecInput & { to: unknown; from?: unknown }, ctx?: WriteContext): Promise<Rollout> {
+    let e = await this.endpoints.getEndpoint(endpoint);
     const spec = parseSpec(input);
+    if (input.from !== undefined) {
+      // Staging → production: the version the staging endpoint serves (and was tested on there)
+      // is deployed here as `to`, at 0 %, and rolled out.
+      if (input.from === e.name) throw new FluxError('INVALID_PARAMETER_VALUE', 'from must name another endpoint (such as the staging one)', { field: 'from' });
+      const served = await this.endpoints.servedVersion(input.from);
+      if (typeof input.to !== 'string') throw new FluxError('INVALID_PARAMETER_VALUE', 'to must name the deployment to create here for it, such as green', { field: 'to' });
+      if ((e.traffic[input.to] ?? 0) > 0) throw new FluxError('INVALID_STATE', `deployment '${input.to}' of '${e.name}' takes traffic now: roll out to another name`);
+      e = await this.endpoints.deploy(e.name, { name: input.to, model: served.ref }, ctx);
+    }
     if (typeof input.to !== 'string' || !e.deployments.some((d) => d.name === input.to)) {
       throw new FluxError('INVALID_PARAMETER_VALUE', `to must name a deployment of '${e.name}' (deployments: ${e.deployments.map((d) => d.name).join(', ') || 'none'}); deploy it first`, { field: 'to' });
     }

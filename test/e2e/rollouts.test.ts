@@ -196,6 +196,17 @@ describe('rollouts under load', () => {
     const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${dev}` } })).text();
     expect(metrics).toContain('fluxops_rollout_rollbacks_total{endpoint="prod",gate="psi"} 1');
     expect(metrics).toContain('fluxops_rollout_rollbacks_total{endpoint="prod",gate="operator"} 1');
+    // Staging → production: what the staging endpoint serves (an alias there) is deployed here as a fixed version and rolled out.
+    await api('POST', '/api/v1/endpoints', dev, { name: 'staging', environment: 'staging' });
+    await api('PUT', '/api/v1/endpoints/staging/deployments/main', dev, { model: 'diabetes@production' });
+    const fromStaging = await api('POST', '/api/v1/endpoints/prod/rollouts', dev, { from: 'staging', to: 'candidate', steps: [100], interval: '100ms' });
+    expect(fromStaging.status).toBe(201);
+    await until(fromStaging.body.id as string, ['succeeded'], 20_000);
+    const prod = (await api('GET', '/api/v1/endpoints/prod', dev)).body as { traffic: Record<string, number>; deployments: Array<{ name: string; model: string }> };
+    expect(prod.deployments.find((d) => d.name === 'candidate')?.model).toBe('diabetes/1');
+    expect(prod.traffic.candidate).toBe(100);
+    expect((await api('POST', '/api/v1/endpoints/prod/rollouts', dev, { from: 'prod', to: 'x' })).body.message).toContain('another endpoint');
+
     // Bad declarations are refused naming the field.
     const bad = await api('POST', '/api/v1/endpoints/prod/rollouts', dev, { to: 'green', steps: [50, 20, 100] });
     expect(bad.status).toBe(400);

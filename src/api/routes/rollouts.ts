@@ -8,7 +8,8 @@ import { created, ok, Rollout } from '../schemas.js';
 const Id = Type.Object({ id: Type.String() });
 const Name = Type.Object({ name: Type.String() });
 const RolloutIn = Type.Object({
-  to: Type.String({ description: 'the deployment to roll out (deployed beforehand, usually at 0 %)' }),
+  to: Type.String({ description: 'the deployment to roll out (deployed beforehand, usually at 0 %; with `from`, created for it)' }),
+  from: Type.Optional(Type.String({ description: 'another endpoint (staging) whose served version is deployed here as `to` and rolled out' })),
   strategy: Type.Optional(Type.Union([Type.Literal('canary'), Type.Literal('blueGreen')])),
   steps: Type.Optional(Type.Array(Type.Union([Type.Integer(), Type.Literal('pause')]), { description: 'canary: percents and pauses, such as [10, "pause", 50, 100]' })),
   bake: Type.Optional(Type.Union([Type.String(), Type.Integer()], { description: 'how long each step runs before it passes (30s, 2m; default 30s)' })),

@@ -48,6 +48,7 @@ export function registerRollouts(program: Command): void {
     .command('start <endpoint>')
     .description('start rolling traffic over to a deployment (deploy it first at 0 %)')
     .option('--to <deployment>', 'the deployment to roll out')
+    .option('--from <endpoint>', 'promote from another endpoint (staging): deploy the version it serves here as --to, then roll it out')
     .option('--strategy <strategy>', 'canary (steps) or blueGreen (preview at 0 %, then promote)')
     .option('--steps <list>', 'canary steps: percents and pauses, such as 10,50,100 or 10,pause,50,100')
     .option('--bake <duration>', 'how long each step runs before it passes (30s, 2m)')
@@ -57,12 +58,13 @@ export function registerRollouts(program: Command): void {
     .option('--interval <duration>', 'how often gates are evaluated (default 1s)')
     .option('--auto-promote', 'blueGreen: switch once the preview passes, without waiting for promote')
     .option('-f, --file <file>', 'the rollout declared in a JSON or YAML file (to, strategy, steps, bake, gates, smoke, minRequests, interval); flags override it')
-    .action(async (endpoint: string, o: { to?: string; strategy?: string; steps?: string; bake?: string; gate: string[]; smoke?: string; minRequests?: string; interval?: string; autoPromote?: boolean; file?: string }, cmd: Command) => {
+    .action(async (endpoint: string, o: { to?: string; from?: string; strategy?: string; steps?: string; bake?: string; gate: string[]; smoke?: string; minRequests?: string; interval?: string; autoPromote?: boolean; file?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const declared = o.file === undefined ? {} : readDeclaration(o.file);
       const input: RolloutSpecInput & { to: unknown } = {
         ...declared,
         ...(o.to !== undefined ? { to: o.to } : {}),
+        ...(o.from !== undefined ? { from: o.from } : {}),
         ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
         ...(o.steps !== undefined ? { steps: o.steps } : {}),
         ...(o.bake !== undefined ? { bake: o.bake } : {}),
