@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { ROLES } from '../auth/index.js';
 import { STAGES } from '../registry/index.js';
 import { RUN_STATUSES } from '../tracking/index.js';
@@ -228,21 +228,35 @@ export const ModelInfo = Type.Object({
   version: Type.String(),
   alias: Nullable(Type.String()),
   signature: Nullable(ModelSignature),
-  classes: Type.Array(ClassLabel),
+  kind: stringEnum(['classifier', 'regressor'] as const),
+  flavor: stringEnum(['fluxops', 'onnx'] as const),
+  classes: Type.Array(ClassLabel, { description: 'class labels of a classifier; empty for a regressor' }),
   metrics: mapOf(JsonNumber, 'metrics of the source run at registration'),
-  trained_at: Type.String(),
+  trained_at: Nullable(Type.String({ description: 'ISO 8601; null when the model does not say (an ONNX model not exported by FluxOps)' })),
   registered_at: Type.String({ description: 'ISO 8601' }),
   run_id: Type.String(),
 });
 
-export const Prediction = Type.Object({
+const PredictionObject = Type.Object({
   request_id: Type.String(),
   model: Type.String(),
   version: Type.String(),
-  classes: Type.Array(ClassLabel),
-  predictions: Type.Array(ClassLabel, { description: 'one label per input row' }),
-  probabilities: Type.Array(Type.Array(Type.Number()), { description: 'one row per input, columns in `classes` order' }),
+  classes: Type.Optional(Type.Array(ClassLabel, { description: 'classifiers only: the class labels, in the order of each probabilities row' })),
+  predictions: Type.Array(ClassLabel, { description: 'one label (classifier) or number (regressor) per input row; always present' }),
+  probabilities: Type.Optional(Type.Array(Type.Array(Type.Number()), { description: 'classifiers only: one row per input, columns in `classes` order' })),
 });
+/**
+ * fast-json-stringify writes required properties before optional ones, which would move
+ * `predictions` (and an endpoint's `endpoint` and `deployment`) ahead of `classes`: the JSON
+ * schema lists only the leading properties as required, so answers keep the order they always had
+ * (request_id, model, version, classes, predictions, probabilities, …). The static type is
+ * unchanged, and the properties it requires are always sent.
+ */
+function inDeclaredOrder<T extends TObject>(schema: T, leading: readonly string[]): T {
+  return Object.assign({}, schema, { required: [...leading] as T['required'] });
+}
+
+export const Prediction = inDeclaredOrder(PredictionObject, ['request_id', 'model', 'version']);
 
 const Weights = mapOf(Type.Integer({ minimum: 0, maximum: 100 }), 'deployment → percent');
 
@@ -283,11 +297,14 @@ export const Endpoint = Type.Object({
 
 export const EndpointWithStatus = Type.Object({ ...Endpoint.properties, status: Type.Array(DeploymentStatus, { description: 'what this server serves of each deployment' }) });
 
-export const EndpointPrediction = Type.Object({
-  ...Prediction.properties,
-  endpoint: Type.String(),
-  deployment: Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header)' }),
-});
+export const EndpointPrediction = inDeclaredOrder(
+  Type.Object({
+    ...Prediction.properties,
+    endpoint: Type.String({ description: 'always present' }),
+    deployment: Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header); always present' }),
+  }),
+  ['request_id', 'model', 'version'],
+);
 
 export const MirrorStats = Type.Object({
   percent: Type.Integer({ description: 'the share of live requests copied to it now' }),

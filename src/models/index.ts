@@ -10,11 +10,19 @@ export {
   validateModel,
 } from './format.js';
 export type { BuiltinModel, ClassLabel, InputSpec, ModelSignature } from './format.js';
-export { createPredictor } from './predictor.js';
-export type { Prediction, Predictor } from './predictor.js';
+export { createBuiltinScorer, createPredictor, foldStandardization } from './predictor.js';
+export type { BuiltinScorer, Prediction, Predictor, PredictorKind, PredictorSignature } from './predictor.js';
 // loader.ts belongs to the storage-facing side (written alongside the registry); re-exported here
 // because the models context's public surface is this file.
-export { MLMODEL_FILE, MODEL_FILE, inspectModelFolder, loadModel } from './loader.js';
-export type { ModelInspectionResult } from './loader.js';
-export { FLUXOPS_FLAVOR, parseMlmodel } from './mlmodel.js';
+export { MLMODEL_FILE, MODEL_FILE, ONNX_FILE, inspectModelFolder, loadModel, loadPredictor } from './loader.js';
+export type { LoadedPredictor, ModelFiles, ModelInspectionResult } from './loader.js';
+export { FLUXOPS_FLAVOR, ONNX_FLAVOR, onnxMlmodelText, parseMlmodel } from './mlmodel.js';
+export { EXPORT_INPUT, exportToOnnx } from './onnx/onnx-export.js';
+export { ONNX_META } from './onnx/onnx-meta.js';
+export { planOnnxModel } from './onnx/onnx-graph.js';
+export type { OnnxPlan } from './onnx/onnx-graph.js';
+export { attribute, constantTensor, onnxModel, onnxNode, sequenceOfMapsInfo, tensorInfo } from './onnx/onnx-builder.js';
+export type { OnnxDim, OnnxElement, OnnxModelSpec } from './onnx/onnx-builder.js';
+export { OnnxDataType, decodeOnnxModel, encodeOnnxModel } from './onnx/onnx-codec.js';
+export type { OnnxModel } from './onnx/onnx-codec.js';
 export type { Mlmodel, MlmodelSpec } from './mlmodel.js';

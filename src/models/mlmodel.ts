@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { FluxError } from '../core/index.js';
 
 /**
@@ -27,6 +27,8 @@ export interface Mlmodel {
 
 /** The flavor FluxOps serves natively: `fluxops: {model_file: fluxops-model.json}` in the MLmodel file. */
 export const FLUXOPS_FLAVOR = 'fluxops';
+/** MLflow's ONNX flavor (`mlflow.onnx`): `onnx: {data: model.onnx, onnx_version: …}`. */
+export const ONNX_FLAVOR = 'onnx';
 
 function bad(message: string): FluxError {
   return new FluxError('UNSUPPORTED_MODEL_FORMAT', `invalid MLmodel file: ${message}`);
@@ -96,4 +98,40 @@ function parseSpec(spec: unknown, where: string, index: number): MlmodelSpec {
   }
   // Columns without a name are positional (`[{"type": "double"}]`): name them by position.
   return { name: name ?? String(index), type: o.type };
+}
+
+/**
+ * An MLmodel file for a folder holding an ONNX graph as `model.onnx`: MLflow's `onnx` flavor (and
+ * `python_function` through `mlflow.onnx`, so MLflow loads it too) with a column signature, which
+ * FluxOps reads back for the input column names.
+ */
+export function onnxMlmodelText(opts: {
+  signature: { inputs: ReadonlyArray<{ name: string; type: string }>; outputs: ReadonlyArray<{ name: string; type: string }> };
+  runId?: string | undefined;
+  artifactPath?: string | undefined;
+  createdAt?: Date | undefined;
+  file?: string | undefined;
+}): string {
+  const file = opts.file ?? 'model.onnx';
+  // MLflow's schemas are all columns or all tensors: a tensor output (the probabilities) is written
+  // as a column of arrays, MLflow's type for one list of numbers per row.
+  const columns = (specs: ReadonlyArray<{ name: string; type: string }>) =>
+    JSON.stringify(specs.map((s) => (s.type.startsWith('tensor') ? { name: s.name, type: 'array', items: { type: arrayItemType(s.type) } } : { name: s.name, type: s.type })));
+  const doc: Record<string, unknown> = {
+    ...(opts.artifactPath !== undefined ? { artifact_path: opts.artifactPath } : {}),
+    flavors: {
+      onnx: { data: file, providers: ['CPUExecutionProvider'] },
+      python_function: { loader_module: 'mlflow.onnx', data: file },
+    },
+    ...(opts.runId !== undefined ? { run_id: opts.runId } : {}),
+    signature: { inputs: columns(opts.signature.inputs), outputs: columns(opts.signature.outputs) },
+    utc_time_created: (opts.createdAt ?? new Date()).toISOString().replace('T', ' ').replace('Z', ''),
+  };
+  return stringifyYaml(doc);
+}
+
+/** The column type of a tensor's elements: `tensor<float32>[-1,3]` → `float`. */
+function arrayItemType(type: string): string {
+  const dtype = /^tensor<([a-z0-9]+)>/.exec(type)?.[1] ?? 'float64';
+  return ({ float32: 'float', float64: 'double', int64: 'long', int32: 'integer' } as Record<string, string>)[dtype] ?? 'double';
 }

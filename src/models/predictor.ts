@@ -1,69 +1,110 @@
 import { FluxError, invalid } from '../core/index.js';
-import type { BuiltinModel, ClassLabel, ModelSignature } from './format.js';
+import type { BuiltinModel, ClassLabel } from './format.js';
 import { validateModel } from './format.js';
 
-export interface Prediction {
-  /** One predicted class per row. */
-  labels: ClassLabel[];
-  /** n×k row-major, k = classes.length, columns in classes order. */
-  probabilities: Float64Array;
+/** Input columns (name and type) and outputs of a served model, as the registry records them. */
+export interface PredictorSignature {
+  inputs: ReadonlyArray<{ name: string; type: string }>;
+  outputs: ReadonlyArray<{ name: string; type: string }>;
 }
 
-export interface Predictor {
-  readonly signature: ModelSignature;
-  readonly classes: readonly ClassLabel[];
-  /** Input column names, in the order predictMatrix expects them. */
-  readonly inputNames: readonly string[];
-  /** Predict for a row-major n×d matrix whose columns follow signature.inputs. */
-  predictMatrix(X: Float64Array, n: number): Prediction;
+export type PredictorKind = 'classifier' | 'regressor';
+
+/** What a predictor returns for n rows: labels and probabilities for a classifier, values for a regressor. */
+export interface Prediction {
+  /** Classifiers: one predicted class per row. */
+  labels?: ClassLabel[];
+  /** Classifiers: n×k row-major, k = classes.length, columns in classes order. */
+  probabilities?: Float64Array;
+  /** Regressors: one predicted value per row. */
+  values?: Float64Array;
 }
 
 /**
- * Build a predictor that keeps the model in memory. Standardisation is folded into the weights
- * once — w'ⱼ = wⱼ/scaleⱼ, b' = b − Σ wⱼ·meanⱼ/scaleⱼ — so predicting a row is one dot product and
- * a sigmoid, with no per-row copy. A row is assigned the second class when its probability is
- * strictly above ½ (scikit-learn's predict).
+ * A loaded model that predicts. Built-in models compute in JavaScript; ONNX models run in ONNX
+ * Runtime (`onnx/onnx-predictor.ts`), hence the promise.
  */
-export function createPredictor(model: BuiltinModel): Predictor {
-  validateModel(model);
+export interface Predictor {
+  readonly kind: PredictorKind;
+  readonly signature: PredictorSignature;
+  /** Classifiers: k ≥ 2 class labels, in the order of the probability columns. Regressors: empty. */
+  readonly classes: readonly ClassLabel[];
+  /** Input column names, in the order predictMatrix expects them. */
+  readonly inputNames: readonly string[];
+  /** Predict for a row-major n×d matrix whose columns follow inputNames. */
+  predictMatrix(X: Float64Array, n: number): Promise<Prediction>;
+  /** Releases native resources (an ONNX Runtime session); the predictor must not be used after. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Standardisation folded into the weights — w'ⱼ = wⱼ/scaleⱼ, b' = b − Σ wⱼ·meanⱼ/scaleⱼ — so a
+ * row's score is one dot product. The ONNX export uses the same numbers, so both agree.
+ */
+export function foldStandardization(model: BuiltinModel): { weights: Float64Array; bias: number } {
   const d = model.signature.inputs.length;
-  const w = new Float64Array(d);
+  const weights = new Float64Array(d);
   const { mean, scale } = model.preprocessing.standardize;
-  let b = model.intercept;
+  let bias = model.intercept;
   for (let j = 0; j < d; j++) {
     const wj = model.coefficients[j]! / scale[j]!;
-    w[j] = wj;
-    b -= wj * mean[j]!;
+    weights[j] = wj;
+    bias -= wj * mean[j]!;
   }
-  const classes = Object.freeze([...model.target.classes]);
-  const negative = classes[0]!;
-  const positive = classes[1]!;
-  const inputNames = Object.freeze(model.signature.inputs.map((i) => i.name));
+  return { weights, bias };
+}
 
+/** A built-in model's scores, computed synchronously: what the trainer evaluates and createPredictor serves. */
+export type BuiltinScorer = (X: Float64Array, n: number) => { labels: ClassLabel[]; probabilities: Float64Array };
+
+/**
+ * The built-in model's scoring function: predicting a row is one dot product with the folded
+ * weights and a sigmoid, with no per-row copy. A row is assigned the second class when its
+ * probability is strictly above ½ (scikit-learn's predict).
+ */
+export function createBuiltinScorer(model: BuiltinModel): BuiltinScorer {
+  validateModel(model);
+  const d = model.signature.inputs.length;
+  const { weights: w, bias: b } = foldStandardization(model);
+  const negative = model.target.classes[0]!;
+  const positive = model.target.classes[1]!;
+  const inputNames = model.signature.inputs.map((i) => i.name);
+  return (X, n) => {
+    if (!Number.isInteger(n) || n < 0) throw invalid(`row count must be a non-negative integer, got ${n}`);
+    if (X.length !== n * d) {
+      throw invalid(`expected ${n} rows × ${d} inputs (${inputNames.join(', ')}) = ${n * d} values, got ${X.length}`);
+    }
+    const labels = new Array<ClassLabel>(n);
+    const probabilities = new Float64Array(n * 2);
+    for (let i = 0, k = 0; i < n; i++) {
+      let z = b;
+      for (let j = 0; j < d; j++, k++) z += X[k]! * w[j]!;
+      if (Number.isNaN(z)) {
+        throw new FluxError('INVALID_DATA', `row ${i + 1} has a missing or non-numeric input`, { row: i + 1 });
+      }
+      const e = Math.exp(-Math.abs(z));
+      const p1 = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      probabilities[2 * i] = 1 - p1;
+      probabilities[2 * i + 1] = p1;
+      labels[i] = p1 > 0.5 ? positive : negative;
+    }
+    return { labels, probabilities };
+  };
+}
+
+/**
+ * A predictor that keeps the built-in model in memory. It computes synchronously; the promise is
+ * already settled when returned.
+ */
+export function createPredictor(model: BuiltinModel): Predictor {
+  const score = createBuiltinScorer(model);
   return {
+    kind: 'classifier',
     signature: model.signature,
-    classes,
-    inputNames,
-    predictMatrix(X: Float64Array, n: number): Prediction {
-      if (!Number.isInteger(n) || n < 0) throw invalid(`row count must be a non-negative integer, got ${n}`);
-      if (X.length !== n * d) {
-        throw invalid(`expected ${n} rows × ${d} inputs (${inputNames.join(', ')}) = ${n * d} values, got ${X.length}`);
-      }
-      const labels = new Array<ClassLabel>(n);
-      const probabilities = new Float64Array(n * 2);
-      for (let i = 0, k = 0; i < n; i++) {
-        let z = b;
-        for (let j = 0; j < d; j++, k++) z += X[k]! * w[j]!;
-        if (Number.isNaN(z)) {
-          throw new FluxError('INVALID_DATA', `row ${i + 1} has a missing or non-numeric input`, { row: i + 1 });
-        }
-        const e = Math.exp(-Math.abs(z));
-        const p1 = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-        probabilities[2 * i] = 1 - p1;
-        probabilities[2 * i + 1] = p1;
-        labels[i] = p1 > 0.5 ? positive : negative;
-      }
-      return { labels, probabilities };
+    classes: Object.freeze([...model.target.classes]),
+    inputNames: Object.freeze(model.signature.inputs.map((i) => i.name)),
+    async predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
+      return score(X, n);
     },
   };
 }

@@ -128,13 +128,13 @@ export class EndpointRouter implements Component {
    * latency and outcome are recorded for the deployment (a refusal of bad input is the caller's,
    * not the model's, and is not); mirrors get their copy after the answer, never delaying it.
    */
-  predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): RoutedResult {
+  async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<RoutedResult> {
     const s = this.snapshot(endpoint);
     const d = this.pick(s, headers);
     const t0 = performance.now();
     let result: PredictResult;
     try {
-      result = d.server.predict(body);
+      result = await d.server.predict(body);
     } catch (e) {
       if (serverFault(e)) {
         const ms = performance.now() - t0;
@@ -172,18 +172,18 @@ export class EndpointRouter implements Component {
     const t = tally;
     setImmediate(() => {
       const t0 = performance.now();
-      let r: PredictResult;
-      try {
-        r = m.server.predict(body);
-      } catch {
-        t.failed();
-        this.opts.metrics?.mirror(endpoint, m.name, { ok: false });
-        return;
-      }
-      const ms = performance.now() - t0;
-      const { rows, agreed, diffSum } = compare(live, r);
-      t.compared(rows, agreed, diffSum, ms, liveMs);
-      this.opts.metrics?.mirror(endpoint, m.name, { ok: true, rows, agreed, seconds: ms / 1000 });
+      m.server.predict(body).then(
+        (r) => {
+          const ms = performance.now() - t0;
+          const { rows, agreed, diffSum } = compare(live, r);
+          t.compared(rows, agreed, diffSum, ms, liveMs);
+          this.opts.metrics?.mirror(endpoint, m.name, { ok: true, rows, agreed, seconds: ms / 1000 });
+        },
+        () => {
+          t.failed();
+          this.opts.metrics?.mirror(endpoint, m.name, { ok: false });
+        },
+      );
     });
   }
 
@@ -270,15 +270,17 @@ function serverFault(e: unknown): boolean {
  */
 function compare(live: PredictResult, shadow: PredictResult): { rows: number; agreed: number; diffSum: number } {
   const rows = Math.min(live.predictions.length, shadow.predictions.length);
-  const sameClasses = live.classes.length > 0 && live.classes.length === shadow.classes.length && live.classes.every((c, i) => c === shadow.classes[i]);
+  const lc = live.classes ?? [];
+  const sc = shadow.classes ?? [];
+  const sameClasses = lc.length > 0 && lc.length === sc.length && lc.every((c, i) => c === sc[i]);
   let agreed = 0;
   let diffSum = 0;
   for (let i = 0; i < rows; i++) {
     const a = live.predictions[i]!;
     const b = shadow.predictions[i]!;
     if (a === b) agreed++;
-    const pa = live.probabilities[i];
-    const pb = shadow.probabilities[i];
+    const pa = live.probabilities?.[i];
+    const pb = shadow.probabilities?.[i];
     if (sameClasses && pa !== undefined && pb !== undefined) {
       let tv = 0;
       for (let c = 0; c < pa.length; c++) tv += Math.abs(pa[c]! - (pb[c] ?? 0));

@@ -1,7 +1,7 @@
 import { FluxError, type Component } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { DomainEvent, EventBus, EventType } from '../events/index.js';
-import { createPredictor, loadModel, type Predictor } from '../models/index.js';
+import { loadPredictor, type Predictor } from '../models/index.js';
 import { parseModelRefName, type ModelVersion, type RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
 
@@ -12,17 +12,24 @@ export interface LoadedModel {
   alias: string | null;
   features: readonly string[];
   predictor: Predictor;
+  /** `fluxops` (built-in) or `onnx`. */
+  flavor: 'fluxops' | 'onnx';
   info: ModelVersion;
-  trainedAt: string;
+  /** When the model was trained, when it says (built-in models and FluxOps' ONNX exports). */
+  trainedAt: string | null;
   loadedAt: number;
 }
 
+/** A prediction answer: classes and probabilities for a classifier, numbers for a regressor. */
 export interface PredictResult {
   model: string;
   version: string;
-  classes: Array<number | string>;
+  /** Classifiers only: the class labels, in the order of each probabilities row. */
+  classes?: Array<number | string>;
+  /** One label (classifiers) or value (regressors) per input row. */
   predictions: Array<number | string>;
-  probabilities: number[][];
+  /** Classifiers only: one row per input, columns in `classes` order. */
+  probabilities?: number[][];
 }
 
 export interface ModelServerOptions {
@@ -30,6 +37,17 @@ export interface ModelServerOptions {
   pollMs?: number | undefined;
   /** Domain events of the platform: a change to the served model re-resolves it at once. */
   events?: EventBus | undefined;
+  /** After a hot swap, the replaced predictor is closed once its requests finish, or after this many ms (default 30 s). */
+  retireGraceMs?: number | undefined;
+}
+
+/** A loaded model and the requests it is answering; replaced whole on a hot swap. */
+interface Slot {
+  model: LoadedModel;
+  inFlight: number;
+  retired: boolean;
+  closed: boolean;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** The events that can change what a reference resolves to. */
@@ -40,16 +58,19 @@ const MODEL_EVENTS: EventType[] = ['model.alias.changed', 'model.version.created
  * event about its model (from this process or, through the outbox, any replica) and a fallback
  * poll re-resolve it; a new version is loaded beside the old one and the reference swapped, so
  * requests in flight finish on the version they started with and new ones see the new version;
- * nothing fails during the swap.
+ * nothing fails during the swap. The replaced predictor is closed (an ONNX session's native
+ * memory released) when its last request has finished, or after a grace period.
  */
 export class ModelServer implements Component {
   readonly name = 'model-server';
-  private current: LoadedModel | undefined;
+  private current: Slot | undefined;
+  private readonly retired = new Set<Slot>();
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
   readonly alias: string | null;
   /** The registered model the reference names. */
   readonly modelName: string;
@@ -65,7 +86,7 @@ export class ModelServer implements Component {
   }
 
   get model(): LoadedModel | undefined {
-    return this.current;
+    return this.current?.model;
   }
 
   get error(): string | undefined {
@@ -90,10 +111,14 @@ export class ModelServer implements Component {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.refreshing !== undefined) await this.refreshing;
+    const slots = [...this.retired, ...(this.current ? [this.current] : [])];
+    this.current = undefined;
+    await Promise.all(slots.map((slot) => this.close(slot)));
   }
 
   /**
@@ -120,23 +145,35 @@ export class ModelServer implements Component {
   private async doRefresh(): Promise<void> {
     try {
       const mv = await this.registry.resolve(this.ref);
-      if (this.current?.version === mv.version && this.current.name === mv.name) return;
+      const now = this.current?.model;
+      if (now?.version === mv.version && now.name === mv.name) return;
       if (mv.storageLocation === '') throw new FluxError('UNSUPPORTED_MODEL_FORMAT', `${mv.name} v${mv.version} is stored outside FluxOps and cannot be served`);
-      const model = await loadModel(this.registry.artifactStore, mv.storageLocation);
-      const predictor = createPredictor(model);
-      const previous = this.current?.version;
+      const loaded = await loadPredictor(this.registry.artifactStore, mv.storageLocation);
+      if (this.stopped) {
+        await loaded.predictor.close?.();
+        return;
+      }
+      const previous = this.current;
       this.current = {
-        name: mv.name,
-        version: mv.version,
-        alias: this.alias,
-        features: model.signature.inputs.map((i) => i.name),
-        predictor,
-        info: mv,
-        trainedAt: model.trainedAt,
-        loadedAt: Date.now(),
+        model: {
+          name: mv.name,
+          version: mv.version,
+          alias: this.alias,
+          features: loaded.predictor.inputNames,
+          predictor: loaded.predictor,
+          flavor: loaded.flavor,
+          info: mv,
+          trainedAt: loaded.trainedAt,
+          loadedAt: Date.now(),
+        },
+        inFlight: 0,
+        retired: false,
+        closed: false,
+        timer: undefined,
       };
+      if (previous !== undefined) this.retire(previous);
       this.lastError = undefined;
-      this.log?.info({ model: mv.name, version: mv.version, previous }, previous ? 'model hot-swapped' : 'model loaded');
+      this.log?.info({ model: mv.name, version: mv.version, flavor: loaded.flavor, previous: previous?.model.version }, previous ? 'model hot-swapped' : 'model loaded');
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (message !== this.lastError) this.log?.warn({ ref: this.ref, err: message }, 'model not loaded');
@@ -144,18 +181,54 @@ export class ModelServer implements Component {
     }
   }
 
-  predict(body: unknown): PredictResult {
-    const m = this.current;
-    if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${this.ref} is not loaded${this.lastError ? `: ${this.lastError}` : ''}`);
+  /** A replaced model is closed when its last request in flight finishes, or after the grace period. */
+  private retire(slot: Slot): void {
+    slot.retired = true;
+    this.retired.add(slot);
+    if (slot.inFlight === 0) {
+      void this.close(slot);
+      return;
+    }
+    slot.timer = setTimeout(() => void this.close(slot), this.opts.retireGraceMs ?? 30_000);
+    slot.timer.unref();
+  }
+
+  private async close(slot: Slot): Promise<void> {
+    if (slot.closed) return;
+    slot.closed = true;
+    if (slot.timer) clearTimeout(slot.timer);
+    this.retired.delete(slot);
+    try {
+      await slot.model.predictor.close?.();
+    } catch (e) {
+      this.log?.warn({ model: slot.model.name, version: slot.model.version, err: e instanceof Error ? e.message : String(e) }, 'closing a replaced model failed');
+    }
+  }
+
+  /** Predicts for a request body on the model loaded now; the snapshot is taken once, so a swap meanwhile changes nothing for this request. */
+  async predict(body: unknown): Promise<PredictResult> {
+    const slot = this.current;
+    if (slot === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${this.ref} is not loaded${this.lastError ? `: ${this.lastError}` : ''}`);
+    const m = slot.model;
     const { X, rows } = decodePredictBody(body, m.features);
-    const out = m.predictor.predictMatrix(X, rows);
+    slot.inFlight++;
+    let out;
+    try {
+      out = await m.predictor.predictMatrix(X, rows);
+    } finally {
+      if (--slot.inFlight === 0 && slot.retired) void this.close(slot);
+    }
+    if (m.predictor.kind === 'regressor') {
+      return { model: m.name, version: m.version, predictions: Array.from(out.values!) };
+    }
     const k = m.predictor.classes.length;
+    const probs = out.probabilities!;
     const probabilities: number[][] = new Array<number[]>(rows);
     for (let i = 0; i < rows; i++) {
       const p = new Array<number>(k);
-      for (let c = 0; c < k; c++) p[c] = out.probabilities[i * k + c]!;
+      for (let c = 0; c < k; c++) p[c] = probs[i * k + c]!;
       probabilities[i] = p;
     }
-    return { model: m.name, version: m.version, classes: m.predictor.classes as Array<number | string>, predictions: out.labels, probabilities };
+    return { model: m.name, version: m.version, classes: m.predictor.classes as Array<number | string>, predictions: out.labels!, probabilities };
   }
 }

@@ -184,7 +184,7 @@ export class RolloutController implements Component {
       let status = 200;
       let out: PredictResult | undefined;
       try {
-        out = await Promise.resolve(this.router.predict(r.endpoint, c.body, { [PIN_HEADER]: r.target }));
+        out = await this.router.predict(r.endpoint, c.body, { [PIN_HEADER]: r.target });
       } catch (e) {
         status = e instanceof FluxError ? e.httpStatus : 500;
         if (status === want) continue;
@@ -196,7 +196,9 @@ export class RolloutController implements Component {
         continue;
       }
       if (!Array.isArray(out.predictions) || out.predictions.length === 0) failures.push(`${name}: no predictions in the answer`);
-      else if (out.classes.length > 0 && out.probabilities.length !== out.predictions.length) failures.push(`${name}: ${out.predictions.length} predictions but ${out.probabilities.length} probability rows`);
+      else if (out.classes !== undefined && out.classes.length > 0 && (out.probabilities?.length ?? 0) !== out.predictions.length) {
+        failures.push(`${name}: ${out.predictions.length} predictions but ${out.probabilities?.length ?? 0} probability rows`);
+      }
       else if (c.predictions !== undefined && JSON.stringify(c.predictions) !== JSON.stringify(out.predictions)) {
         failures.push(`${name}: predicted ${JSON.stringify(out.predictions)}, expected ${JSON.stringify(c.predictions)}`);
       }

@@ -3,7 +3,7 @@ import {
   type BuiltinModel,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
-  createPredictor,
+  createBuiltinScorer,
   predictionType,
 } from '../models/index.js';
 import { type Dataset, isNumericCell, loadCsv } from './csv.js';
@@ -129,7 +129,7 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
   const Xtest = takeRows(X, d, split.test);
   const ytest = takeValues(y, split.test);
   const nTest = split.test.length;
-  const { probabilities } = createPredictor(model).predictMatrix(Xtest, nTest);
+  const { probabilities } = createBuiltinScorer(model)(Xtest, nTest);
   const positive = new Float64Array(nTest);
   for (let i = 0; i < nTest; i++) positive[i] = probabilities[2 * i + 1]!;
   const metrics = classificationMetrics(ytest, positive);

@@ -14,10 +14,11 @@ export interface ScoreResult {
 const CHUNK_ROWS = 2048;
 
 /**
- * Scores a CSV file with a predictor and writes the input columns plus `prediction` and
- * `probability` (of the positive class, the model's second class). Streams: memory stays
- * bounded by one chunk of rows whatever the file size. The output appears only when complete
- * (written to a temp file, then renamed).
+ * Scores a CSV file with a predictor and writes the input columns plus `prediction` and, for a
+ * binary classifier, `probability` (of the positive class, the model's second class); a
+ * multiclass classifier gets one `probability_<class>` column per class, a regressor only
+ * `prediction`. Streams: memory stays bounded by one chunk of rows whatever the file size. The
+ * output appears only when complete (written to a temp file, then renamed).
  */
 export async function scoreCsvFile(
   predictor: Predictor,
@@ -28,14 +29,16 @@ export async function scoreCsvFile(
   if (!fs.existsSync(inputPath)) throw new FluxError('INVALID_PARAMETER_VALUE', `input file ${inputPath} does not exist`, { field: 'input' });
   const features = predictor.inputNames;
   const d = features.length;
-  const positive = predictor.classes.length > 1 ? 1 : 0;
+  const k = predictor.classes.length;
+  const classifier = predictor.kind === 'classifier';
+  const extraColumns = !classifier ? ['prediction'] : k === 2 ? ['prediction', 'probability'] : ['prediction', ...predictor.classes.map((c) => `probability_${String(c)}`)];
   let header: string[] | undefined;
   let index: number[] = [];
   let rows = 0;
   let line = 1;
   let pending: string[][] = [];
 
-  const score = (records: string[][], push: (rec: unknown[]) => void): void => {
+  const score = async (records: string[][], push: (rec: unknown[]) => void): Promise<void> => {
     const n = records.length;
     const X = new Float64Array(n * d);
     for (let i = 0; i < n; i++) {
@@ -53,9 +56,12 @@ export async function scoreCsvFile(
         X[i * d + j] = v;
       }
     }
-    const out = predictor.predictMatrix(X, n);
-    const k = predictor.classes.length;
-    for (let i = 0; i < n; i++) push([...records[i]!, out.labels[i], out.probabilities[i * k + positive]]);
+    const out = await predictor.predictMatrix(X, n);
+    for (let i = 0; i < n; i++) {
+      if (!classifier) push([...records[i]!, out.values![i]]);
+      else if (k === 2) push([...records[i]!, out.labels![i], out.probabilities![i * k + 1]]);
+      else push([...records[i]!, out.labels![i], ...out.probabilities!.subarray(i * k, (i + 1) * k)]);
+    }
     rows += n;
     onProgress?.(rows);
   };
@@ -69,28 +75,23 @@ export async function scoreCsvFile(
           index = features.map((f) => rec.indexOf(f));
           const missing = features.filter((_, j) => index[j]! < 0);
           if (missing.length > 0) throw new FluxError('INVALID_DATA', `${inputPath} lacks the model's input column(s): ${missing.join(', ')}`);
-          this.push([...rec, 'prediction', 'probability']);
+          this.push([...rec, ...extraColumns]);
           return done();
         }
         line++;
         pending.push(rec);
-        if (pending.length >= CHUNK_ROWS) {
-          score(pending, (r) => this.push(r));
-          pending = [];
-        }
-        done();
+        if (pending.length < CHUNK_ROWS) return done();
+        const chunk = pending;
+        pending = [];
+        score(chunk, (r) => this.push(r)).then(() => done(), (e: unknown) => done(e as Error));
       } catch (e) {
         done(e as Error);
       }
     },
     flush(done) {
-      try {
-        if (header === undefined) throw new FluxError('INVALID_DATA', `${inputPath} is empty: it needs a header row and data rows`);
-        if (pending.length > 0) score(pending, (r) => this.push(r));
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
+      if (header === undefined) return done(new FluxError('INVALID_DATA', `${inputPath} is empty: it needs a header row and data rows`));
+      if (pending.length === 0) return done();
+      score(pending, (r) => this.push(r)).then(() => done(), (e: unknown) => done(e as Error));
     },
   });
 

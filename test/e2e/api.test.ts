@@ -53,6 +53,8 @@ describe('serving API', () => {
     expect(res.headers.get('x-request-id')).toBe('req-abc-1');
     const body = (await res.json()) as { request_id: string; model: string; version: string; predictions: number[]; probabilities: number[][]; classes: number[] };
     expect(body).toMatchObject({ request_id: 'req-abc-1', model: 'diabetes', version: '1', classes: [0, 1] });
+    // The answer's fields, in the order clients have always received them.
+    expect(Object.keys(body)).toEqual(['request_id', 'model', 'version', 'classes', 'predictions', 'probabilities']);
     expect(body.predictions).toHaveLength(2);
     for (const p of body.probabilities) expect(p[0]! + p[1]!).toBeCloseTo(1, 10);
     const cols = Object.keys(SAMPLE).reverse();

@@ -345,7 +345,7 @@ describe('model versions', () => {
     expect(ok(await get('model-versions/get-download-uri', { name, version: 1 })).artifact_uri).toBe(`mlflow-artifacts:/${expId}/${run.info.runId}/artifacts/model`);
   });
 
-  it('serves nothing it cannot: a fluxops flavor is servable, ONNX is recognised but not yet servable', async () => {
+  it('serves nothing it cannot: a fluxops flavor is servable, an onnx flavor whose file is not an ONNX graph is refused with the reason', async () => {
     const fluxopsMlmodel = 'artifact_path: model\nflavors:\n  fluxops:\n    model_file: weights/model.json\n    format_version: 1\n';
     const run = await runWithModel({ 'model/MLmodel': fluxopsMlmodel, 'model/weights/model.json': serializeModel(tinyModel()) });
     const onnxRun = await runWithModel({
@@ -357,7 +357,7 @@ describe('model versions', () => {
     const served = ok(await post('model-versions/create', { name, source: `runs:/${run.info.runId}/model` })).model_version;
     expect(served.status_message).toBe('servable (fluxops)');
     const onnx = ok(await post('model-versions/create', { name, source: `runs:/${onnxRun.info.runId}/model` })).model_version;
-    expect(onnx).toMatchObject({ status: 'READY', status_message: matching(/^not servable here: flavor python_function\/onnx is recognised, but ONNX models are not yet servable/) });
+    expect(onnx).toMatchObject({ status: 'READY', status_message: matching(/^not servable here: model\.onnx is not an ONNX model \(/) });
     // The served flavor's model document loads from the file the MLmodel names.
     const mv = await s.platform.registry.getModelVersion(name, 1);
     expect(mv.signature?.inputs.map((i) => i.name)).toEqual(['x1', 'x2']);

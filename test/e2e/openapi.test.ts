@@ -149,6 +149,8 @@ describe('responses through their schemas drop nothing', () => {
         version: m.version,
         alias: m.alias,
         signature: m.info.signature,
+        kind: 'classifier',
+        flavor: 'fluxops',
         classes: m.predictor.classes,
         metrics: m.info.metrics,
         trained_at: m.trainedAt,
@@ -158,6 +160,6 @@ describe('responses through their schemas drop nothing', () => {
     );
     const body = { inputs: [SAMPLE, SAMPLE] };
     const res = await fetch(`${s.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}`, 'x-request-id': 'req-1' }, body: JSON.stringify(body) });
-    expect(await res.json()).toEqual(plain({ request_id: 'req-1', ...s.app.modelServer!.predict(body) }));
+    expect(await res.json()).toEqual(plain({ request_id: 'req-1', ...(await s.app.modelServer!.predict(body)) }));
   });
 });

@@ -114,7 +114,7 @@ describe('model format', () => {
 });
 
 describe('createPredictor', () => {
-  it('gives the same probabilities as standardising then applying the weights', () => {
+  it('gives the same probabilities as standardising then applying the weights', async () => {
     const m = sampleModel();
     const p = createPredictor(m);
     const rows = [
@@ -123,37 +123,40 @@ describe('createPredictor', () => {
       [60, 45.25],
     ];
     const X = Float64Array.from(rows.flat());
-    const out = p.predictMatrix(X, 3);
-    expect(out.probabilities.length).toBe(6);
+    const out = await p.predictMatrix(X, 3);
+    const probabilities = out.probabilities!;
+    expect(probabilities.length).toBe(6);
     rows.forEach(([g, b], i) => {
       const z = -0.5 + (0.8 * (g! - 110)) / 30 - (0.4 * (b! - 31.5)) / 9;
       const p1 = 1 / (1 + Math.exp(-z));
-      expect(out.probabilities[2 * i + 1]).toBeCloseTo(p1, 14);
-      expect(out.probabilities[2 * i]! + out.probabilities[2 * i + 1]!).toBeCloseTo(1, 15);
-      expect(out.labels[i]).toBe(p1 > 0.5 ? 1 : 0);
+      expect(probabilities[2 * i + 1]).toBeCloseTo(p1, 14);
+      expect(probabilities[2 * i]! + probabilities[2 * i + 1]!).toBeCloseTo(1, 15);
+      expect(out.labels![i]).toBe(p1 > 0.5 ? 1 : 0);
     });
     expect(out.labels).toEqual([0, 1, 0]);
+    expect(out.values).toBeUndefined();
+    expect(p.kind).toBe('classifier');
     expect(p.inputNames).toEqual(['Glucose', 'BMI']);
     expect(p.classes).toEqual([0, 1]);
     expect(p.signature).toEqual(m.signature);
   });
 
-  it('returns text labels and stays finite for extreme inputs', () => {
+  it('returns text labels and stays finite for extreme inputs', async () => {
     const m = sampleModel();
     m.target.classes = ['negative', 'positive'];
     m.signature.outputs[0].type = 'string';
-    const out = createPredictor(m).predictMatrix(Float64Array.from([1e12, 0, -1e12, 0]), 2);
+    const out = await createPredictor(m).predictMatrix(Float64Array.from([1e12, 0, -1e12, 0]), 2);
     expect(out.labels).toEqual(['positive', 'negative']);
-    expect(Array.from(out.probabilities)).toEqual([0, 1, 1, 0]);
+    expect(Array.from(out.probabilities!)).toEqual([0, 1, 1, 0]);
   });
 
-  it('refuses a matrix of the wrong size and missing values', () => {
+  it('refuses a matrix of the wrong size and missing values', async () => {
     const p = createPredictor(sampleModel());
-    expect(() => p.predictMatrix(new Float64Array(3), 2)).toThrow(
+    await expect(p.predictMatrix(new Float64Array(3), 2)).rejects.toThrow(
       'expected 2 rows × 2 inputs (Glucose, BMI) = 4 values, got 3',
     );
-    expect(() => p.predictMatrix(Float64Array.from([1, 2, NaN, 4]), 2)).toThrow(/row 2 has a missing or non-numeric input/);
-    expect(p.predictMatrix(new Float64Array(0), 0).labels).toEqual([]);
+    await expect(p.predictMatrix(Float64Array.from([1, 2, NaN, 4]), 2)).rejects.toThrow(/row 2 has a missing or non-numeric input/);
+    expect((await p.predictMatrix(new Float64Array(0), 0)).labels).toEqual([]);
   });
 
   it('refuses an invalid model', () => {

@@ -71,12 +71,12 @@ describe('trainClassifier', () => {
     expect(r.notices).toContain('solver lbfgs did not converge in 1 iterations; raise max_iter for a fully fitted model');
   });
 
-  it('computes its metrics through the serving predictor', () => {
+  it('computes its metrics through the serving predictor', async () => {
     const r = trainClassifier({ csvText: 'a,b,y\n' + Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 11},${i % 2 ? 'yes' : 'no'}`).join('\n'), target: 'y' });
     expect(r.model.target.classes).toEqual(['no', 'yes']);
     expect(r.model.signature.outputs[0].type).toBe('string');
     const p = createPredictor(r.model);
-    expect(p.predictMatrix(Float64Array.from([1, 2]), 1).labels[0]).toMatch(/^(no|yes)$/);
+    expect((await p.predictMatrix(Float64Array.from([1, 2]), 1)).labels![0]).toMatch(/^(no|yes)$/);
   });
 
   it('refuses unknown and malformed params with clear messages', () => {

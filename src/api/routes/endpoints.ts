@@ -131,11 +131,14 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       schema: { response: ok(EndpointPrediction), tags, summary: 'Predict through the endpoint\'s traffic split (or the deployment x-fluxops-deployment names)', params: Name },
     },
     async (req, reply) => {
-      const result = router.predict(req.params.name, req.body, req.headers);
+      const result = await router.predict(req.params.name, req.body, req.headers);
       void reply.header('x-fluxops-deployment', result.deployment).header('x-fluxops-model-version', `${result.model}/${result.version}`);
-      const counts = new Map<string, number>();
-      for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
-      for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+      // Counted by class for classifiers only: a regressor's values would be an unbounded label.
+      if (result.classes !== undefined) {
+        const counts = new Map<string, number>();
+        for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
+        for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+      }
       return { request_id: req.id, ...result };
     },
   );

@@ -39,6 +39,8 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       version: m.version,
       alias: m.alias,
       signature: m.info.signature,
+      kind: m.predictor.kind,
+      flavor: m.flavor,
       classes: m.predictor.classes,
       metrics: m.info.metrics,
       trained_at: m.trainedAt,
@@ -55,15 +57,18 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       schema: {
         response: ok(Prediction),
         tags: ['serving'],
-        summary: 'Predict classes and probabilities (records in "inputs", or "columns" + "data")',
+        summary: 'Predict classes and probabilities, or values of a regressor (records in "inputs", or "columns" + "data")',
       },
     },
     async (req) => {
       if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
-      const result = modelServer.predict(req.body);
-      const counts = new Map<string, number>();
-      for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
-      for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+      const result = await modelServer.predict(req.body);
+      // Counted by class for classifiers only: a regressor's values would be an unbounded label.
+      if (result.classes !== undefined) {
+        const counts = new Map<string, number>();
+        for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
+        for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+      }
       return { request_id: req.id, ...result };
     },
   );

@@ -1,5 +1,10 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { FluxError } from '../../core/index.js';
+import { exportToOnnx, loadModel } from '../../models/index.js';
 import { withBackend, type GlobalOptions } from '../context.js';
+import { checkOutputFile } from '../file-flags.js';
+import { modelFolder } from '../model-folder.js';
 import { formatNumber, formatTime, printResult, renderKeyValues, renderTable } from '../output.js';
 
 export function registerModels(program: Command): void {
@@ -81,6 +86,43 @@ export function registerModels(program: Command): void {
             ),
           ].join('\n'),
         );
+      });
+    });
+  models
+    .command('export <ref>')
+    .description('write a built-in model version as an ONNX graph that predicts what it predicts (name/version, name@alias or name)')
+    .option('--format <format>', 'output format (onnx)', 'onnx')
+    .option('--out <file>', 'file to write (default: <name>-v<version>.onnx in the current folder)')
+    .action(async (ref: string, o: { format: string; out?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      if (o.format !== 'onnx') throw new FluxError('INVALID_PARAMETER_VALUE', `--format '${o.format}' is not supported; the export format is onnx`, { flag: '--format' });
+      if (o.out !== undefined) checkOutputFile('--out', o.out);
+      await withBackend(g, async (b) => {
+        const mv = await b.registry.resolve(ref);
+        const { files, folder } = modelFolder(b, mv);
+        const model = await loadModel(files, folder);
+        const bytes = exportToOnnx(model, { modelName: `${mv.name}_v${mv.version}` });
+        const out = o.out ?? `${mv.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-v${mv.version}.onnx`;
+        if (o.out === undefined) checkOutputFile('--out', out);
+        // Written beside and renamed, so the file appears only when complete.
+        const tmp = `${out}.tmp-${process.pid}`;
+        try {
+          fs.writeFileSync(tmp, bytes);
+          fs.renameSync(tmp, out);
+        } catch (e) {
+          fs.rmSync(tmp, { force: true });
+          throw new FluxError('INVALID_PARAMETER_VALUE', `--out '${out}': ${(e as Error).message}`, { flag: '--out' });
+        }
+        const summary = {
+          model: mv.name,
+          version: mv.version,
+          format: 'onnx',
+          output: out,
+          bytes: bytes.length,
+          inputs: model.signature.inputs.map((i) => i.name),
+          classes: model.target.classes,
+        };
+        printResult(g, summary, () => `exported ${mv.name} v${mv.version} as ONNX (${bytes.length} bytes) → ${out}\ninputs: ${summary.inputs.join(', ')}; classes: ${summary.classes.join(', ')}`);
       });
     });
   const alias = models.command('alias').description('move or remove aliases such as production and staging');
