@@ -2,7 +2,7 @@ import { FluxError, type Component } from '../core/index.js';
 import type { Endpoint, EndpointService } from '../endpoints/index.js';
 import type { EventBus, EventType } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
-import type { RegistryService } from '../registry/index.js';
+import { parseModelRefName, type RegistryService } from '../registry/index.js';
 import { DeploymentStats, MirrorTally, type MirrorStats } from './deployment-stats.js';
 import { ModelServer, type PredictResult } from './model-server.js';
 
@@ -27,6 +27,8 @@ export interface EndpointSnapshot {
   readonly table: ReadonlyArray<{ upTo: number; deployment: DeploymentRuntime }>;
   /** Deployments that get a copy of `percent` % of live requests. */
   readonly mirrors: ReadonlyArray<{ percent: number; deployment: DeploymentRuntime }>;
+  /** The registered models behind its deployments (what a model-scoped key is checked against). */
+  readonly models: readonly string[];
 }
 
 /** Where served requests and mirror comparisons are counted (the Prometheus metrics). */
@@ -101,6 +103,11 @@ export class EndpointRouter implements Component {
 
   list(): EndpointSnapshot[] {
     return [...this.snapshots.values()];
+  }
+
+  /** The endpoint's current snapshot, or undefined. */
+  find(name: string): EndpointSnapshot | undefined {
+    return this.snapshots.get(name);
   }
 
   /**
@@ -244,7 +251,8 @@ export class EndpointRouter implements Component {
       const mirrors = Object.entries(e.mirror)
         .filter(([name, p]) => p > 0 && deployments.has(name))
         .map(([name, percent]) => ({ percent, deployment: deployments.get(name)! }));
-      next.set(e.name, { endpoint: e, deployments, table, mirrors });
+      const models = [...new Set(e.deployments.map((d) => parseModelRefName(d.model)))];
+      next.set(e.name, { endpoint: e, deployments, table, mirrors, models });
       if (current?.endpoint.generation !== e.generation) this.log?.info({ endpoint: e.name, generation: e.generation, traffic: e.traffic }, current === undefined ? 'endpoint loaded' : 'endpoint updated');
     }
     this.snapshots = next;

@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Endpoint } from '../../endpoints/index.js';
 import { callerOf, type RouteDeps } from '../../http/index.js';
-import { parseModelRefName } from '../../registry/index.js';
 import type { EndpointRouter } from '../../serving/index.js';
 import { created, Empty, EndpointPrediction, EndpointWithStatus, MirrorStats, ok } from '../schemas.js';
 
@@ -122,9 +121,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           // predict roles, when set, narrow who may.
           resource: (req) => {
             const name = (req.params as { name: string }).name;
-            const s = router.list().find((x) => x.endpoint.name === name);
-            if (s === undefined) return { endpoint: name };
-            return { endpoint: name, models: [...new Set(s.endpoint.deployments.map((d) => parseModelRefName(d.model)))], roles: s.endpoint.predictRoles ?? undefined };
+            const s = router.find(name);
+            return s === undefined ? { endpoint: name } : { endpoint: name, models: s.models, roles: s.endpoint.predictRoles ?? undefined };
           },
         },
       },

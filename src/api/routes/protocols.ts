@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { ok } from '../schemas.js';
 import { FluxError } from '../../core/index.js';
 import { toErrorResponse, type RouteDeps } from '../../http/index.js';
-import { parseModelRefName } from '../../registry/index.js';
 import { PIN_HEADER, ProtocolError, mlflowScoringAnswer, mlflowScoringBody, oipAnswer, oipBody, oipMetadata, type EndpointRouter, type ModelServer, type PredictResult } from '../../serving/index.js';
 
 const MlflowPredictions = Type.Object({ predictions: Type.Array(Type.Unsafe<number | string>({ type: ['number', 'string'] }), { description: 'one label (classifiers) or value (regressors) per row' }) });
@@ -154,7 +153,7 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
 
 /** The predict resource of a protocol route on an endpoint name (or the server's model). */
 function endpointResource(router: EndpointRouter, name: string, modelServer?: ModelServer) {
-  const s = router.list().find((x) => x.endpoint.name === name);
+  const s = router.find(name);
   if (s === undefined) return modelServer !== undefined && modelServer.modelName === name ? { model: name } : { endpoint: name };
-  return { endpoint: name, models: [...new Set(s.endpoint.deployments.map((d) => parseModelRefName(d.model)))], roles: s.endpoint.predictRoles ?? undefined };
+  return { endpoint: name, models: s.models, roles: s.endpoint.predictRoles ?? undefined };
 }
