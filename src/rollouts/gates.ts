@@ -1,14 +1,16 @@
 import { formatGate, type Gate, type GateResult } from './types.js';
 
-/** What the gates read of one deployment's traffic in a window (see serving's WindowSummary). */
+/** What the gates read of one deployment's traffic in a window (serving's DeploymentStats gives it). */
 export interface TrafficWindow {
+  /** Requests answered in the window (predictions, not refusals of bad input). */
   requests: number;
+  /** Of those, the ones that failed on the server's side. */
   errors: number;
   errorRate: number;
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
-  /** Predicted value → rows. */
+  /** Predicted value (class, or a regressor's score as text) → rows. */
   classes: Record<string, number>;
 }
 

@@ -5,20 +5,13 @@
  * summarising copies only the window.
  */
 
+import type { TrafficWindow } from '../rollouts/index.js';
+
 /** Most recent requests kept per deployment for windows. */
 const RING = 16_384;
 
-export interface WindowSummary {
-  /** Requests answered in the window (predictions, not refusals of bad input). */
-  requests: number;
-  /** Of those, the ones that failed on the server's side. */
-  errors: number;
-  errorRate: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  /** Predicted value (class, or a regressor's score as text) → rows. */
-  classes: Record<string, number>;
+/** The gates' figures of a window (requests, errors, latency percentiles, predicted values), and whether the ring held all of it. */
+export interface WindowSummary extends TrafficWindow {
   /** True when the ring was overwritten inside the window: the figures are of its newest part. */
   truncated: boolean;
 }
