@@ -29,22 +29,45 @@ describe('fluxops server --workers', () => {
       const url = s.match[1]!;
       const pids = [s.match[2]!, s.match[3]!];
       const predict = async () => {
-        const res = await fetch(`${url}/api/predict`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ inputs: [SAMPLE] }) });
+        const res = await fetch(`${url}/api/predict`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ inputs: [SAMPLE] }),
+          // A connection node:cluster hands to a worker in the instant it dies is lost (the
+          // primary never hears it was taken); the client gives up on it and tries again.
+          signal: AbortSignal.timeout(3000),
+        });
         expect(res.status).toBe(200);
         return res.headers.get('x-fluxops-worker')!;
       };
+      let lost = 0;
+      const tryPredict = async (): Promise<string | undefined> => {
+        try {
+          return await predict();
+        } catch {
+          lost++;
+          return undefined;
+        }
+      };
       const seen = new Set<string>();
-      for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await predict());
+      for (let i = 0; i < 40 && seen.size < 2; i++) {
+        const w = await tryPredict();
+        if (w !== undefined) seen.add(w);
+      }
       expect(seen).toEqual(new Set(pids));
+      expect(lost).toBe(0);
 
       process.kill(Number(pids[0]), 'SIGKILL');
       // Requests keep being answered while the dead worker is replaced.
       const after = new Set<string>();
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && after.size < 2) {
-        after.add(await predict());
+        const w = await tryPredict();
+        if (w !== undefined) after.add(w);
         await new Promise((r) => setTimeout(r, 20));
       }
+      // At most the connections in flight to the killed worker are lost.
+      expect(lost).toBeLessThanOrEqual(2);
       expect(after.has(pids[1]!)).toBe(true);
       expect(after.size).toBe(2);
       expect(after.has(pids[0]!)).toBe(false);
