@@ -3,3 +3,4 @@ export * from './ids.js';
 export * from './config.js';
 export * from './settings.js';
 export * from './lifecycle.js';
+export * from './serial-job.js';

@@ -8,6 +8,7 @@ import {
   deploymentName,
   endpointName,
   headerName,
+  mainDeployment,
   parseMirror,
   parseWeights,
   withShare,
@@ -152,9 +153,7 @@ export class EndpointService {
    */
   async servedVersion(endpoint: unknown): Promise<{ deployment: string; ref: string }> {
     const e = await this.getEndpoint(endpoint);
-    const main = Object.entries(e.traffic)
-      .filter(([, w]) => w > 0)
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    const main = mainDeployment(e.traffic);
     const d = e.deployments.find((x) => x.name === main);
     if (d === undefined) throw new FluxError('INVALID_STATE', `endpoint '${e.name}' serves nothing: no deployment takes traffic`);
     const mv = await this.registry.resolve(d.model);

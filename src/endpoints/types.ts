@@ -129,3 +129,10 @@ export function withShare(current: Weights, name: string, percent: number): Weig
   for (let i = 0; given < rest; i++, given++) out[exact[i % exact.length]!.k]! += 1;
   return out;
 }
+
+/** The deployment with the most traffic (ties by name), leaving out `except`; undefined when none takes any. */
+export function mainDeployment(traffic: Weights, except?: string): string | undefined {
+  return Object.entries(traffic)
+    .filter(([d, w]) => d !== except && w > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+}

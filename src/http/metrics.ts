@@ -105,6 +105,18 @@ export class HttpMetrics implements ServingMetricsSink {
     });
   }
 
+  /** Predictions of one answer, by class; a regressor's values would be an unbounded label, so only classifiers count. */
+  countPredictions(result: { model: string; version: string; classes?: unknown; predictions: ReadonlyArray<number | string> }): void {
+    if (result.classes === undefined) return;
+    if (result.predictions.length === 1) {
+      this.predictions.inc({ model: result.model, version: result.version, class: String(result.predictions[0]) });
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
+    for (const [cls, n] of counts) this.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+  }
+
   request(endpoint: string, deployment: string, ok: boolean, seconds: number): void {
     this.endpointRequests.inc({ endpoint, deployment, outcome: ok ? 'ok' : 'error' });
     this.endpointDuration.observe({ endpoint, deployment }, seconds);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FluxError } from '../core/index.js';
-import type { EndpointService } from '../endpoints/index.js';
+import { mainDeployment, type EndpointService } from '../endpoints/index.js';
 import { actorOf, type NewEvent, type WriteContext } from '../events/index.js';
 import type { RolloutPatch, RolloutStore } from './rollout-store.js';
 import { isActive, parseSpec, type Rollout, type RolloutSpecInput, type RolloutState, type StepResult } from './types.js';
@@ -35,9 +35,7 @@ export class RolloutService {
       throw new FluxError('INVALID_PARAMETER_VALUE', `to must name a deployment of '${e.name}' (deployments: ${e.deployments.map((d) => d.name).join(', ') || 'none'}); deploy it first`, { field: 'to' });
     }
     const target = input.to;
-    const stable = Object.entries(e.traffic)
-      .filter(([d, w]) => d !== target && w > 0)
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    const stable = mainDeployment(e.traffic, target);
     if (stable === undefined) throw new FluxError('INVALID_STATE', `no other deployment of '${e.name}' takes traffic, so there is nothing to roll out from: set its traffic instead`);
     const now = Date.now();
     const r: Rollout = {

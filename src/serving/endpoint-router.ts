@@ -1,5 +1,5 @@
-import { FluxError, type Component } from '../core/index.js';
-import type { Endpoint, EndpointService } from '../endpoints/index.js';
+import { FluxError, SerialJob, type Component } from '../core/index.js';
+import { mainDeployment, type Endpoint, type EndpointService } from '../endpoints/index.js';
 import type { EventBus, EventType } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
 import { parseModelRefName, type RegistryService } from '../registry/index.js';
@@ -27,8 +27,10 @@ export interface EndpointSnapshot {
   readonly table: ReadonlyArray<{ upTo: number; deployment: DeploymentRuntime }>;
   /** Deployments that get a copy of `percent` % of live requests. */
   readonly mirrors: ReadonlyArray<{ percent: number; deployment: DeploymentRuntime }>;
-  /** The registered models behind its deployments (what a model-scoped key is checked against). */
-  readonly models: readonly string[];
+  /** The deployment with the most traffic (else the first): whose signature the protocols decode against. */
+  readonly main: DeploymentRuntime | undefined;
+  /** What a predict call on it is checked against: its name, the models behind it, its predict roles. */
+  readonly resource: { endpoint: string; models: readonly string[]; roles: readonly string[] | undefined };
 }
 
 /** Where served requests and mirror comparisons are counted (the Prometheus metrics). */
@@ -66,8 +68,7 @@ export class EndpointRouter implements Component {
   private servers = new Map<string, DeploymentRuntime>();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  private readonly refresher = new SerialJob(() => this.reload(), () => !this.stopped);
   private stopped = false;
   private readonly tallies = new Map<string, MirrorTally>();
 
@@ -89,7 +90,7 @@ export class EndpointRouter implements Component {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
-    if (this.refreshing !== undefined) await this.refreshing;
+    await this.refresher.idle();
     await Promise.all([...this.servers.values()].map((d) => d.server.stop()));
     this.servers.clear();
   }
@@ -108,6 +109,11 @@ export class EndpointRouter implements Component {
   /** The endpoint's current snapshot, or undefined. */
   find(name: string): EndpointSnapshot | undefined {
     return this.snapshots.get(name);
+  }
+
+  /** The resource a predict call on `name` is checked against (the name alone for an endpoint not served here). */
+  resourceOf(name: string): { endpoint: string; models?: readonly string[]; roles?: readonly string[] | undefined } {
+    return this.snapshots.get(name)?.resource ?? { endpoint: name };
   }
 
   /**
@@ -196,19 +202,7 @@ export class EndpointRouter implements Component {
 
   /** Reloads every endpoint from the store; never throws. A call during a reload runs one more after it. */
   refresh(): Promise<void> {
-    if (this.refreshing !== undefined) {
-      this.again = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      do {
-        this.again = false;
-        await this.reload();
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.refresher.run();
   }
 
   private async reload(): Promise<void> {
@@ -252,7 +246,8 @@ export class EndpointRouter implements Component {
         .filter(([name, p]) => p > 0 && deployments.has(name))
         .map(([name, percent]) => ({ percent, deployment: deployments.get(name)! }));
       const models = [...new Set(e.deployments.map((d) => parseModelRefName(d.model)))];
-      next.set(e.name, { endpoint: e, deployments, table, mirrors, models });
+      const main = deployments.get(mainDeployment(e.traffic) ?? '') ?? [...deployments.values()][0];
+      next.set(e.name, { endpoint: e, deployments, table, mirrors, main, resource: { endpoint: e.name, models, roles: e.predictRoles ?? undefined } });
       if (current?.endpoint.generation !== e.generation) this.log?.info({ endpoint: e.name, generation: e.generation, traffic: e.traffic }, current === undefined ? 'endpoint loaded' : 'endpoint updated');
     }
     this.snapshots = next;

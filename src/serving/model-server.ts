@@ -1,4 +1,4 @@
-import { FluxError, type Component } from '../core/index.js';
+import { FluxError, SerialJob, type Component } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { DomainEvent, EventBus, EventType } from '../events/index.js';
 import { loadPredictor, type Predictor } from '../models/index.js';
@@ -67,8 +67,7 @@ export class ModelServer implements Component {
   private readonly retired = new Set<Slot>();
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  private readonly refresher = new SerialJob(() => this.doRefresh());
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   readonly alias: string | null;
@@ -115,7 +114,7 @@ export class ModelServer implements Component {
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.refreshing !== undefined) await this.refreshing;
+    await this.refresher.idle();
     const slots = [...this.retired, ...(this.current ? [this.current] : [])];
     this.current = undefined;
     await Promise.all(slots.map((slot) => this.close(slot)));
@@ -127,19 +126,7 @@ export class ModelServer implements Component {
    * change that prompted this call.
    */
   refresh(): Promise<void> {
-    if (this.refreshing !== undefined) {
-      this.again = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      do {
-        this.again = false;
-        await this.doRefresh();
-      } while (this.again);
-    })().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.refresher.run();
   }
 
   private async doRefresh(): Promise<void> {

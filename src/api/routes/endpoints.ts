@@ -119,11 +119,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           permission: 'predict',
           // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
           // predict roles, when set, narrow who may.
-          resource: (req) => {
-            const name = (req.params as { name: string }).name;
-            const s = router.find(name);
-            return s === undefined ? { endpoint: name } : { endpoint: name, models: s.models, roles: s.endpoint.predictRoles ?? undefined };
-          },
+          resource: (req) => router.resourceOf((req.params as { name: string }).name),
         },
       },
       schema: { response: ok(EndpointPrediction), tags, summary: 'Predict through the endpoint\'s traffic split (or the deployment x-fluxops-deployment names)', params: Name },
@@ -131,12 +127,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     async (req, reply) => {
       const result = await router.predict(req.params.name, req.body, req.headers);
       void reply.header('x-fluxops-deployment', result.deployment).header('x-fluxops-model-version', `${result.model}/${result.version}`);
-      // Counted by class for classifiers only: a regressor's values would be an unbounded label.
-      if (result.classes !== undefined) {
-        const counts = new Map<string, number>();
-        for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
-        for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
-      }
+      metrics.countPredictions(result);
       return { request_id: req.id, ...result };
     },
   );
@@ -144,7 +135,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
 
 function withStatus(router: EndpointRouter, endpoint: Endpoint) {
   // A server that has not reloaded since the endpoint was made does not route it yet.
-  const snapshot = router.list().find((s) => s.endpoint.name === endpoint.name);
+  const snapshot = router.find(endpoint.name);
   return {
     ...endpoint,
     status: endpoint.deployments.map((d) => {

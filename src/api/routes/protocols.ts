@@ -24,11 +24,10 @@ interface Target {
 }
 
 function endpointTarget(router: EndpointRouter, name: string): Target | undefined {
-  const s = router.list().find((x) => x.endpoint.name === name);
+  const s = router.find(name);
   if (s === undefined) return undefined;
   // The deployment taking most traffic gives the signature; an endpoint's deployments share it.
-  const main = [...s.table].sort((a, b) => b.upTo - a.upTo)[0]?.deployment ?? [...s.deployments.values()][0];
-  const m = main?.server.model;
+  const m = s.main?.server.model;
   return {
     name,
     features: m?.features ?? [],
@@ -63,14 +62,16 @@ function protocolErrors(scope: FastifyInstance, protocol: 'mlflow' | 'oip'): voi
 }
 
 /** MLflow's scoring server: `/invocations`, `/ping`, `/version`, and `/api/v1/endpoints/:name/invocations` (`/health` is the tracking server's). */
-export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router }) => {
+export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router, metrics }) => {
   protocolErrors(app, 'mlflow');
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
   const tags = ['mlflow scoring'];
   const invoke = async (target: Target | undefined, req: FastifyRequest) => {
     if (target === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'no model is served here');
     const native = mlflowScoringBody(req.headers['content-type'], req.body, target.features);
-    return mlflowScoringAnswer(await target.predict(native));
+    const result = await target.predict(native);
+    metrics.countPredictions(result);
+    return mlflowScoringAnswer(result);
   };
   const predictAuth = { permission: 'predict' as const, resource: () => ({ model: modelServer?.modelName }) };
   app.post('/invocations', { config: { auth: predictAuth }, schema: { tags, summary: "Predict, as MLflow's scoring server does (the model this server was started with)", response: ok(MlflowPredictions) } }, async (req) =>
@@ -99,7 +100,7 @@ export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { 
 };
 
 /** The Open Inference Protocol v2 over endpoints (by name) and the server's own model. */
-export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router }) => {
+export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router, metrics }) => {
   protocolErrors(app, 'oip');
   const tags = ['open inference protocol'];
   const target = (name: string): Target => {
@@ -110,7 +111,7 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
   /** A version names the deployment (of an endpoint) serving it. */
   const pinFor = (name: string, version: string | undefined): string | undefined => {
     if (version === undefined) return undefined;
-    const s = router.list().find((x) => x.endpoint.name === name);
+    const s = router.find(name);
     if (s === undefined) {
       if (modelServer?.model?.version === version) return undefined;
       throw new ProtocolError(404, `model '${name}' version ${version} is not served here`, 'oip');
@@ -146,14 +147,15 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
       const t = target(p.name);
       const pin = pinFor(p.name, p.version);
       const { native, request } = oipBody(req.body, t.features);
-      return oipAnswer(await t.predict(native, pin), request, p.name);
+      const result = await t.predict(native, pin);
+      metrics.countPredictions(result);
+      return oipAnswer(result, request, p.name);
     });
   }
 };
 
 /** The predict resource of a protocol route on an endpoint name (or the server's model). */
 function endpointResource(router: EndpointRouter, name: string, modelServer?: ModelServer) {
-  const s = router.find(name);
-  if (s === undefined) return modelServer !== undefined && modelServer.modelName === name ? { model: name } : { endpoint: name };
-  return { endpoint: name, models: s.models, roles: s.endpoint.predictRoles ?? undefined };
+  if (router.find(name) === undefined && modelServer !== undefined && modelServer.modelName === name) return { model: name };
+  return router.resourceOf(name);
 }

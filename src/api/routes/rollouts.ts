@@ -47,7 +47,7 @@ export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
 function live(router: EndpointRouter, r: RolloutRecord) {
   const step = r.spec.steps[r.step];
   if ((r.state !== 'running' && r.state !== 'paused') || step?.kind !== 'weight' || r.stepStartedAt === 0) return null;
-  const s = router.list().find((x) => x.endpoint.name === r.endpoint);
+  const s = router.find(r.endpoint);
   const t = s?.deployments.get(r.target)?.stats.window(r.stepStartedAt);
   const st = s?.deployments.get(r.stable)?.stats.window(r.stepStartedAt);
   if (t === undefined || st === undefined) return null;

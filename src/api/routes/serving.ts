@@ -63,12 +63,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     async (req) => {
       if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
       const result = await modelServer.predict(req.body);
-      // Counted by class for classifiers only: a regressor's values would be an unbounded label.
-      if (result.classes !== undefined) {
-        const counts = new Map<string, number>();
-        for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
-        for (const [cls, n] of counts) metrics.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
-      }
+      metrics.countPredictions(result);
       return { request_id: req.id, ...result };
     },
   );
