@@ -33,11 +33,9 @@ const REQUIRED_INPUT_FORMAT = `The input must be a JSON dictionary with exactly 
  * header row. `features` is the served model's input order, for positional rows.
  */
 export function mlflowScoringBody(contentType: string | undefined, body: unknown, features: readonly string[]): NativeBody {
+  // Only JSON and CSV reach here: the scope has parsers for those two, and Fastify answers 415 to the rest.
   const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (mime === 'text/csv') return csvBody(typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '');
-  if (mime !== 'application/json') {
-    throw new ProtocolError(415, `This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '${contentType ?? ''}'.`, 'mlflow');
-  }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ProtocolError(400, `${REQUIRED_INPUT_FORMAT}. ${Array.isArray(body) ? 'Received a list.' : `Received unexpected input type '${typeof body}'.`}`, 'mlflow');
   }

@@ -52,7 +52,6 @@ function modelTarget(server: ModelServer): Target {
 function protocolErrors(scope: FastifyInstance, protocol: 'mlflow' | 'oip'): void {
   scope.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ProtocolError) {
-      if (err.protocol === 'mlflow' && err.status === 415) return reply.status(415).type('text/plain').send(err.message);
       return reply.status(err.status).send(protocol === 'oip' ? { error: err.message } : { error_code: err.code, message: err.message });
     }
     const { status, body, internal } = toErrorResponse(err);
