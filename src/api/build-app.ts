@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
-import { EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
+import { DefaultTarget, EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
 import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { openapiOptions } from './openapi.js';
@@ -24,6 +24,8 @@ export interface AppOptions {
   platform: Platform;
   /** Model reference served by /api/predict (`name@alias`, `name/3`); none serves tracking only. */
   model?: string | undefined;
+  /** An endpoint served by /api/predict, /api/model-info and /invocations instead (through its traffic split); not with `model`. */
+  endpoint?: string | undefined;
   logger?: Logger | undefined;
   /** Largest accepted request body in bytes (default 8 MiB). */
   bodyLimit?: number | undefined;
@@ -107,6 +109,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
+  const served = new DefaultTarget(router, modelServer, opts.endpoint);
   metrics.watchRollouts({
     active: () => opts.platform.rollouts.list({ active: true, limit: 1000 }),
     ended: () => opts.platform.rollouts.list({ states: ['rolled_back', 'aborted'], limit: 10_000 }),
@@ -150,7 +153,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await docs.register(swaggerUi, { routePrefix: '/api/docs' });
   });
 
-  const deps = { platform: opts.platform, modelServer, router, metrics };
+  const deps = { platform: opts.platform, modelServer, router, metrics, served };
   await app.register(servingRoutes, deps);
   await app.register(trackingRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });

@@ -220,6 +220,8 @@ export const Health = Type.Object({
     name: Type.Optional(Type.String()),
     version: Type.Optional(Type.String()),
     error: Type.Optional(Type.String()),
+    endpoint: Type.Optional(Type.String({ description: 'the endpoint served by default (--endpoint); ref, name and version are of its main deployment' })),
+    deployment: Type.Optional(Type.String({ description: "the endpoint's main deployment (the one taking most traffic)" })),
   }),
 });
 
@@ -235,6 +237,8 @@ export const ModelInfo = Type.Object({
   trained_at: Nullable(Type.String({ description: 'ISO 8601; null when the model does not say (an ONNX model not exported by FluxOps)' })),
   registered_at: Type.String({ description: 'ISO 8601' }),
   run_id: Type.String(),
+  endpoint: Type.Optional(Type.String({ description: 'a server started with --endpoint: the endpoint, whose main deployment this describes' })),
+  deployment: Type.Optional(Type.String({ description: "the endpoint's main deployment (the one taking most traffic)" })),
 });
 
 const PredictionObject = Type.Object({
@@ -244,6 +248,8 @@ const PredictionObject = Type.Object({
   classes: Type.Optional(Type.Array(ClassLabel, { description: 'classifiers only: the class labels, in the order of each probabilities row' })),
   predictions: Type.Array(ClassLabel, { description: 'one label (classifier) or number (regressor) per input row; always present' }),
   probabilities: Type.Optional(Type.Array(Type.Array(Type.Number()), { description: 'classifiers only: one row per input, columns in `classes` order' })),
+  endpoint: Type.Optional(Type.String({ description: 'the endpoint that routed the request (a server started with --endpoint)' })),
+  deployment: Type.Optional(Type.String({ description: 'the deployment that answered (also the x-fluxops-deployment response header)' })),
 });
 /**
  * fast-json-stringify writes required properties before optional ones, which would move

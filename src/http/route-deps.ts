@@ -1,5 +1,5 @@
 import type { Platform } from '../platform.js';
-import type { EndpointRouter, ModelServer } from '../serving/index.js';
+import type { DefaultTarget, EndpointRouter, ModelServer } from '../serving/index.js';
 import type { HttpMetrics } from './metrics.js';
 
 /** What every route module receives from `buildApp`: the services, the model server and the metrics. */
@@ -9,4 +9,6 @@ export interface RouteDeps {
   /** Serves the store's endpoints (`/api/v1/endpoints/:name/predict`). */
   router: EndpointRouter;
   metrics: HttpMetrics;
+  /** What `/api/predict`, `/api/model-info`, `/invocations` and `/ping` serve: `--endpoint`, else `--model`. */
+  served: DefaultTarget;
 }

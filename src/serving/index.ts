@@ -4,3 +4,4 @@ export { EndpointRouter, PIN_HEADER, type DeploymentRuntime, type EndpointSnapsh
 export { DeploymentStats, MirrorTally, type MirrorStats, type WindowSummary } from './deployment-stats.js';
 export { RolloutController, type RolloutControllerOptions } from './rollout-controller.js';
 export { ProtocolError, mlflowScoringAnswer, mlflowScoringBody, oipAnswer, oipBody, oipMetadata, type NativeBody, type OipRequest, type OipTensor } from './protocols.js';
+export { DefaultTarget, endpointTarget, modelTarget, pinHeaders, type Headers, type Target } from './targets.js';

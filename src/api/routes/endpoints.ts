@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Endpoint } from '../../endpoints/index.js';
 import { callerOf, type RouteDeps } from '../../http/index.js';
 import type { EndpointRouter } from '../../serving/index.js';
+import { predictionBody } from './serving.js';
 import { created, Empty, EndpointPrediction, EndpointWithStatus, MirrorStats, ok } from '../schemas.js';
 
 const Name = Type.Object({ name: Type.String() });
@@ -126,9 +127,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req, reply) => {
       const result = await router.predict(req.params.name, req.body, req.headers);
-      void reply.header('x-fluxops-deployment', result.deployment).header('x-fluxops-model-version', `${result.model}/${result.version}`);
       metrics.countPredictions(result);
-      return { request_id: req.id, ...result };
+      return predictionBody(req.id, result, reply) as typeof result & { request_id: string };
     },
   );
 };

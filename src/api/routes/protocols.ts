@@ -3,50 +3,12 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { ok } from '../schemas.js';
 import { FluxError } from '../../core/index.js';
 import { toErrorResponse, type RouteDeps } from '../../http/index.js';
-import { PIN_HEADER, ProtocolError, mlflowScoringAnswer, mlflowScoringBody, oipAnswer, oipBody, oipMetadata, type EndpointRouter, type ModelServer, type PredictResult } from '../../serving/index.js';
+import { ProtocolError, endpointTarget, mlflowScoringAnswer, mlflowScoringBody, modelTarget, oipAnswer, oipBody, oipMetadata, pinHeaders, type EndpointRouter, type ModelServer, type Target } from '../../serving/index.js';
 
 const MlflowPredictions = Type.Object({ predictions: Type.Array(Type.Unsafe<number | string>({ type: ['number', 'string'] }), { description: 'one label (classifiers) or value (regressors) per row' }) });
 
 /** The MLflow version this scoring protocol follows (`GET /version`). */
 const MLFLOW_PROTOCOL_VERSION = '2.12.2';
-
-/**
- * A way to predict that the protocols address by name: an endpoint (through its traffic split)
- * or the model the server was started with (`--model`). `features` is the input order positional
- * data follows; `versions` what it serves now.
- */
-interface Target {
-  name: string;
-  features: readonly string[];
-  classes: ReadonlyArray<number | string> | undefined;
-  versions: string[];
-  predict(body: unknown, pin?: string): Promise<PredictResult>;
-}
-
-function endpointTarget(router: EndpointRouter, name: string): Target | undefined {
-  const s = router.find(name);
-  if (s === undefined) return undefined;
-  // The deployment taking most traffic gives the signature; an endpoint's deployments share it.
-  const m = s.main?.server.model;
-  return {
-    name,
-    features: m?.features ?? [],
-    classes: m?.predictor.classes.length ? [...m.predictor.classes] : undefined,
-    versions: [...new Set([...s.deployments.values()].flatMap((d) => (d.server.model ? [d.server.model.version] : [])))],
-    predict: async (body, pin) => router.predict(name, body, pin === undefined ? {} : { [PIN_HEADER]: pin }),
-  };
-}
-
-function modelTarget(server: ModelServer): Target {
-  const m = server.model;
-  return {
-    name: server.modelName,
-    features: m?.features ?? [],
-    classes: m?.predictor.classes.length ? [...m.predictor.classes] : undefined,
-    versions: m ? [m.version] : [],
-    predict: async (body) => server.predict(body),
-  };
-}
 
 /** The errors of a protocol scope in the protocol's shape; auth refusals included. */
 function protocolErrors(scope: FastifyInstance, protocol: 'mlflow' | 'oip'): void {
@@ -61,20 +23,19 @@ function protocolErrors(scope: FastifyInstance, protocol: 'mlflow' | 'oip'): voi
 }
 
 /** MLflow's scoring server: `/invocations`, `/ping`, `/version`, and `/api/v1/endpoints/:name/invocations` (`/health` is the tracking server's). */
-export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServer, router, metrics }) => {
+export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { served, router, metrics }) => {
   protocolErrors(app, 'mlflow');
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
   const tags = ['mlflow scoring'];
-  const invoke = async (target: Target | undefined, req: FastifyRequest) => {
-    if (target === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'no model is served here');
+  const invoke = async (target: Target, req: FastifyRequest) => {
     const native = mlflowScoringBody(req.headers['content-type'], req.body, target.features);
-    const result = await target.predict(native);
+    const result = await target.predict(native, req.headers);
     metrics.countPredictions(result);
     return mlflowScoringAnswer(result);
   };
-  const predictAuth = { permission: 'predict' as const, resource: () => ({ model: modelServer?.modelName }) };
-  app.post('/invocations', { config: { auth: predictAuth }, schema: { tags, summary: "Predict, as MLflow's scoring server does (the model this server was started with)", response: ok(MlflowPredictions) } }, async (req) =>
-    invoke(modelServer === undefined ? undefined : modelTarget(modelServer), req),
+  const predictAuth = { permission: 'predict' as const, resource: () => served.resource() };
+  app.post('/invocations', { config: { auth: predictAuth }, schema: { tags, summary: "Predict, as MLflow's scoring server does (on the server's default endpoint or model)", response: ok(MlflowPredictions) } }, async (req) =>
+    invoke(served.require(), req),
   );
   app.post(
     '/api/v1/endpoints/:name/invocations',
@@ -90,7 +51,7 @@ export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { 
     },
   );
   const health = async (_req: FastifyRequest, reply: FastifyReply) => {
-    const ready = modelServer?.model !== undefined;
+    const ready = served.current()?.ready === true;
     return reply.status(ready ? 200 : 503).type('application/json').send('\n');
   };
   app.get('/ping', { config: { auth: 'public' }, schema: { tags, summary: 'Health: 200 once the model is loaded' } }, health);
@@ -146,7 +107,7 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
       const t = target(p.name);
       const pin = pinFor(p.name, p.version);
       const { native, request } = oipBody(req.body, t.features);
-      const result = await t.predict(native, pin);
+      const result = await t.predict(native, pinHeaders(pin));
       metrics.countPredictions(result);
       return oipAnswer(result, request, p.name);
     });

@@ -1,11 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
 import type { RouteDeps } from '../../http/index.js';
+import type { PredictResult, RoutedResult } from '../../serving/index.js';
 import { ErrorBody, Health, ModelInfo, ok, Prediction } from '../schemas.js';
 
-/** The reference design's prediction API: health, model-info (anonymous) and predict (bearer key). */
-export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, modelServer, metrics }) => {
+/**
+ * The reference design's prediction API: health, model-info (anonymous) and predict (a key), on
+ * what the server serves by default: the endpoint of `--endpoint` (through its traffic split), or
+ * the model of `--model`.
+ */
+export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, served, metrics }) => {
   app.get('/api/health', { config: { auth: 'public' }, schema: { response: { 200: Health, 503: Health, '4xx': ErrorBody, '5xx': ErrorBody }, tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (req, reply) => {
     let storeOk = true;
     let storeError: string | undefined;
@@ -16,12 +21,21 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       // The driver's text can name hosts, users and files: only callers with a key see it.
       storeError = req.principal.keyId !== null ? (e as Error).message : undefined;
     }
-    const m = modelServer?.model;
-    const model =
-      modelServer === undefined
-        ? { configured: false, ready: false }
-        : { configured: true, ready: m !== undefined, ref: modelServer.ref, name: m?.name, version: m?.version, error: m ? undefined : modelServer.error };
-    const ok = storeOk && (modelServer === undefined || m !== undefined);
+    const t = served.current();
+    const ready = t?.ready ?? false;
+    const model = !served.configured
+      ? { configured: false, ready: false }
+      : {
+          configured: true,
+          ready,
+          ref: t?.ref ?? served.ref,
+          name: t?.main?.name,
+          version: t?.main?.version,
+          error: ready ? undefined : (t?.error ?? `endpoint '${served.endpoint ?? ''}' does not exist`),
+          endpoint: served.endpoint,
+          deployment: t?.mainDeployment,
+        };
+    const ok = storeOk && (!served.configured || ready);
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? 'ok' : 'unavailable',
@@ -31,9 +45,9 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
   });
 
   app.get('/api/model-info', { config: { auth: 'public' }, schema: { response: ok(ModelInfo), tags: ['serving'], summary: 'Served model, version, alias, signature and metrics (anonymous)' } }, async () => {
-    const m = modelServer?.model;
-    if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
-    if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${modelServer.ref} is not loaded${modelServer.error ? `: ${modelServer.error}` : ''}`);
+    const t = served.require();
+    const m = t.main;
+    if (m === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `${t.endpoint !== undefined ? `endpoint ${t.name}` : `model ${t.ref ?? t.name}`} has no model loaded${t.error ? `: ${t.error}` : ''}`);
     return {
       model: m.name,
       version: m.version,
@@ -46,25 +60,47 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       trained_at: m.trainedAt,
       registered_at: new Date(m.info.creationTime).toISOString(),
       run_id: m.info.runId,
+      endpoint: t.endpoint,
+      deployment: t.mainDeployment,
     };
   });
 
   app.post(
     '/api/predict',
     {
-      // A scoped key may predict only on the models it names: the served model's name is the resource.
-      config: { auth: { permission: 'predict', resource: () => ({ model: modelServer?.modelName }) } },
+      // A scoped key may predict only on what it names: the default endpoint (or every model
+      // behind it, within its predict roles), or the served model.
+      config: { auth: { permission: 'predict', resource: () => served.resource() } },
       schema: {
         response: ok(Prediction),
         tags: ['serving'],
-        summary: 'Predict classes and probabilities, or values of a regressor (records in "inputs", or "columns" + "data")',
+        summary: 'Predict classes and probabilities, or values of a regressor (records in "inputs", or "columns" + "data"), on the default endpoint or model',
       },
     },
-    async (req) => {
-      if (modelServer === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', 'this server does not serve a model (start it with --model name@alias)');
-      const result = await modelServer.predict(req.body);
+    async (req, reply) => {
+      const result = await served.predict(req.body, req.headers);
       metrics.countPredictions(result);
-      return { request_id: req.id, ...result };
+      return predictionBody(req.id, result, reply);
     },
   );
 };
+
+/**
+ * A prediction answer, built field by field (an object spread of results of several shapes is a
+ * slow generic copy on every request). A routed answer names its deployment and version in
+ * headers too.
+ */
+export function predictionBody(requestId: string, r: PredictResult | RoutedResult, reply: FastifyReply) {
+  const routed = 'deployment' in r ? r : undefined;
+  if (routed !== undefined) void reply.header('x-fluxops-deployment', routed.deployment).header('x-fluxops-model-version', `${r.model}/${r.version}`);
+  return {
+    request_id: requestId,
+    model: r.model,
+    version: r.version,
+    classes: r.classes,
+    predictions: r.predictions,
+    probabilities: r.probabilities,
+    endpoint: routed?.endpoint,
+    deployment: routed?.deployment,
+  };
+}

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { buildApp, type App } from '../../api/index.js';
 import type { AuthMode } from '../../http/index.js';
 import { FluxError } from '../../core/index.js';
+import { endpointName } from '../../endpoints/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
 import type { GlobalOptions } from '../context.js';
@@ -11,6 +12,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   model?: string | undefined;
+  /** An endpoint served by /api/predict instead of a model. */
+  endpoint?: string | undefined;
   /** Default: `off` on a loopback address, `required` otherwise. */
   auth?: string | undefined;
   /** Allows `--auth off` on an address other people can reach. */
@@ -56,7 +59,7 @@ export function parsePort(v: string): number {
 /** Listens and resolves once listening; closes cleanly on SIGINT/SIGTERM. */
 export async function startServing(platform: Platform, opts: ServeOptions): Promise<{ app: App; url: string; bound: string; auth: AuthMode }> {
   const auth = authModeFor(opts);
-  const app = await buildApp({ platform, model: opts.model, logger: createLogger({}, true), aliasPollMs: opts.aliasPollMs, auth, protectedAliases: opts.protectedAliases, workerId: isServingWorker() ? String(process.pid) : undefined });
+  const app = await buildApp({ platform, model: opts.model, endpoint: opts.endpoint, logger: createLogger({}, true), aliasPollMs: opts.aliasPollMs, auth, protectedAliases: opts.protectedAliases, workerId: isServingWorker() ? String(process.pid) : undefined });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
@@ -102,6 +105,10 @@ export async function startServing(platform: Platform, opts: ServeOptions): Prom
   return { app, url, bound, auth };
 }
 
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
 export function parseAliasList(v: string): string[] {
   const list = v.split(',').map((a) => a.trim()).filter((a) => a !== '');
   for (const a of list) if (!/^[\w.-]{1,255}$/.test(a)) throw new FluxError('INVALID_PARAMETER_VALUE', `--protected-aliases: '${a}' is not an alias name`);
@@ -122,13 +129,14 @@ export function registerServer(program: Command): void {
     .option('--port <n>', 'port to listen on', '8000')
     .option('--host <host>', 'interface to bind (0.0.0.0 to accept remote clients)', '127.0.0.1')
     .option('--model <ref>', 'model served by /api/predict (name@alias; default: FLUXOPS_MODEL, else the first model with a production alias)')
+    .option('--endpoint <name>', 'serve this endpoint on /api/predict, /api/model-info and /invocations, through its traffic split, instead of a model (default: FLUXOPS_ENDPOINT)')
     .option('--alias-poll-ms <ms>', 'fallback re-check of the served alias; alias events swap at once (default: FLUXOPS_ALIAS_POLL_MS or 2000)')
     .option('--auth <mode>', 'required (every call but health and docs needs a key) or off (tracking and registry open); default: off on loopback, required otherwise (FLUXOPS_AUTH)')
     .option('--insecure', 'allow --auth off on an address other machines can reach')
     .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
     .option('--workers <n>', 'serving processes sharing the port (node:cluster), each with its own store connection; 1 runs in this process (default: FLUXOPS_WORKERS or 1)')
     .option('--artifacts-mode <mode>', "proxied (runs get mlflow-artifacts:/ URIs, clients go through this server) or direct (runs get the artifact store's own file:// or s3:// URIs and clients write there themselves, as mlflow server --no-serve-artifacts); default: FLUXOPS_ARTIFACTS_MODE, else proxied")
-    .action(async (o: { port: string; host: string; model?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string; workers?: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; model?: string; endpoint?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string; workers?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
       const workers = parseWorkers(o.workers ?? process.env.FLUXOPS_WORKERS);
@@ -136,6 +144,9 @@ export function registerServer(program: Command): void {
       const aliasPollMs = pollText !== undefined && pollText !== '' ? parsePollMs(pollText, '--alias-poll-ms') : undefined;
       const protectedAliases = parseAliasList(o.protectedAliases);
       authModeFor({ auth: o.auth, host: o.host, insecure: o.insecure });
+      const endpoint = o.endpoint ?? (o.model === undefined ? nonEmpty(process.env.FLUXOPS_ENDPOINT) : undefined);
+      if (endpoint !== undefined && o.model !== undefined) throw new FluxError('INVALID_PARAMETER_VALUE', '--endpoint and --model both name what /api/predict serves; pass one');
+      if (endpoint !== undefined) endpointName(endpoint, '--endpoint');
       if (workers > 1 && !isServingWorker()) {
         // The schema is brought up to date once, here, before the workers open the store.
         await (await openPlatform({ home: g.home, artifactsMode: o.artifactsMode })).close();
@@ -144,10 +155,13 @@ export function registerServer(program: Command): void {
       }
       const platform = await openPlatform({ home: g.home, artifactsMode: o.artifactsMode });
       try {
-        const model = o.model ?? process.env.FLUXOPS_MODEL ?? (await defaultModel(platform));
-        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
+        const model = endpoint !== undefined ? undefined : (o.model ?? nonEmpty(process.env.FLUXOPS_MODEL) ?? (await defaultModel(platform)));
+        if (endpoint !== undefined && !(await platform.endpoints.listEndpoints()).some((e) => e.name === endpoint)) {
+          process.stderr.write(`warning: endpoint '${endpoint}' does not exist yet; /api/predict answers 404 until it is created (fluxops endpoints create ${endpoint})\n`);
+        }
+        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, endpoint, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
         const banner =
-          `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${model ? `, serving ${model}` : ''})\n` +
+          `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${endpoint ? `, serving endpoint ${endpoint}` : model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
             `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
             `API docs: ${url}/api/docs\n`;
