@@ -114,6 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     active: () => opts.platform.rollouts.list({ active: true, limit: 1000 }),
     ended: () => opts.platform.rollouts.list({ states: ['rolled_back', 'aborted'], limit: 10_000 }),
   });
+  metrics.watchMirrors(() => router.allMirrorStats());
   const rolloutController = new RolloutController(opts.platform.rollouts, opts.platform.endpoints, router, logger, { events: opts.platform.events.bus });
   Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 
@@ -139,8 +140,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
-    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
-    metrics.duration.observe({ method: req.method, route }, seconds);
+    metrics.route(req.method, route).done(reply.statusCode, seconds);
     if (reply.statusCode >= 500) req.log.error({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     else req.log.debug({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     done();

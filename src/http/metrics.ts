@@ -1,64 +1,109 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Rollout } from '../rollouts/index.js';
-import type { ServingMetricsSink } from '../serving/index.js';
+import type { DeploymentMeter, MirrorStats, ServingMetricsSink } from '../serving/index.js';
+import { CounterFamily, HistogramFamily, type CounterSeries } from './series.js';
 
-/** Prometheus metrics of one app instance, on a registry of its own (tests run several apps). */
+/** Latency buckets of HTTP requests, in seconds. */
+const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Latency buckets of predictions through an endpoint (routing and model, not HTTP), in seconds. */
+const PREDICT_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** Score buckets: a classifier's probabilities lie in [0, 1]. */
+const SCORE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** Distinct predicted classes counted per model or deployment; more would be an unbounded label. */
+const MAX_CLASS_SERIES = 100;
+
+/** The series of one route: requests by status and the latency histogram. */
+export interface RouteMeter {
+  done(status: number, seconds: number): void;
+}
+
+/**
+ * Prometheus metrics of one app instance, on a registry of its own (tests run several apps). The
+ * series updated on every request (HTTP requests, endpoint predictions) are taken once per route
+ * and per deployment and then updated as plain numbers (see series.ts).
+ */
 export class HttpMetrics implements ServingMetricsSink {
   readonly registry = new Registry();
-  readonly requests: Counter<'method' | 'route' | 'status'>;
-  readonly duration: Histogram<'method' | 'route'>;
-  readonly predictions: Counter<'model' | 'version' | 'class'>;
-  readonly endpointRequests: Counter<'endpoint' | 'deployment' | 'outcome'>;
-  readonly endpointDuration: Histogram<'endpoint' | 'deployment'>;
+  readonly requests: CounterFamily<'method' | 'route' | 'status'>;
+  readonly duration: HistogramFamily<'method' | 'route'>;
+  readonly predictions: CounterFamily<'model' | 'version' | 'class'>;
+  readonly endpointRequests: CounterFamily<'endpoint' | 'deployment' | 'status'>;
+  readonly endpointDuration: HistogramFamily<'endpoint' | 'deployment'>;
+  readonly endpointPredictions: CounterFamily<'endpoint' | 'deployment' | 'class'>;
+  readonly endpointScores: HistogramFamily<'endpoint' | 'deployment'>;
   readonly mirrorRequests: Counter<'endpoint' | 'deployment' | 'outcome'>;
   readonly mirrorRows: Counter<'endpoint' | 'deployment' | 'agreed'>;
+  private readonly routes = new Map<string, RouteMeter>();
+  private readonly models = new Map<string, ClassCounter>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'fluxops_' });
-    this.requests = new Counter({
-      name: 'fluxops_http_requests_total',
-      help: 'HTTP requests by route pattern and status code',
-      labelNames: ['method', 'route', 'status'],
-      registers: [this.registry],
-    });
-    this.duration = new Histogram({
-      name: 'fluxops_http_request_duration_seconds',
-      help: 'HTTP request latency by route pattern',
-      labelNames: ['method', 'route'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [this.registry],
-    });
-    this.predictions = new Counter({
-      name: 'fluxops_predictions_total',
-      help: 'Predictions served, by model, version and predicted class',
-      labelNames: ['model', 'version', 'class'],
-      registers: [this.registry],
-    });
-    this.endpointRequests = new Counter({
+    const registers = [this.registry];
+    this.requests = new CounterFamily({ name: 'fluxops_http_requests_total', help: 'HTTP requests by route pattern and status code', labelNames: ['method', 'route', 'status'], registers });
+    this.duration = new HistogramFamily({ name: 'fluxops_http_request_duration_seconds', help: 'HTTP request latency by route pattern', labelNames: ['method', 'route'], buckets: HTTP_BUCKETS, registers });
+    this.predictions = new CounterFamily({ name: 'fluxops_predictions_total', help: 'Predictions served, by model, version and predicted class', labelNames: ['model', 'version', 'class'], registers });
+    this.endpointRequests = new CounterFamily({
       name: 'fluxops_endpoint_requests_total',
-      help: 'Predictions answered through endpoints, by deployment and outcome (ok, or error: failed on the server side)',
-      labelNames: ['endpoint', 'deployment', 'outcome'],
-      registers: [this.registry],
+      help: 'Predictions through endpoints, by the deployment that took them and the status it answered (refusals of a bad request included)',
+      labelNames: ['endpoint', 'deployment', 'status'],
+      registers,
     });
-    this.endpointDuration = new Histogram({
+    this.endpointDuration = new HistogramFamily({
       name: 'fluxops_endpoint_predict_duration_seconds',
       help: 'Time to predict through an endpoint, by deployment (routing and model, not HTTP)',
       labelNames: ['endpoint', 'deployment'],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers: [this.registry],
+      buckets: PREDICT_BUCKETS,
+      registers,
+    });
+    this.endpointPredictions = new CounterFamily({
+      name: 'fluxops_endpoint_predictions_total',
+      help: 'Rows predicted through endpoints, by deployment and predicted class (classifiers)',
+      labelNames: ['endpoint', 'deployment', 'class'],
+      registers,
+    });
+    this.endpointScores = new HistogramFamily({
+      name: 'fluxops_endpoint_prediction_score',
+      help: "Scores predicted through endpoints, by deployment: a binary classifier's probability of its second (positive) class, else the probability of the predicted class",
+      labelNames: ['endpoint', 'deployment'],
+      buckets: SCORE_BUCKETS,
+      registers,
     });
     this.mirrorRequests = new Counter({
       name: 'fluxops_mirror_requests_total',
       help: 'Copies of live requests sent to mirrored deployments, by outcome',
       labelNames: ['endpoint', 'deployment', 'outcome'],
-      registers: [this.registry],
+      registers,
     });
     this.mirrorRows = new Counter({
       name: 'fluxops_mirror_rows_total',
       help: 'Rows a mirrored deployment predicted, by whether it agreed with the live answer',
       labelNames: ['endpoint', 'deployment', 'agreed'],
-      registers: [this.registry],
+      registers,
     });
+  }
+
+  /** The series of one route (taken once per route and method). */
+  route(method: string, route: string): RouteMeter {
+    const key = `${method} ${route}`;
+    let m = this.routes.get(key);
+    if (m === undefined) {
+      const latency = this.duration.with({ method, route });
+      const statuses = new Map<number, CounterSeries>();
+      const requests = this.requests;
+      m = {
+        done(status, seconds) {
+          let c = statuses.get(status);
+          if (c === undefined) {
+            c = requests.with({ method, route, status: String(status) });
+            statuses.set(status, c);
+          }
+          c.value++;
+          latency.observe(seconds);
+        },
+      };
+      this.routes.set(key, m);
+    }
+    return m;
   }
 
   /**
@@ -108,18 +153,79 @@ export class HttpMetrics implements ServingMetricsSink {
   /** Predictions of one answer, by class; a regressor's values would be an unbounded label, so only classifiers count. */
   countPredictions(result: { model: string; version: string; classes?: unknown; predictions: ReadonlyArray<number | string> }): void {
     if (result.classes === undefined) return;
-    if (result.predictions.length === 1) {
-      this.predictions.inc({ model: result.model, version: result.version, class: String(result.predictions[0]) });
-      return;
+    const key = `${result.model}\u0000${result.version}`;
+    let c = this.models.get(key);
+    if (c === undefined) {
+      const { model, version } = result;
+      c = new ClassCounter((cls) => this.predictions.with({ model, version, class: cls }));
+      this.models.set(key, c);
     }
-    const counts = new Map<string, number>();
-    for (const p of result.predictions) counts.set(String(p), (counts.get(String(p)) ?? 0) + 1);
-    for (const [cls, n] of counts) this.predictions.inc({ model: result.model, version: result.version, class: cls }, n);
+    c.count(result.predictions);
   }
 
-  request(endpoint: string, deployment: string, ok: boolean, seconds: number): void {
-    this.endpointRequests.inc({ endpoint, deployment, outcome: ok ? 'ok' : 'error' });
-    this.endpointDuration.observe({ endpoint, deployment }, seconds);
+  deployment(endpoint: string, deployment: string): DeploymentMeter {
+    const labels = { endpoint, deployment };
+    const latency = this.endpointDuration.with(labels);
+    const scores = this.endpointScores.with(labels);
+    const statuses = new Map<number, CounterSeries>();
+    const classes = new ClassCounter((cls) => this.endpointPredictions.with({ endpoint, deployment, class: cls }));
+    const status = (code: number): CounterSeries => {
+      let c = statuses.get(code);
+      if (c === undefined) {
+        c = this.endpointRequests.with({ endpoint, deployment, status: String(code) });
+        statuses.set(code, c);
+      }
+      return c;
+    };
+    const ok = status(200);
+    return {
+      answered(result, seconds) {
+        ok.value++;
+        latency.observe(seconds);
+        if (result.classes === undefined) return;
+        classes.count(result.predictions);
+        const probs = result.probabilities;
+        if (probs === undefined) return;
+        const binary = result.classes.length === 2;
+        for (let i = 0; i < probs.length; i++) {
+          const row = probs[i]!;
+          if (binary) scores.observe(row[1]!);
+          else {
+            let top = 0;
+            for (const p of row) if (p > top) top = p;
+            scores.observe(top);
+          }
+        }
+      },
+      failed(code, seconds) {
+        status(code).value++;
+        latency.observe(seconds);
+      },
+    };
+  }
+
+  /** How mirrored deployments agree with the live answers, read from the router at each scrape. */
+  watchMirrors(source: () => Array<{ endpoint: string; deployment: string; stats: MirrorStats }>): void {
+    new Gauge({
+      name: 'fluxops_mirror_agreement_ratio',
+      help: 'Share of rows where a mirrored deployment predicted what the live deployment did, since this server started',
+      labelNames: ['endpoint', 'deployment'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const m of source()) if (m.stats.rows > 0) this.set({ endpoint: m.endpoint, deployment: m.deployment }, m.stats.agreement);
+      },
+    });
+    new Gauge({
+      name: 'fluxops_mirror_score_difference',
+      help: "Mean difference per row between a mirrored deployment's answer and the live one (total variation distance of the probabilities, or |difference| of a regressor's values)",
+      labelNames: ['endpoint', 'deployment'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const m of source()) if (m.stats.rows > 0) this.set({ endpoint: m.endpoint, deployment: m.deployment }, m.stats.meanAbsScoreDiff);
+      },
+    });
   }
 
   mirror(endpoint: string, deployment: string, outcome: { ok: false } | { ok: true; rows: number; agreed: number; seconds: number }): void {
@@ -137,4 +243,22 @@ function failedGate(r: Rollout): string {
   if (gate !== null) return reason.includes(' inconclusive') ? 'inconclusive' : gate[1]!;
   if (reason.startsWith('smoke')) return 'smoke';
   return 'operator';
+}
+
+/** Counts predicted classes into series made on first sight, up to MAX_CLASS_SERIES distinct ones. */
+class ClassCounter {
+  private readonly series = new Map<number | string, CounterSeries>();
+  constructor(private readonly make: (cls: string) => CounterSeries) {}
+  count(predictions: ReadonlyArray<number | string>): void {
+    for (let i = 0; i < predictions.length; i++) {
+      const p = predictions[i]!;
+      let c = this.series.get(p);
+      if (c === undefined) {
+        if (this.series.size >= MAX_CLASS_SERIES) continue;
+        c = this.make(String(p));
+        this.series.set(p, c);
+      }
+      c.value++;
+    }
+  }
 }

@@ -17,6 +17,8 @@ export interface DeploymentRuntime {
   readonly server: ModelServer;
   /** Its live traffic as this server saw it (gates read windows of it). */
   readonly stats: DeploymentStats;
+  /** Its Prometheus series. */
+  readonly meter: DeploymentMeter;
 }
 
 /** An endpoint as routed: an immutable snapshot, replaced whole when anything about it changes. */
@@ -33,9 +35,18 @@ export interface EndpointSnapshot {
   readonly resource: { endpoint: string; models: readonly string[]; roles: readonly string[] | undefined };
 }
 
+/** One deployment's series: taken once when the deployment is loaded, updated per request. */
+export interface DeploymentMeter {
+  answered(result: PredictResult, seconds: number): void;
+  /** A request it failed (5xx) or refused (4xx), by the status answered. */
+  failed(status: number, seconds: number): void;
+}
+
+const NO_METER: DeploymentMeter = { answered() {}, failed() {} };
+
 /** Where served requests and mirror comparisons are counted (the Prometheus metrics). */
 export interface ServingMetricsSink {
-  request(endpoint: string, deployment: string, ok: boolean, seconds: number): void;
+  deployment(endpoint: string, deployment: string): DeploymentMeter;
   mirror(endpoint: string, deployment: string, outcome: { ok: false } | { ok: true; rows: number; agreed: number; seconds: number }): void;
 }
 
@@ -149,22 +160,30 @@ export class EndpointRouter implements Component {
     try {
       result = await d.server.predict(body);
     } catch (e) {
-      if (serverFault(e)) {
-        const ms = performance.now() - t0;
-        d.stats.record(ms, false, undefined);
-        this.opts.metrics?.request(endpoint, d.name, false, ms / 1000);
-      }
+      const ms = performance.now() - t0;
+      const status = e instanceof FluxError ? e.httpStatus : 500;
+      // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
+      if (status >= 500) d.stats.record(ms, false, undefined);
+      d.meter.failed(status, ms / 1000);
       throw e;
     }
     const ms = performance.now() - t0;
     d.stats.record(ms, true, result.predictions);
-    this.opts.metrics?.request(endpoint, d.name, true, ms / 1000);
+    d.meter.answered(result, ms / 1000);
     for (const m of s.mirrors) {
       if (m.deployment !== d && Math.random() * 100 < m.percent) this.shadow(endpoint, m.deployment, body, result, ms);
     }
     // Built field by field: an object spread of results of several shapes (classifier, regressor)
     // is a slow generic copy on every request.
     return { model: result.model, version: result.version, classes: result.classes, predictions: result.predictions, probabilities: result.probabilities, endpoint, deployment: d.name };
+  }
+
+  /** Every mirror tally of this server, for the metrics. */
+  allMirrorStats(): Array<{ endpoint: string; deployment: string; stats: MirrorStats }> {
+    return [...this.tallies].map(([key, t]) => {
+      const [endpoint, deployment] = key.split('\u0000') as [string, string];
+      return { endpoint, deployment, stats: t.stats() };
+    });
   }
 
   /** How each mirrored deployment of the endpoint has compared with the live answers, on this server. */
@@ -223,7 +242,7 @@ export class EndpointRouter implements Component {
     for (const [key, w] of wanted) {
       if (this.servers.has(key)) continue;
       const server = new ModelServer(this.registry, w.ref, this.log, { pollMs: this.opts.aliasPollMs, events: this.opts.events });
-      const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server, stats: new DeploymentStats() };
+      const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server, stats: new DeploymentStats(), meter: this.opts.metrics?.deployment(w.endpoint, w.name) ?? NO_METER };
       await server.start();
       this.servers.set(key, runtime);
       added.push(runtime);
@@ -261,11 +280,6 @@ export class EndpointRouter implements Component {
       }
     }
   }
-}
-
-/** A failure on the server's side (a model that cannot answer), as opposed to a refusal of the request. */
-function serverFault(e: unknown): boolean {
-  return !(e instanceof FluxError) || e.httpStatus >= 500;
 }
 
 /**

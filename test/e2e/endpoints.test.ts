@@ -205,7 +205,15 @@ describe('endpoints: deployments, traffic, routing', () => {
     expect(stats.green!.meanAbsScoreDiff).toBeCloseTo(diff / inputs.length, 9);
     const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${k.viewer}` } })).text();
     expect(metrics).toMatch(/fluxops_mirror_requests_total\{endpoint="shadowed",deployment="green",outcome="ok"\} \d+/);
-    expect(metrics).toMatch(/fluxops_endpoint_requests_total\{endpoint="shadowed",deployment="blue",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_requests_total\{endpoint="shadowed",deployment="blue",status="200"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_predictions_total\{endpoint="shadowed",deployment="blue",class="[01]"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_prediction_score_bucket\{le="0\.5",endpoint="shadowed",deployment="blue"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_prediction_score_count\{endpoint="shadowed",deployment="blue"\} \d+/);
+    expect(metrics).toMatch(/fluxops_endpoint_predict_duration_seconds_bucket\{le="\+Inf",endpoint="shadowed",deployment="blue"\} \d+/);
+    // The mirror's agreement as a ratio, the same figure the mirror stats give.
+    const ratio = /fluxops_mirror_agreement_ratio\{endpoint="shadowed",deployment="green"\} ([\d.e-]+)/.exec(metrics);
+    expect(ratio).not.toBeNull();
+    expect(Number(ratio![1])).toBeCloseTo(stats.green!.agreement, 9);
     await call('DELETE', '/api/v1/endpoints/shadowed', k.dev);
   });
 
