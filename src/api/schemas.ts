@@ -285,6 +285,9 @@ export const DeploymentStatus = Type.Object({
   error: Nullable(Type.String()),
   traffic: Type.Integer(),
   mirror: Type.Integer(),
+  batched: Nullable(
+    Type.Object({ batches: Type.Integer({ description: 'predictor calls made' }), rows: Type.Integer({ description: 'rows in them' }) }, { description: 'a batching deployment: what its loaded model ran on this server' }),
+  ),
 });
 
 export const Endpoint = Type.Object({

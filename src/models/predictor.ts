@@ -33,6 +33,8 @@ export interface Predictor {
   readonly inputNames: readonly string[];
   /** Predict for a row-major n×d matrix whose columns follow inputNames. */
   predictMatrix(X: Float64Array, n: number): Promise<Prediction>;
+  /** True when predictions run off the calling thread (an ONNX session in a worker): they can queue, so the server bounds their wait. */
+  readonly offThread?: boolean;
   /** Releases native resources (an ONNX Runtime session); the predictor must not be used after. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { FluxError, SerialJob, type Component } from '../core/index.js';
-import { mainDeployment, type Endpoint, type EndpointService } from '../endpoints/index.js';
+import { mainDeployment, type Batching, type Deployment, type Endpoint, type EndpointService } from '../endpoints/index.js';
 import type { EventBus, EventType } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
 import { parseModelRefName, type RegistryService } from '../registry/index.js';
@@ -8,6 +8,20 @@ import { ModelServer, type PredictResult } from './model-server.js';
 
 /** The header that pins a request to one deployment (for testing a deployment in isolation). */
 export const PIN_HEADER = 'x-fluxops-deployment';
+/** The header that bounds how long a caller waits for an answer, in ms (default DEFAULT_DEADLINE_MS). */
+export const TIMEOUT_HEADER = 'x-fluxops-timeout-ms';
+const MAX_TIMEOUT_MS = 300_000;
+
+/** The deadline a request's timeout header sets (a performance.now() time), or undefined for the default. */
+export function deadlineOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const v = headerValue(headers[TIMEOUT_HEADER]);
+  if (v === undefined) return undefined;
+  const ms = Number(v);
+  if (!/^\d+$/.test(v) || ms < 1 || ms > MAX_TIMEOUT_MS) {
+    throw new FluxError('INVALID_PARAMETER_VALUE', `${TIMEOUT_HEADER} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got '${v}'`, { field: TIMEOUT_HEADER });
+  }
+  return performance.now() + ms;
+}
 
 /** One deployment as served: its model follower and the numbers its gates and metrics read. */
 export interface DeploymentRuntime {
@@ -155,10 +169,11 @@ export class EndpointRouter implements Component {
   async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<RoutedResult> {
     const s = this.snapshot(endpoint);
     const d = this.pick(s, headers);
+    const deadline = deadlineOf(headers);
     const t0 = performance.now();
     let result: PredictResult;
     try {
-      result = await d.server.predict(body);
+      result = await d.server.predict(body, deadline);
     } catch (e) {
       const ms = performance.now() - t0;
       const status = e instanceof FluxError ? e.httpStatus : 500;
@@ -235,13 +250,13 @@ export class EndpointRouter implements Component {
       return;
     }
     if (this.stopped) return;
-    const wanted = new Map<string, { endpoint: string; name: string; ref: string }>();
-    for (const e of all) for (const d of e.deployments) wanted.set(runtimeKey(e.name, d.name, d.model), { endpoint: e.name, name: d.name, ref: d.model });
+    const wanted = new Map<string, { endpoint: string; name: string; ref: string; batching: Batching | null }>();
+    for (const e of all) for (const d of e.deployments) wanted.set(runtimeKey(e.name, d), { endpoint: e.name, name: d.name, ref: d.model, batching: d.batching });
     // New deployments (or new models of one) are loaded before any snapshot routes to them.
     const added: DeploymentRuntime[] = [];
     for (const [key, w] of wanted) {
       if (this.servers.has(key)) continue;
-      const server = new ModelServer(this.registry, w.ref, this.log, { pollMs: this.opts.aliasPollMs, events: this.opts.events });
+      const server = new ModelServer(this.registry, w.ref, this.log, { pollMs: this.opts.aliasPollMs, events: this.opts.events, batching: w.batching });
       const runtime: DeploymentRuntime = { endpoint: w.endpoint, name: w.name, ref: w.ref, server, stats: new DeploymentStats(), meter: this.opts.metrics?.deployment(w.endpoint, w.name) ?? NO_METER };
       await server.start();
       this.servers.set(key, runtime);
@@ -254,7 +269,7 @@ export class EndpointRouter implements Component {
         next.set(e.name, current);
         continue;
       }
-      const deployments = new Map(e.deployments.map((d) => [d.name, this.servers.get(runtimeKey(e.name, d.name, d.model))!]));
+      const deployments = new Map(e.deployments.map((d) => [d.name, this.servers.get(runtimeKey(e.name, d))!]));
       const table: Array<{ upTo: number; deployment: DeploymentRuntime }> = [];
       let upTo = 0;
       for (const d of e.deployments) {
@@ -313,8 +328,9 @@ function compare(live: PredictResult, shadow: PredictResult): { rows: number; ag
   return { rows, agreed, diffSum };
 }
 
-function runtimeKey(endpoint: string, deployment: string, ref: string): string {
-  return `${endpoint}\u0000${deployment}\u0000${ref}`;
+/** A deployment's runtime is replaced (its model loaded anew) when its model reference or batching changes. */
+function runtimeKey(endpoint: string, d: Deployment): string {
+  return `${endpoint}\u0000${d.name}\u0000${d.model}\u0000${d.batching === null ? '' : `${d.batching.maxBatch}/${d.batching.maxWaitMs}`}`;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

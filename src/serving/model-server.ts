@@ -4,6 +4,7 @@ import type { DomainEvent, EventBus, EventType } from '../events/index.js';
 import { loadPredictor, type Predictor } from '../models/index.js';
 import { parseModelRefName, type ModelVersion, type RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
+import { MicroBatcher, type BatchingSettings } from './batcher.js';
 
 /** The model being served: one immutable snapshot, replaced whole on a hot swap. */
 export interface LoadedModel {
@@ -39,11 +40,18 @@ export interface ModelServerOptions {
   events?: EventBus | undefined;
   /** After a hot swap, the replaced predictor is closed once its requests finish, or after this many ms (default 30 s). */
   retireGraceMs?: number | undefined;
+  /** Adaptive micro-batching of concurrent requests (see MicroBatcher); off when null or absent. */
+  batching?: BatchingSettings | null | undefined;
 }
+
+/** How long a request may wait for its answer unless it says (x-fluxops-timeout-ms), in ms. */
+export const DEFAULT_DEADLINE_MS = 30_000;
 
 /** A loaded model and the requests it is answering; replaced whole on a hot swap. */
 interface Slot {
   model: LoadedModel;
+  /** Gathers concurrent requests into one predictor call, when the deployment batches. */
+  batcher: MicroBatcher | undefined;
   inFlight: number;
   retired: boolean;
   closed: boolean;
@@ -153,6 +161,7 @@ export class ModelServer implements Component {
           trainedAt: loaded.trainedAt,
           loadedAt: Date.now(),
         },
+        batcher: this.opts.batching ? new MicroBatcher(loaded.predictor, this.opts.batching) : undefined,
         inFlight: 0,
         retired: false,
         closed: false,
@@ -183,6 +192,7 @@ export class ModelServer implements Component {
   private async close(slot: Slot): Promise<void> {
     if (slot.closed) return;
     slot.closed = true;
+    slot.batcher?.drain(`model ${slot.model.name} v${slot.model.version} was replaced; retry`);
     if (slot.timer) clearTimeout(slot.timer);
     this.retired.delete(slot);
     try {
@@ -192,8 +202,18 @@ export class ModelServer implements Component {
     }
   }
 
-  /** Predicts for a request body on the model loaded now; the snapshot is taken once, so a swap meanwhile changes nothing for this request. */
-  async predict(body: unknown): Promise<PredictResult> {
+  /** The batcher of the model loaded now, when the deployment batches (tests and status read its counts). */
+  get batcher(): MicroBatcher | undefined {
+    return this.current?.batcher;
+  }
+
+  /**
+   * Predicts for a request body on the model loaded now; the snapshot is taken once, so a swap
+   * meanwhile changes nothing for this request. `deadline` (a performance.now() time; default
+   * DEFAULT_DEADLINE_MS from now) bounds the wait of a batched or off-thread prediction: past it,
+   * the answer is a 503.
+   */
+  async predict(body: unknown, deadline?: number): Promise<PredictResult> {
     const slot = this.current;
     if (slot === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${this.ref} is not loaded${this.lastError ? `: ${this.lastError}` : ''}`);
     const m = slot.model;
@@ -201,7 +221,9 @@ export class ModelServer implements Component {
     slot.inFlight++;
     let out;
     try {
-      out = await m.predictor.predictMatrix(X, rows);
+      if (slot.batcher !== undefined) out = await slot.batcher.submit(X, rows, deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
+      else if (m.predictor.offThread === true) out = await withDeadline(m.predictor.predictMatrix(X, rows), deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
+      else out = await m.predictor.predictMatrix(X, rows);
     } finally {
       if (--slot.inFlight === 0 && slot.retired) void this.close(slot);
     }
@@ -218,4 +240,21 @@ export class ModelServer implements Component {
     }
     return { model: m.name, version: m.version, classes: m.predictor.classes as Array<number | string>, predictions: out.labels!, probabilities };
   }
+}
+
+/** The prediction, or a 503 once the deadline passes (the work goes on; its answer is dropped). */
+function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FluxError('TEMPORARILY_UNAVAILABLE', 'the request was not answered before its deadline (x-fluxops-timeout-ms); retry later')), Math.max(0, deadline - performance.now()));
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
 }

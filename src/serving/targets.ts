@@ -1,5 +1,5 @@
 import { FluxError } from '../core/index.js';
-import { PIN_HEADER, type EndpointRouter, type RoutedResult } from './endpoint-router.js';
+import { PIN_HEADER, deadlineOf, type EndpointRouter, type RoutedResult } from './endpoint-router.js';
 import type { LoadedModel, ModelServer, PredictResult } from './model-server.js';
 
 /** Request headers as Node gives them. */
@@ -73,7 +73,7 @@ export function modelTarget(server: ModelServer): Target {
     versions: m ? [m.version] : [],
     features: m?.features ?? [],
     classes: m?.predictor.classes.length ? [...m.predictor.classes] : undefined,
-    predict: (body) => server.predict(body),
+    predict: (body, headers) => server.predict(body, deadlineOf(headers)),
   };
 }
 
@@ -124,7 +124,7 @@ export class DefaultTarget {
    */
   predict(body: unknown, headers: Headers): Promise<PredictResult | RoutedResult> {
     if (this.endpoint !== undefined) return this.router.predict(this.endpoint, body, headers);
-    if (this.modelServer !== undefined) return this.modelServer.predict(body);
+    if (this.modelServer !== undefined) return this.modelServer.predict(body, deadlineOf(headers));
     return Promise.reject(this.missing());
   }
 

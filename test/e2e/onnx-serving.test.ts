@@ -247,3 +247,65 @@ describe('an ONNX regressor with one input per column', () => {
     expect(await res.json()).toMatchObject({ error_code: 'INVALID_DATA', message: 'row 1: age must be an integer for this model (an int64 input), got 50.5' });
   });
 });
+
+describe('micro-batching an ONNX deployment', () => {
+  let s: TestServer;
+  const signature = { inputs: MULTICLASS.columns.map((name) => ({ name, type: 'float' })), outputs: [{ name: 'output_label', type: 'string' }] };
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${s.url}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}`, ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  beforeAll(async () => {
+    s = await startTestServer({ model: 'iris@production', seed: false, aliasPollMs: 200 });
+    await waitServing(s, 'iris', await registerOnnx(s, 'iris', multiclassOnnx(), onnxMlmodelText({ signature })));
+    expect((await call('POST', '/api/v1/endpoints', { name: 'iris-prod' })).status).toBe(201);
+    expect((await call('PUT', '/api/v1/endpoints/iris-prod/deployments/plain', { model: 'iris/1' })).status).toBe(200);
+    const batched = await call('PUT', '/api/v1/endpoints/iris-prod/deployments/batched', { model: 'iris/1', batching: { maxBatch: 32, maxWaitMs: 5 } });
+    expect(batched.status).toBe(200);
+    expect(await batched.json()).toMatchObject({ status: [{ name: 'plain', batched: null }, { name: 'batched', batched: { batches: 0, rows: 0 } }] });
+  });
+  afterAll(() => s.close());
+
+  it('gathers concurrent requests into fewer ONNX runs, each answered as without batching (to float32 rounding)', async () => {
+    const inputs = Array.from({ length: 200 }, (_, i) => [4.5 + (i % 35) / 10, 2 + (i % 13) / 10, 1 + (i % 59) / 10, 0.1 + (i % 24) / 10]);
+    const body = (f: number[]) => ({ inputs: [Object.fromEntries(MULTICLASS.columns.map((c, j) => [c, f[j]]))] });
+    const answer = async (deployment: string, f: number[]) => {
+      const res = await call('POST', '/api/v1/endpoints/iris-prod/predict', body(f), { 'x-fluxops-deployment': deployment });
+      expect(res.status).toBe(200);
+      return (await res.json()) as PredictBody;
+    };
+    const plain: PredictBody[] = [];
+    for (const f of inputs) plain.push(await answer('plain', f));
+    const batched = await Promise.all(inputs.map((f) => answer('batched', f)));
+    batched.forEach((b, i) => {
+      expect(b.predictions).toEqual(plain[i]!.predictions);
+      // ONNX Runtime computes in float32 and may vectorise a batch differently from one row.
+      b.probabilities![0]!.forEach((p, c) => expect(Math.abs(p - plain[i]!.probabilities![0]![c]!)).toBeLessThan(1e-6));
+      const e = multiclassExpected(inputs[i]!);
+      expect(b.predictions[0]).toBe(e.label);
+    });
+    const status = (await (await call('GET', '/api/v1/endpoints/iris-prod')).json()) as { status: Array<{ name: string; batched: { batches: number; rows: number } | null }> };
+    const st = status.status.find((d) => d.name === 'batched')!.batched!;
+    expect(st.rows).toBe(inputs.length);
+    expect(st.batches).toBeLessThan(inputs.length / 2);
+  });
+
+  it('answers within a caller deadline (200 or 503, never a hang or a 500) and refuses a bad deadline naming the header', async () => {
+    const bad = await call('POST', '/api/v1/endpoints/iris-prod/predict', { inputs: [Object.fromEntries(MULTICLASS.columns.map((c) => [c, 1]))] }, { 'x-fluxops-timeout-ms': 'soon' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('x-fluxops-timeout-ms');
+    // Large requests with a 1 ms deadline queue behind each other: those that cannot finish in time get 503.
+    const big = { inputs: Array.from({ length: 5000 }, (_, i) => Object.fromEntries(MULTICLASS.columns.map((c, j) => [c, 1 + ((i + j) % 7)]))) };
+    const t0 = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const res = await call('POST', '/api/v1/endpoints/iris-prod/predict', big, { 'x-fluxops-deployment': 'batched', 'x-fluxops-timeout-ms': '1' });
+        return { status: res.status, body: (await res.json()) as { message?: string } };
+      }),
+    );
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    for (const a of answers) {
+      expect([200, 503]).toContain(a.status);
+      if (a.status === 503) expect(a.body.message).toMatch(/deadline/);
+    }
+    expect(answers.some((a) => a.status === 503)).toBe(true);
+  });
+});

@@ -148,6 +148,7 @@ function withStatus(router: EndpointRouter, endpoint: Endpoint) {
         error: loaded !== undefined ? null : (runtime?.server.error ?? 'not loaded on this server yet'),
         traffic: endpoint.traffic[d.name] ?? 0,
         mirror: endpoint.mirror[d.name] ?? 0,
+        batched: runtime?.ref === d.model && runtime.server.batcher !== undefined ? { batches: runtime.server.batcher.batches, rows: runtime.server.batcher.batchedRows } : null,
       };
     }),
   };

@@ -97,6 +97,7 @@ export async function createOnnxPredictor(plan: OnnxPlan, what: string, opts: On
     signature: plan.signature,
     classes: frozenClasses,
     inputNames,
+    offThread: thread === 'worker',
     async predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
       if (closed) throw new FluxError('TEMPORARILY_UNAVAILABLE', `${what} was unloaded`);
       if (!Number.isInteger(n) || n < 0) throw invalid(`row count must be a non-negative integer, got ${n}`);
