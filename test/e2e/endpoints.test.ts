@@ -213,7 +213,7 @@ describe('endpoints: deployments, traffic, routing', () => {
     // The mirror's agreement as a ratio, the same figure the mirror stats give.
     const ratio = /fluxops_mirror_agreement_ratio\{endpoint="shadowed",deployment="green"\} ([\d.e-]+)/.exec(metrics);
     expect(ratio).not.toBeNull();
-    expect(Number(ratio![1])).toBeCloseTo(stats.green!.agreement, 9);
+    expect(Number(ratio![1])).toBeCloseTo(stats.green!.agreedRows / stats.green!.rows, 9);
     await call('DELETE', '/api/v1/endpoints/shadowed', k.dev);
   });
 

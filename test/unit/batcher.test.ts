@@ -38,7 +38,7 @@ class RowPredictor {
         try {
           resolve(run());
         } catch (e) {
-          reject(e as Error);
+          reject(e);
         }
       });
     });
