@@ -142,7 +142,7 @@ export class MicroBatcher {
     try {
       out = this.predictor.predictMatrix(X, rows);
     } catch (e) {
-      out = Promise.reject(e);
+      out = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     out.then(
       (prediction) => {

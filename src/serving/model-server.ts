@@ -253,7 +253,7 @@ function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

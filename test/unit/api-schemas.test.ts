@@ -36,6 +36,6 @@ describe('response schemas match the domain types', () => {
     expectTypeOf<Static<typeof S.AuditEntry>>().toEqualTypeOf<AuditEntry>();
   });
   it('serving', () => {
-    expectTypeOf<Static<typeof S.Prediction>>().toEqualTypeOf<Flat<PredictResult & { request_id: string }>>();
+    expectTypeOf<Static<typeof S.Prediction>>().toEqualTypeOf<Flat<PredictResult & { request_id: string; endpoint?: string; deployment?: string }>>();
   });
 });

@@ -38,7 +38,7 @@ class RowPredictor {
         try {
           resolve(run());
         } catch (e) {
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       });
     });
