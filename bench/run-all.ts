@@ -2,7 +2,7 @@
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
 import { runLogMetricBench, LOG_METRIC_TARGET } from './log-metric.js';
 import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
-import { runPredictBench, PREDICT_TARGET_RATIO } from './predict.js';
+import { runPredictBench, PREDICT_TARGET_RATIO, ROUTER_OVERHEAD_TARGET_MS } from './predict.js';
 import { runReplicaBench, PROPAGATION_TARGET_MS } from './replica-propagation.js';
 import { fmt, machine } from './support.js';
 
@@ -21,7 +21,17 @@ console.log(`machine: ${machine()}`);
 console.log(
   `predict  FluxOps ${fmt(predict.fluxops.requestsPerSecond)} req/s (p50 ${fmt(predict.fluxops.p50Ms, 3)} ms, p99 ${fmt(predict.fluxops.p99Ms, 3)} ms)  ` +
     `bare ${fmt(predict.bare.requestsPerSecond)} req/s (p50 ${fmt(predict.bare.p50Ms, 3)} ms, p99 ${fmt(predict.bare.p99Ms, 3)} ms)  ` +
-    `ratio ${predict.ratio.toFixed(3)} (target ≥ ${PREDICT_TARGET_RATIO}) ${predict.pass ? 'PASS' : 'BELOW TARGET'}`,
+    `ratio ${predict.ratio.toFixed(3)}`,
+);
+console.log(
+  `predict  endpoint (blue 50, green 50) ${fmt(predict.endpoint.requestsPerSecond)} req/s (p50 ${fmt(predict.endpoint.p50Ms, 3)} ms, p99 ${fmt(predict.endpoint.p99Ms, 3)} ms)  ` +
+    `ratio ${predict.endpointRatio.toFixed(3)} (target ≥ ${PREDICT_TARGET_RATIO}) ${predict.pass ? 'PASS' : 'BELOW TARGET'}`,
+);
+console.log(`router   overhead p50 ${fmt(predict.router.overheadMs, 3)} ms (endpoint ${fmt(predict.router.endpointP50Ms, 3)} ms − direct ${fmt(predict.router.directP50Ms, 3)} ms; target ≤ ${ROUTER_OVERHEAD_TARGET_MS} ms) ${predict.router.pass ? 'PASS' : 'ABOVE TARGET'}`);
+console.log(`workers  --workers 2 ${fmt(predict.workers.two.requestsPerSecond)} req/s vs --workers 1 ${fmt(predict.workers.one.requestsPerSecond)} req/s  ratio ${predict.workers.ratio.toFixed(3)}`);
+console.log(
+  `onnx     endpoint batched ${fmt(predict.onnx.batched.requestsPerSecond)} req/s (p99 ${fmt(predict.onnx.batched.p99Ms, 3)} ms) vs unbatched ${fmt(predict.onnx.plain.requestsPerSecond)} req/s (p99 ${fmt(predict.onnx.plain.p99Ms, 3)} ms)  ` +
+    `ratio ${predict.onnx.ratio.toFixed(3)}; ${fmt(predict.onnx.rows / Math.max(1, predict.onnx.batches), 1)} rows per ONNX run`,
 );
 for (const f of ingest.figures) {
   console.log(`ingest   ${f.backend.padEnd(8)} ${f.path.padEnd(10)} ${fmt(f.pointsPerSecond)} points/s (target ${fmt(INGEST_TARGET)}) ${f.pass ? 'PASS' : 'BELOW TARGET'}`);

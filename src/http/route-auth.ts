@@ -8,7 +8,19 @@ import type { WriteContext } from '../events/index.js';
  * `public`, a permission, or a permission plus the resource the call acts on (read from the
  * parsed request), for the rules that depend on it: protected aliases and scoped keys.
  */
-export type RouteAuth = 'public' | Permission | { permission: Permission; resource: (req: FastifyRequest) => ResourceRef | undefined };
+export type RouteAuth =
+  | 'public'
+  | Permission
+  | {
+      permission: Permission;
+      resource: (req: FastifyRequest) => ResourceRef | undefined;
+      /**
+       * `url`: the resource is known from the path alone (an endpoint's name), so it is checked
+       * with the key, before the body is read (and without a hook stage of its own: the
+       * prediction routes' hot path). `body` (the default): checked once the body is parsed.
+       */
+      from?: 'url' | 'body';
+    };
 
 export interface ResourceRef {
   /** A registered model the call serves or changes (checked against a key's scopes). */
@@ -127,7 +139,7 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     // Route-level hooks only where they have work: the resource rules on routes that name a
     // resource; the audit on routes that may change state. Reads and predictions (the hot path)
     // get neither.
-    if (typeof declared === 'object') {
+    if (typeof declared === 'object' && declared.from !== 'url') {
       const resource = declared.resource;
       const checkHook = (req: FastifyRequest, _reply: FastifyReply, done: (e?: Error) => void): void => {
         try {
@@ -157,6 +169,7 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
       req.principal = principal;
       try {
         checkPermission(req, reply, auth, permission, policy);
+        if (typeof auth === 'object' && auth.from === 'url') checkResource(principal, auth.resource(req), policy);
       } catch (e) {
         return done(e as Error);
       }

@@ -121,6 +121,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
           // predict roles, when set, narrow who may.
           resource: (req) => router.resourceOf((req.params as { name: string }).name),
+          from: 'url',
         },
       },
       schema: { response: ok(EndpointPrediction), tags, summary: 'Predict through the endpoint\'s traffic split (or the deployment x-fluxops-deployment names)', params: Name },

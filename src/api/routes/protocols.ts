@@ -33,14 +33,14 @@ export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { 
     metrics.countPredictions(result);
     return mlflowScoringAnswer(result);
   };
-  const predictAuth = { permission: 'predict' as const, resource: () => served.resource() };
+  const predictAuth = { permission: 'predict' as const, resource: () => served.resource(), from: 'url' as const };
   app.post('/invocations', { config: { auth: predictAuth }, schema: { tags, summary: "Predict, as MLflow's scoring server does (on the server's default endpoint or model)", response: ok(MlflowPredictions) } }, async (req) =>
     invoke(served.require(), req),
   );
   app.post(
     '/api/v1/endpoints/:name/invocations',
     {
-      config: { auth: { permission: 'predict', resource: (req) => endpointResource(router, (req.params as { name: string }).name) } },
+      config: { auth: { permission: 'predict', resource: (req) => endpointResource(router, (req.params as { name: string }).name), from: 'url' } },
       schema: { tags, summary: "Predict through an endpoint, as MLflow's scoring server does", response: ok(MlflowPredictions) },
     },
     async (req) => {
@@ -80,7 +80,7 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
     if (d === undefined) throw new ProtocolError(404, `model '${name}' version ${version} is not served here (versions: ${[...new Set([...s.deployments.values()].flatMap((x) => (x.server.model ? [x.server.model.version] : [])))].join(', ') || 'none'})`, 'oip');
     return d.name;
   };
-  const auth = { permission: 'predict' as const, resource: (req: FastifyRequest) => endpointResource(router, (req.params as { name: string }).name, modelServer) };
+  const auth = { permission: 'predict' as const, resource: (req: FastifyRequest) => endpointResource(router, (req.params as { name: string }).name, modelServer), from: 'url' as const };
   type P = { name: string; version?: string };
 
   app.get('/v2', { config: { auth: 'public' }, schema: { tags, summary: 'Server metadata' } }, async () => ({ name: 'fluxops', version: '0.1.0', extensions: [] }));

@@ -70,7 +70,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     {
       // A scoped key may predict only on what it names: the default endpoint (or every model
       // behind it, within its predict roles), or the served model.
-      config: { auth: { permission: 'predict', resource: () => served.resource() } },
+      config: { auth: { permission: 'predict', resource: () => served.resource(), from: 'url' } },
       schema: {
         response: ok(Prediction),
         tags: ['serving'],
