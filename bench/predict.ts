@@ -25,7 +25,7 @@ import { fmt, isMain, machine, requireBuild, ROOT, seconds, spawnListening, star
 export const PREDICT_TARGET_RATIO = 0.7;
 export const ROUTER_OVERHEAD_TARGET_MS = 0.3;
 const CONNECTIONS = 32;
-const ROUNDS = 4;
+const ROUNDS = 6;
 const BATCHING = { maxBatch: 32, maxWaitMs: 2 };
 
 export interface LoadFigures {
@@ -161,7 +161,7 @@ async function ready(url: string, headers: Record<string, string>, body: string)
 
 export async function runPredictBench(log: (line: string) => void = console.log): Promise<PredictReport> {
   requireBuild();
-  const durationS = seconds('BENCH_DURATION', 10);
+  const durationS = seconds('BENCH_DURATION', 12);
   const warmupS = Math.min(3, durationS);
   const home = tempHome('fluxops-bench-predict-');
   const children: Child[] = [];

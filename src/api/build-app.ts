@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -6,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createLogger, type Logger } from '../logging/index.js';
 import type { Platform } from '../platform.js';
 import { DefaultTarget, EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
-import { clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
+import { DataPlane, parseJsonBody, clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { openapiOptions } from './openapi.js';
 import { registryRoutes } from './routes/registry.js';
@@ -57,11 +58,31 @@ export const DEFAULT_PROTECTED_ALIASES = ['production'] as const;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
+/** A request's id: the caller's X-Request-Id when it is a sane token, else a new UUID. */
+function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Builds the HTTP app without listening; tests use `inject()`, the CLI calls `listen()`. */
 export async function buildApp(opts: AppOptions): Promise<App> {
   const logger: FastifyBaseLogger = opts.logger ?? createLogger();
   const requestTimeout = opts.requestTimeoutMs ?? 300_000;
+  const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
+  // The prediction routes' data plane takes their common case before Fastify (see data-plane.ts).
+  const plane = new DataPlane();
   const app = Fastify({
+    serverFactory: (handler, options) => {
+      const o = options as { http?: http.ServerOptions | null; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = http.createServer(o.http ?? {}, (req, res) => {
+        if (!plane.serve(req, res)) handler(req, res);
+      });
+      // What Fastify sets on a server it makes itself.
+      server.keepAliveTimeout = o.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = o.requestTimeout ?? 0;
+      server.setTimeout(o.connectionTimeout ?? 0);
+      return server;
+    },
     requestTimeout,
     // Node derives its headers timeout from the request timeout only at creation and skips the
     // request timeout while the headers timeout is the larger one, so both go in here; it also
@@ -75,14 +96,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
           }
         : null,
     loggerInstance: logger,
-    bodyLimit: opts.bodyLimit ?? 8 * 1024 * 1024,
+    bodyLimit,
     // One line per request is written by the onResponse hook below, at debug (errors at error).
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => requestIdOf(req.headers),
     // Duplicate slashes are one (`//model-versions/get-artifact` is a path MLflow's own tests call).
     routerOptions: { maxParamLength: 1000, ignoreDuplicateSlashes: true },
     // Bad percent-encoding and over-long path parameters are refused by the router before any
@@ -97,13 +115,33 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.setValidatorCompiler(schemaValidatorCompiler());
   // Only JSON is accepted on JSON routes; text/plain bodies get 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app);
-  const authMode: AuthMode = opts.auth ?? 'required';
-  const routeTable = installRouteAuth(app, {
-    keys: opts.platform.keys,
-    audit: opts.platform.audit,
-    policy: { mode: authMode, protectedAliases: new Set((opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).map((a) => a.toLowerCase())) },
+  // JSON bodies are parsed as the data plane parses them (one function, one error message).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(body as string);
+    } catch (e) {
+      return done(e as Error, undefined);
+    }
+    done(null, parsed);
   });
+  installErrorHandling(app);
+  // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so
+  // a keep-alive client's socket does not outlive its last request and hold close() up until its
+  // idle timeout (one hook with the request id, not a second one on every response). Before the
+  // auth hook, so refusals carry the request id too.
+  let closing = false;
+  const workerId = opts.workerId;
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    if (workerId !== undefined) void reply.header('x-fluxops-worker', workerId);
+    if (closing) void reply.header('connection', 'close');
+    done();
+  });
+  const authMode: AuthMode = opts.auth ?? 'required';
+  const policy = { mode: authMode, protectedAliases: new Set((opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).map((a) => a.toLowerCase())) };
+  const routeTable = installRouteAuth(app, { keys: opts.platform.keys, audit: opts.platform.audit, policy });
 
   const metrics = new HttpMetrics();
   const modelServer =
@@ -118,17 +156,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const rolloutController = new RolloutController(opts.platform.rollouts, opts.platform.endpoints, router, logger, { events: opts.platform.events.bus });
   Object.assign(app, { modelServer, router, httpMetrics: metrics, routeTable, authMode });
 
-  // Graceful shutdown: requests that arrive while closing are answered with `Connection: close`, so
-  // a keep-alive client's socket does not outlive its last request and hold close() up until its
-  // idle timeout (one hook with the request id, not a second one on every response).
-  let closing = false;
-  const workerId = opts.workerId;
-  app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    if (workerId !== undefined) void reply.header('x-fluxops-worker', workerId);
-    if (closing) void reply.header('connection', 'close');
-    done();
-  });
   // In-flight requests get a drain period; a connection still open after it (a client that never
   // finishes its request, or one Node does not count as idle) is cut, so close() always ends.
   const drainMs = opts.drainMs ?? 5000;
@@ -153,7 +180,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await docs.register(swaggerUi, { routePrefix: '/api/docs' });
   });
 
-  const deps = { platform: opts.platform, modelServer, router, metrics, served };
+  const deps = { platform: opts.platform, modelServer, router, metrics, served, plane };
   await app.register(servingRoutes, deps);
   await app.register(trackingRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });
@@ -165,6 +192,21 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(mlflowRoutes, deps);
   await app.register(mlflowScoringRoutes, deps);
   await app.register(oipRoutes, deps);
+
+  plane.start({
+    keys: opts.platform.keys,
+    policy,
+    metrics,
+    log: logger,
+    bodyLimit,
+    requestId: requestIdOf,
+    commonHeaders: () => {
+      const h: Record<string, string> = {};
+      if (workerId !== undefined) h['x-fluxops-worker'] = workerId;
+      if (closing) h.connection = 'close';
+      return h;
+    },
+  });
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);

@@ -18,3 +18,5 @@ export {
   type RouteAuth,
   type RouteEntry,
 } from './route-auth.js';
+export { DataPlane, type HotCall, type HotRoute } from './data-plane.js';
+export { parseJsonBody } from './json-body.js';

@@ -15,9 +15,10 @@ export type RouteAuth =
       permission: Permission;
       resource: (req: FastifyRequest) => ResourceRef | undefined;
       /**
-       * `url`: the resource is known from the path alone (an endpoint's name), so it is checked
-       * with the key, before the body is read (and without a hook stage of its own: the
-       * prediction routes' hot path). `body` (the default): checked once the body is parsed.
+       * `url`: the resource is known from the path alone (an endpoint's name; the function reads
+       * `req.params` and nothing else), so it is checked with the key, before the body is read and
+       * without a hook stage of its own: the prediction routes' hot path, which the data plane
+       * also serves. `body` (the default): checked once the body is parsed.
        */
       from?: 'url' | 'body';
     };
@@ -164,25 +165,18 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     const auth = req.routeOptions.config.auth;
     // Unmatched requests reach a not-found handler that answers 404/501 and touches nothing.
     if (auth === undefined) return done();
-    const permission = permissionOf(auth);
-    const admit = (principal: Principal): void => {
-      req.principal = principal;
-      try {
-        checkPermission(req, reply, auth, permission, policy);
-        if (typeof auth === 'object' && auth.from === 'url') checkResource(principal, auth.resource(req), policy);
-      } catch (e) {
-        return done(e as Error);
-      }
-      done();
+    const refuse = (e: unknown): void => {
+      if (challenges(e)) void reply.header('www-authenticate', CHALLENGE);
+      done(e as Error);
     };
-    let principal: Principal | Promise<Principal>;
+    let admitted: Principal | Promise<Principal>;
     try {
-      principal = authenticate(req, keys, policy, permission === 'public');
+      admitted = admitCall(req.headers.authorization, auth, req, { method: req.method, url: req.routeOptions.url ?? req.url }, keys, policy, (p) => (req.principal = p));
     } catch (e) {
-      return done(e as Error);
+      return refuse(e);
     }
-    if (principal instanceof Promise) principal.then(admit, (e: unknown) => done(e as Error));
-    else admit(principal);
+    if (admitted instanceof Promise) admitted.then(() => done(), refuse);
+    else done();
   });
 
   return table;
@@ -201,27 +195,60 @@ export function callerOf(req: FastifyRequest): WriteContext {
   return { actor: req.principal.name };
 }
 
-/** Throws 401/403 unless the caller may call the matched route. */
-function checkPermission(req: FastifyRequest, reply: FastifyReply, auth: RouteAuth, permission: Permission | 'public', policy: AuthPolicy): void {
+/** The WWW-Authenticate challenge sent with a refusal for lack of a key or of a permission. */
+export const CHALLENGE = 'Bearer realm="fluxops"';
+
+/** Refusals that carry the challenge. */
+export function challenges(e: unknown): boolean {
+  return e instanceof FluxError && (e.code === 'UNAUTHENTICATED' || e.code === 'PERMISSION_DENIED');
+}
+
+/**
+ * Admits one call of a route, or throws (rejects) the 401/403 saying why: authenticates the
+ * caller, checks the route's permission and, for a resource known from the URL, the resource.
+ * Without waiting when there is no key or the key was verified in the last second. `identified`
+ * sees the caller as soon as it is known, so a refused call is audited with its key. The Fastify
+ * request hook and the data plane both admit calls through here.
+ */
+export function admitCall(
+  authorization: string | undefined,
+  auth: RouteAuth,
+  req: FastifyRequest,
+  route: { method: string; url: string },
+  keys: KeyService,
+  policy: AuthPolicy,
+  identified: (p: Principal) => void = () => {},
+): Principal | Promise<Principal> {
+  const permission = permissionOf(auth);
+  const check = (p: Principal): Principal => {
+    identified(p);
+    checkPermission(p, auth, permission, policy, route);
+    if (typeof auth === 'object' && auth.from === 'url') checkResource(p, auth.resource(req), policy);
+    return p;
+  };
+  const p = authenticate(authorization, keys, policy, permission === 'public');
+  return p instanceof Promise ? p.then(check) : check(p);
+}
+
+/** Throws 401/403 unless the caller may call the route. */
+function checkPermission(p: Principal, auth: RouteAuth, permission: Permission | 'public', policy: AuthPolicy, route: { method: string; url: string }): void {
   if (permission === 'public') return;
-  const p = req.principal;
   if (p.grants.has(permission)) {
     // A scoped key acts only where the route names the resource its scope is checked against.
     if (p.scopes.length > 0 && typeof auth !== 'object') checkResource(p, undefined, policy);
     return;
   }
-  void reply.header('www-authenticate', 'Bearer realm="fluxops"');
   if (p.keyId === null) {
     throw new FluxError('UNAUTHENTICATED', `this call needs an API key with ${permission} permission: send "Authorization: Bearer <api key>"`);
   }
-  throw new FluxError('PERMISSION_DENIED', `key '${p.name}' (role ${p.role}) lacks ${permission} permission for ${req.method} ${req.routeOptions.url}`);
+  throw new FluxError('PERMISSION_DENIED', `key '${p.name}' (role ${p.role}) lacks ${permission} permission for ${route.method} ${route.url}`);
 }
 
 /**
  * The caller: a verified key, or anonymous with what the policy grants anonymous callers. Without
  * waiting when there is no key or the key was verified within the last second.
  */
-function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Principal | Promise<Principal> {
+function authenticate(authorization: string | undefined, keys: KeyService, policy: AuthPolicy, isPublic: boolean): Principal | Promise<Principal> {
   const anonymous = policy.mode === 'off' ? ANONYMOUS_OPEN : ANONYMOUS;
   // A public route answers a caller with a bad key as it answers anyone.
   const refused = (e: unknown): Principal => {
@@ -238,7 +265,7 @@ function authenticate(req: FastifyRequest, keys: KeyService, policy: AuthPolicy,
     return p;
   };
   try {
-    const token = credentialsOf(req.headers.authorization);
+    const token = credentialsOf(authorization);
     if (token === undefined) return anonymous;
     const cached = keys.verifyCached(token);
     if (cached !== undefined) return principalFor(cached);

@@ -1,6 +1,7 @@
 import type { Platform } from '../platform.js';
 import type { DefaultTarget, EndpointRouter, ModelServer } from '../serving/index.js';
 import type { HttpMetrics } from './metrics.js';
+import type { DataPlane } from './data-plane.js';
 
 /** What every route module receives from `buildApp`: the services, the model server and the metrics. */
 export interface RouteDeps {
@@ -11,4 +12,6 @@ export interface RouteDeps {
   metrics: HttpMetrics;
   /** What `/api/predict`, `/api/model-info`, `/invocations` and `/ping` serve: `--endpoint`, else `--model`. */
   served: DefaultTarget;
+  /** Mounts the prediction routes on Fastify and on the data plane in front of it. */
+  plane: DataPlane;
 }

@@ -22,7 +22,7 @@ const EndpointIn = Type.Object({
  * Native endpoints API: endpoints, deployments, traffic splits, mirrors, and predictions routed by
  * them. Every answer about an endpoint carries what this server serves of it now (`status`).
  */
-export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, router, metrics }) => {
+export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, router, metrics, plane }) => {
   const e = platform.endpoints;
   const tags = ['endpoints'];
   // A change is answered once this server routes by it, so a caller may predict on what it just set.
@@ -112,25 +112,21 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
   );
 
-  app.post(
-    '/endpoints/:name/predict',
+  plane.route(
+    app,
     {
-      config: {
-        auth: {
-          permission: 'predict',
-          // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
-          // predict roles, when set, narrow who may.
-          resource: (req) => router.resourceOf((req.params as { name: string }).name),
-          from: 'url',
-        },
+      method: 'POST',
+      url: '/endpoints/:name/predict',
+      // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
+      // predict roles, when set, narrow who may.
+      auth: { permission: 'predict', resource: (req) => router.resourceOf((req.params as { name: string }).name), from: 'url' },
+      handle: async (call) => {
+        const result = await router.predict(call.params.name!, call.body, call.headers);
+        metrics.countPredictions(result);
+        return predictionBody(call.id, result, call.header);
       },
-      schema: { response: ok(EndpointPrediction), tags, summary: 'Predict through the endpoint\'s traffic split (or the deployment x-fluxops-deployment names)', params: Name },
     },
-    async (req, reply) => {
-      const result = await router.predict(req.params.name, req.body, req.headers);
-      metrics.countPredictions(result);
-      return predictionBody(req.id, result, reply) as typeof result & { request_id: string };
-    },
+    { schema: { response: ok(EndpointPrediction), tags, summary: "Predict through the endpoint's traffic split (or the deployment x-fluxops-deployment names)", params: Name } },
   );
 };
 

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
 import type { RouteDeps } from '../../http/index.js';
@@ -10,7 +10,7 @@ import { ErrorBody, Health, ModelInfo, ok, Prediction } from '../schemas.js';
  * what the server serves by default: the endpoint of `--endpoint` (through its traffic split), or
  * the model of `--model`.
  */
-export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, served, metrics }) => {
+export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platform, served, metrics, plane }) => {
   app.get('/api/health', { config: { auth: 'public' }, schema: { response: { 200: Health, 503: Health, '4xx': ErrorBody, '5xx': ErrorBody }, tags: ['serving'], summary: 'Store and model readiness (anonymous)' } }, async (req, reply) => {
     let storeOk = true;
     let storeError: string | undefined;
@@ -65,22 +65,26 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     };
   });
 
-  app.post(
-    '/api/predict',
+  plane.route(
+    app,
     {
+      method: 'POST',
+      url: '/api/predict',
       // A scoped key may predict only on what it names: the default endpoint (or every model
       // behind it, within its predict roles), or the served model.
-      config: { auth: { permission: 'predict', resource: () => served.resource(), from: 'url' } },
+      auth: { permission: 'predict', resource: () => served.resource(), from: 'url' },
+      handle: async (call) => {
+        const result = await served.predict(call.body, call.headers);
+        metrics.countPredictions(result);
+        return predictionBody(call.id, result, call.header);
+      },
+    },
+    {
       schema: {
         response: ok(Prediction),
         tags: ['serving'],
         summary: 'Predict classes and probabilities, or values of a regressor (records in "inputs", or "columns" + "data"), on the default endpoint or model',
       },
-    },
-    async (req, reply) => {
-      const result = await served.predict(req.body, req.headers);
-      metrics.countPredictions(result);
-      return predictionBody(req.id, result, reply);
     },
   );
 };
@@ -90,9 +94,12 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
  * slow generic copy on every request). A routed answer names its deployment and version in
  * headers too.
  */
-export function predictionBody(requestId: string, r: PredictResult | RoutedResult, reply: FastifyReply) {
+export function predictionBody(requestId: string, r: PredictResult | RoutedResult, header: (name: string, value: string) => void) {
   const routed = 'deployment' in r ? r : undefined;
-  if (routed !== undefined) void reply.header('x-fluxops-deployment', routed.deployment).header('x-fluxops-model-version', `${r.model}/${r.version}`);
+  if (routed !== undefined) {
+    header('x-fluxops-deployment', routed.deployment);
+    header('x-fluxops-model-version', `${r.model}/${r.version}`);
+  }
   return {
     request_id: requestId,
     model: r.model,
