@@ -180,7 +180,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await docs.register(swaggerUi, { routePrefix: '/api/docs' });
   });
 
-  const deps = { platform: opts.platform, modelServer, router, metrics, served, plane };
+  const deps = { platform: opts.platform, modelServer, router, metrics, served, plane, rolloutController };
   await app.register(servingRoutes, deps);
   await app.register(trackingRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });

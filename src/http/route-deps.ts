@@ -1,5 +1,5 @@
 import type { Platform } from '../platform.js';
-import type { DefaultTarget, EndpointRouter, ModelServer } from '../serving/index.js';
+import type { DefaultTarget, EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
 import type { HttpMetrics } from './metrics.js';
 import type { DataPlane } from './data-plane.js';
 
@@ -14,4 +14,6 @@ export interface RouteDeps {
   served: DefaultTarget;
   /** Mounts the prediction routes on Fastify and on the data plane in front of it. */
   plane: DataPlane;
+  /** Drives rollouts; also gives their live gate values. */
+  rolloutController: RolloutController;
 }

@@ -15,6 +15,78 @@ export interface TrafficWindow {
 }
 
 /**
+ * One server's share of a deployment's window: counts, a latency histogram and predicted values,
+ * all of which add up across servers, so the controller of a rollout judges the traffic of every
+ * replica and worker, not only its own. Latencies fall in log-spaced buckets 5 % wide.
+ */
+export interface WindowPart {
+  requests: number;
+  errors: number;
+  /** Latency bucket index (latencyBucket) → requests. */
+  latency: Record<string, number>;
+  classes: Record<string, number>;
+}
+
+const BUCKET_BASE_MS = 0.01;
+const BUCKET_GROWTH = Math.log(1.05);
+
+/** The bucket of a latency: bucket i holds (upper(i-1), upper(i)] ms, upper(i) = 0.01 · 1.05^i. */
+export function latencyBucket(ms: number): number {
+  if (!(ms > BUCKET_BASE_MS)) return 0;
+  return Math.ceil(Math.log(ms / BUCKET_BASE_MS) / BUCKET_GROWTH - 1e-9);
+}
+
+export function bucketUpperMs(i: number): number {
+  return BUCKET_BASE_MS * Math.exp(i * BUCKET_GROWTH);
+}
+
+/** Adds parts; percentiles are read off the merged histogram (each the upper bound of its bucket: at most 5 % high). */
+export function mergeParts(parts: readonly WindowPart[]): TrafficWindow {
+  let requests = 0;
+  let errors = 0;
+  const latency = new Map<number, number>();
+  const classes: Record<string, number> = {};
+  for (const p of parts) {
+    requests += p.requests;
+    errors += p.errors;
+    for (const [b, n] of Object.entries(p.latency)) latency.set(Number(b), (latency.get(Number(b)) ?? 0) + n);
+    for (const [c, n] of Object.entries(p.classes)) classes[c] = (classes[c] ?? 0) + n;
+  }
+  const buckets = [...latency].sort((a, b) => a[0] - b[0]);
+  const total = buckets.reduce((s, [, n]) => s + n, 0);
+  const pct = (q: number): number => {
+    if (total === 0) return 0;
+    const rank = Math.ceil(q * total);
+    let seen = 0;
+    for (const [b, n] of buckets) {
+      seen += n;
+      if (seen >= rank) return bucketUpperMs(b);
+    }
+    return bucketUpperMs(buckets.at(-1)![0]);
+  };
+  return { requests, errors, errorRate: requests === 0 ? 0 : errors / requests, p50Ms: pct(0.5), p95Ms: pct(0.95), p99Ms: pct(0.99), classes };
+}
+
+/** Distinct predicted values a stored part keeps; a regressor's scores beyond it are rounded. */
+const MAX_STORED_CLASSES = 2000;
+
+/**
+ * A part's predicted values, small enough to store every second: classes as they are; a
+ * regressor's many distinct scores rounded to 4 significant digits (the distribution gate bins
+ * them by deciles anyway).
+ */
+export function compactClasses(classes: Record<string, number>): Record<string, number> {
+  const keys = Object.keys(classes);
+  if (keys.length <= MAX_STORED_CLASSES || !keys.every((k) => Number.isFinite(Number(k)))) return classes;
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(classes)) {
+    const r = String(Number(Number(k).toPrecision(4)));
+    out[r] = (out[r] ?? 0) + n;
+  }
+  return out;
+}
+
+/**
  * Population stability index of the target's predicted values against the stable's:
  * Σ (t − s) · ln(t / s) over the bins, with shares smoothed by half a row per bin so that an
  * empty bin does not make it infinite. Values with many distinct numbers (regressors' scores) are

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { outboxFor, type NewEvent, type Outbox } from '../events/index.js';
 import { uniqueOrAlreadyExists, type Database, type MetadataDb } from '../storage/db/index.js';
-import type { RolloutPatch, RolloutStore } from './rollout-store.js';
+import type { RolloutPatch, RolloutStore, StoredWindow } from './rollout-store.js';
 import type { Rollout, RolloutSpec, RolloutState, StepResult } from './types.js';
 
 type Row = Selectable<Database['rollouts']>;
@@ -105,6 +105,27 @@ export class KyselyRolloutStore implements RolloutStore {
 
   async release(id: string, owner: string): Promise<void> {
     await this.db.updateTable('rollouts').set({ owner: null, lease_until: 0 }).where('id', '=', id).where('owner', '=', owner).execute();
+  }
+
+  async reportWindow(w: StoredWindow): Promise<void> {
+    const values = { requests: w.part.requests, errors: w.part.errors, latency: JSON.stringify(w.part.latency), classes: JSON.stringify(w.part.classes), updated_at: w.updatedAt };
+    await this.db
+      .insertInto('rollout_windows')
+      .values({ rollout_id: w.rolloutId, step: w.step, server: w.server, deployment: w.deployment, ...values })
+      .onConflict((oc) => oc.columns(['rollout_id', 'step', 'server', 'deployment']).doUpdateSet(values))
+      .execute();
+  }
+
+  async windows(rolloutId: string, step: number): Promise<StoredWindow[]> {
+    const rows = await this.db.selectFrom('rollout_windows').selectAll().where('rollout_id', '=', rolloutId).where('step', '=', step).execute();
+    return rows.map((r) => ({
+      rolloutId: r.rollout_id,
+      step: Number(r.step),
+      server: r.server,
+      deployment: r.deployment,
+      part: { requests: Number(r.requests), errors: Number(r.errors), latency: JSON.parse(r.latency) as Record<string, number>, classes: JSON.parse(r.classes) as Record<string, number> },
+      updatedAt: Number(r.updated_at),
+    }));
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { FluxError } from '../core/index.js';
 import { mainDeployment, type EndpointService } from '../endpoints/index.js';
 import { actorOf, type NewEvent, type WriteContext } from '../events/index.js';
-import type { RolloutPatch, RolloutStore } from './rollout-store.js';
+import type { RolloutPatch, RolloutStore, StoredWindow } from './rollout-store.js';
 import { isActive, parseSpec, type Rollout, type RolloutSpecInput, type RolloutState, type StepResult } from './types.js';
 
 const ROLLOUT_ID = /^ro-[0-9a-f]{12}$/;
@@ -140,6 +140,16 @@ export class RolloutService {
 
   release(id: string, owner: string): Promise<void> {
     return this.store.release(id, owner);
+  }
+
+  /** What one server saw of a step's traffic; every server reports, so the controller judges them all. */
+  reportWindow(w: StoredWindow): Promise<void> {
+    return this.store.reportWindow(w);
+  }
+
+  /** Every server's report of the rollout's current step. */
+  windows(r: Rollout): Promise<StoredWindow[]> {
+    return this.store.windows(r.id, r.step);
   }
 
   /** The step's traffic is in place: it begins now. */

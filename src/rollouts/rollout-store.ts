@@ -1,5 +1,6 @@
 import type { Actor, NewEvent } from '../events/index.js';
 import type { Rollout, RolloutState, StepResult } from './types.js';
+import type { WindowPart } from './gates.js';
 
 export interface RolloutPatch {
   state?: RolloutState;
@@ -26,6 +27,20 @@ export interface RolloutStore {
   /** Takes or renews the lease for `owner` until `until` when it is free, expired or already its own. */
   lease(id: string, owner: string, now: number, until: number): Promise<boolean>;
   release(id: string, owner: string): Promise<void>;
+  /** Stores (replaces) what one server saw of a deployment in a rollout step. */
+  reportWindow(w: StoredWindow): Promise<void>;
+  /** Every server's report for a rollout step. */
+  windows(rolloutId: string, step: number): Promise<StoredWindow[]>;
+}
+
+/** One server's report of one deployment's traffic in a rollout step. */
+export interface StoredWindow {
+  rolloutId: string;
+  step: number;
+  server: string;
+  deployment: string;
+  part: WindowPart;
+  updatedAt: number;
 }
 
 export type { Actor };

@@ -5,7 +5,7 @@
  * summarising copies only the window.
  */
 
-import type { TrafficWindow } from '../rollouts/index.js';
+import { latencyBucket, mergeParts, type TrafficWindow, type WindowPart } from '../rollouts/index.js';
 
 /** Most recent requests kept per deployment for windows. */
 const RING = 16_384;
@@ -37,11 +37,12 @@ export class DeploymentStats {
     this.next++;
   }
 
-  /** The requests recorded at or after `since` (epoch ms). */
-  window(since: number): WindowSummary {
+  /** This server's part of the window of requests recorded at or after `since` (epoch ms), and whether the ring held all of it. */
+  part(since: number): { part: WindowPart; truncated: boolean } {
     const kept = Math.min(this.next, RING);
-    const latencies: number[] = [];
+    const latency: Record<string, number> = {};
     const classes: Record<string, number> = {};
+    let requests = 0;
     let errors = 0;
     let oldestKept = Infinity;
     for (let k = 0; k < kept; k++) {
@@ -49,24 +50,20 @@ export class DeploymentStats {
       const t = this.time[i]!;
       oldestKept = t;
       if (t < since) break;
-      latencies.push(this.ms[i]!);
+      requests++;
+      const b = latencyBucket(this.ms[i]!);
+      latency[b] = (latency[b] ?? 0) + 1;
       if (this.failed[i] === 1) errors++;
       const ps = this.labels[i];
       if (ps !== undefined) for (const p of ps) classes[String(p)] = (classes[String(p)] ?? 0) + 1;
     }
-    latencies.sort((a, b) => a - b);
-    const pct = (q: number): number => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!);
-    const requests = latencies.length;
-    return {
-      requests,
-      errors,
-      errorRate: requests === 0 ? 0 : errors / requests,
-      p50Ms: pct(0.5),
-      p95Ms: pct(0.95),
-      p99Ms: pct(0.99),
-      classes,
-      truncated: this.next > RING && oldestKept >= since,
-    };
+    return { part: { requests, errors, latency, classes }, truncated: this.next > RING && oldestKept >= since };
+  }
+
+  /** The window's figures as the gates read them, from this server's part alone. */
+  window(since: number): WindowSummary {
+    const { part, truncated } = this.part(since);
+    return { ...mergeParts([part]), truncated };
   }
 }
 

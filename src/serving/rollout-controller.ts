@@ -4,7 +4,7 @@ import { FluxError, type Component } from '../core/index.js';
 import type { EndpointService } from '../endpoints/index.js';
 import type { EventBus } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
-import { evaluateGates, type GateResult, type Rollout, type RolloutService, type SmokeCase, type StepResult } from '../rollouts/index.js';
+import { compactClasses, evaluateGates, mergeParts, type GateResult, type Rollout, type RolloutService, type SmokeCase, type StepResult, type WindowPart } from '../rollouts/index.js';
 import { PIN_HEADER, type EndpointRouter } from './endpoint-router.js';
 import type { PredictResult } from './model-server.js';
 
@@ -20,7 +20,8 @@ export interface RolloutControllerOptions {
  * Drives rollouts: on each tick, for each active rollout this server holds the lease of (taken
  * when free or expired, renewed on every look), it moves the step's traffic and starts its clock,
  * runs the smoke requests against the new deployment alone, and evaluates the gates over the
- * step's window of live traffic as this server's router saw it. A failing gate or smoke request
+ * step's window of live traffic as every server saw it: each server, lease or not, reports its
+ * part of the window to the store (rollout_windows), and the lease holder adds them up. A failing gate or smoke request
  * sends all traffic back to stable in one change and ends the rollout; a step whose bake passed
  * moves on; the last one completes. Every move is an update conditional on the lease, so a
  * controller that lost its lease (a pause longer than the lease) changes nothing.
@@ -35,6 +36,7 @@ export class RolloutController implements Component {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private readonly lastLook = new Map<string, number>();
+  private readonly lastReport = new Map<string, number>();
   private readonly startedAt = Date.now();
   private stopped = false;
 
@@ -80,6 +82,7 @@ export class RolloutController implements Component {
     const now = Date.now();
     for (const r of active) {
       if (this.stopped) return;
+      await this.report(r, now).catch((e: unknown) => this.log?.warn({ rollout: r.id, err: (e as Error).message }, 'rollout window not reported'));
       const last = this.lastLook.get(r.id) ?? 0;
       if (now - last < r.spec.intervalMs) continue;
       if (!(await this.rollouts.lease(r.id, this.owner, now, now + (this.opts.leaseMs ?? 10_000)))) continue;
@@ -122,7 +125,7 @@ export class RolloutController implements Component {
       await this.rollouts.complete(r, { step: r.step, weight: step.weight, startedAt: r.stepStartedAt, endedAt: now, outcome: 'passed', gates: [], smoke: null }, this.owner, actor);
       return;
     }
-    const gates = this.gates(r);
+    const gates = await this.gates(r);
     const failed = gates.find((g) => g.conclusive && !g.passed);
     const result = (outcome: StepResult['outcome']): StepResult => ({ step: r.step, weight: step.weight, startedAt: r.stepStartedAt, endedAt: now, outcome, gates, smoke: null });
     if (failed !== undefined && step.weight > 0) {
@@ -143,14 +146,40 @@ export class RolloutController implements Component {
     else await this.rollouts.advance(r, result('passed'), this.owner);
   }
 
-  /** The gates over the step's window: since the step began, or since this server started when later (what it saw). */
-  private gates(r: Rollout): GateResult[] {
-    const s = this.router.snapshot(r.endpoint);
-    const since = Math.max(r.stepStartedAt, this.startedAt);
-    const target = s.deployments.get(r.target)?.stats.window(since);
-    const stable = s.deployments.get(r.stable)?.stats.window(since);
-    const empty = { requests: 0, errors: 0, errorRate: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, classes: {} };
-    return evaluateGates(r.spec.gates, target ?? empty, stable ?? empty, r.spec.minRequests);
+  /** The window since the step began, or since this server started when later (what it saw). */
+  private since(r: Rollout): number {
+    return Math.max(r.stepStartedAt, this.startedAt);
+  }
+
+  /** This server's parts of the step's window, of the target and the stable deployment. */
+  private ownParts(r: Rollout): Array<{ deployment: string; part: WindowPart }> {
+    const s = this.router.find(r.endpoint);
+    if (s === undefined) return [];
+    return [r.target, r.stable].flatMap((d) => {
+      const stats = s.deployments.get(d)?.stats;
+      return stats === undefined ? [] : [{ deployment: d, part: stats.part(this.since(r)).part }];
+    });
+  }
+
+  /**
+   * Every server reports what it saw of an active weight step, lease or not, at most once per
+   * gate interval (and second): the lease holder judges the sum of all of them.
+   */
+  private async report(r: Rollout, now: number): Promise<void> {
+    if (r.state !== 'running' || r.stepStartedAt === 0 || r.spec.steps[r.step]?.kind !== 'weight') return;
+    if (now - (this.lastReport.get(r.id) ?? 0) < Math.min(1000, r.spec.intervalMs)) return;
+    this.lastReport.set(r.id, now);
+    for (const { deployment, part } of this.ownParts(r)) {
+      await this.rollouts.reportWindow({ rolloutId: r.id, step: r.step, server: this.owner, deployment, part: { ...part, classes: compactClasses(part.classes) }, updatedAt: now });
+    }
+  }
+
+  /** The gates over the step's window as every server saw it: the others' last reports and this server's live part. */
+  async gates(r: Rollout): Promise<GateResult[]> {
+    const others = (await this.rollouts.windows(r)).filter((w) => w.server !== this.owner);
+    const own = this.ownParts(r);
+    const of = (d: string) => mergeParts([...others.filter((w) => w.deployment === d).map((w) => w.part), ...own.filter((p) => p.deployment === d).map((p) => p.part)]);
+    return evaluateGates(r.spec.gates, of(r.target), of(r.stable), r.spec.minRequests);
   }
 
   private async setTraffic(r: Rollout, weight: number, actor: string): Promise<void> {

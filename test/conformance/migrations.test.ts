@@ -29,6 +29,7 @@ const EXPECTED_TABLES = [
   'params',
   'registered_model_tags',
   'registered_models',
+  'rollout_windows',
   'rollouts',
   'run_inputs',
   'runs',

@@ -4,57 +4,9 @@
  * predicts the majority class is rolled back by the prediction-distribution gate. Zero requests
  * may fail throughout. Then the operators' moves: pause, promote (an approver's), abort.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, MODEL_FILE } from '../../src/models/index.js';
-import { generateDiabetesCsv } from '../../src/training/index.js';
+import { inputRows, seedMajorityClassModel, startLoad } from '../helpers/load.js';
 import { seedModel, startTestServer, type TestServer } from '../helpers/server.js';
-
-const LOADER = `
-const [url, key, rowsJson] = process.argv.slice(1);
-const rows = JSON.parse(rowsJson);
-let ok = 0, failed = 0, stop = false;
-const byDeployment = {};
-const failures = [];
-process.on('SIGTERM', () => { stop = true; });
-async function worker(w) {
-  let i = w;
-  while (!stop) {
-    const input = rows[i++ % rows.length];
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + key }, body: JSON.stringify({ inputs: [input] }) });
-      const text = await res.text();
-      if (res.status === 200) { ok++; const d = JSON.parse(text).deployment; byDeployment[d] = (byDeployment[d] ?? 0) + 1; }
-      else { failed++; if (failures.length < 5) failures.push(res.status + ' ' + text); }
-    } catch (e) { failed++; if (failures.length < 5) failures.push(String(e)); }
-  }
-}
-await Promise.all([0, 1, 2, 3].map(worker));
-console.log(JSON.stringify({ ok, failed, byDeployment, failures }));
-`;
-
-interface LoadSummary {
-  ok: number;
-  failed: number;
-  byDeployment: Record<string, number>;
-  failures: string[];
-}
-
-function startLoad(url: string, key: string, rows: unknown[]): { child: ChildProcess; done: Promise<LoadSummary> } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', LOADER, url, key, JSON.stringify(rows)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<LoadSummary>((resolve, reject) => {
-    child.once('exit', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadSummary);
-      } catch (e) {
-        reject(new Error(`load generator printed no summary: ${out}`, { cause: e }));
-      }
-    });
-  });
-  return { child, done };
-}
 
 describe('rollouts under load', () => {
   let s: TestServer;
@@ -66,25 +18,12 @@ describe('rollouts under load', () => {
   beforeAll(async () => {
     s = await startTestServer({ seed: true, auth: 'required' });
     await seedModel(s.platform, { seed: 11, rows: 1500, aliases: [] });
-    // diabetes/3 always predicts the majority class (0): the same model with its intercept far below zero.
-    const mv = await s.platform.registry.getModelVersion('diabetes', '1');
-    const good = await loadModel(s.platform.artifacts, mv.storageLocation);
-    const run = await s.platform.tracking.createRun({ experimentId: '0', runName: 'majority-class' });
-    await s.platform.tracking.logArtifact(run.info.runId, `model/${MODEL_FILE}`, JSON.stringify({ ...good, coefficients: good.coefficients.map(() => 0), intercept: -8 }));
-    await s.platform.registry.registerModel({ name: 'diabetes', source: `runs:/${run.info.runId}/model`, runId: run.info.runId });
+    // diabetes/3 always predicts the majority class (0).
+    await seedMajorityClassModel(s.platform);
     dev = (await s.platform.keys.create('deployer', { role: 'developer' })).key;
     approver = (await s.platform.keys.create('release-manager', { role: 'approver' })).key;
     scorer = (await s.platform.keys.create('scorer', { role: 'predict' })).key;
-    const csv = generateDiabetesCsv(400, 99).trim().split('\n');
-    const head = csv[0]!.split(',');
-    const inputs = new Set(good.signature.inputs.map((x) => x.name));
-    rows = csv.slice(1).map((line) => {
-      const row: Record<string, number> = {};
-      line.split(',').forEach((v, i) => {
-        if (inputs.has(head[i]!)) row[head[i]!] = Number(v);
-      });
-      return row;
-    });
+    rows = await inputRows(s.platform, 400, 99);
     await api('POST', '/api/v1/endpoints', dev, { name: 'prod' });
     await api('PUT', '/api/v1/endpoints/prod/deployments/blue', dev, { model: 'diabetes/1' });
     await api('PUT', '/api/v1/endpoints/prod/deployments/green', dev, { model: 'diabetes/2' });

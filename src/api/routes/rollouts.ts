@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf, type RouteDeps } from '../../http/index.js';
-import { evaluateGates, type Rollout as RolloutRecord } from '../../rollouts/index.js';
-import type { EndpointRouter } from '../../serving/index.js';
+import type { Rollout as RolloutRecord } from '../../rollouts/index.js';
+import type { RolloutController } from '../../serving/index.js';
 import { created, ok, Rollout } from '../schemas.js';
 
 const Id = Type.Object({ id: Type.String() });
@@ -21,10 +21,10 @@ const RolloutIn = Type.Object({
 });
 
 /** Rollouts: start on an endpoint, watch, and the operators' moves. The steps are driven by the rollout controller. */
-export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, router }) => {
+export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, rolloutController }) => {
   const r = platform.rollouts;
   const tags = ['rollouts'];
-  const json = (x: RolloutRecord) => ({ ...x, live: live(router, x) });
+  const json = async (x: RolloutRecord) => ({ ...x, live: await live(rolloutController, x) });
 
   app.post('/endpoints/:name/rollouts', { config: { auth: 'write' }, schema: { response: created(Rollout), tags, summary: 'Start a canary or blue/green rollout of a deployment', params: Name, body: RolloutIn } }, async (req, reply) => {
     const started = await r.start(req.params.name, req.body, callerOf(req));
@@ -32,7 +32,7 @@ export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     return json(started);
   });
   app.get('/endpoints/:name/rollouts', { config: { auth: 'read' }, schema: { response: ok(Type.Object({ rollouts: Type.Array(Rollout) })), tags, summary: "An endpoint's rollouts, newest first", params: Name } }, async (req) => ({
-    rollouts: (await r.list({ endpoint: (await platform.endpoints.getEndpoint(req.params.name)).name })).map(json),
+    rollouts: await Promise.all((await r.list({ endpoint: (await platform.endpoints.getEndpoint(req.params.name)).name })).map(json)),
   }));
   app.get('/rollouts/:id', { config: { auth: 'read' }, schema: { response: ok(Rollout), tags, summary: 'A rollout: state, step, results, and the current gate values', params: Id } }, async (req) => json(await r.get(req.params.id)));
   // Going past a pause is an approval; the other moves are a deployer's.
@@ -43,13 +43,9 @@ export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
   app.post('/rollouts/:id/rollback', { config: { auth: 'write' }, schema: { response: ok(Rollout), tags, summary: 'All traffic back to the stable deployment (also after the rollout completed)', params: Id } }, async (req) => json(await r.rollback(req.params.id, callerOf(req))));
 };
 
-/** The current step's gates as this server measures them, for an active weight step this server routes. */
-function live(router: EndpointRouter, r: RolloutRecord) {
+/** The current step's gates as the rollout's controller judges them (every server's traffic), for an active weight step. */
+async function live(controller: RolloutController, r: RolloutRecord) {
   const step = r.spec.steps[r.step];
   if ((r.state !== 'running' && r.state !== 'paused') || step?.kind !== 'weight' || r.stepStartedAt === 0) return null;
-  const s = router.find(r.endpoint);
-  const t = s?.deployments.get(r.target)?.stats.window(r.stepStartedAt);
-  const st = s?.deployments.get(r.stable)?.stats.window(r.stepStartedAt);
-  if (t === undefined || st === undefined) return null;
-  return evaluateGates(r.spec.gates, t, st, r.spec.minRequests);
+  return controller.gates(r);
 }

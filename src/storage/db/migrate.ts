@@ -8,6 +8,7 @@ import { auth } from './migrations/0004-auth.js';
 import { events } from './migrations/0005-events.js';
 import { endpoints } from './migrations/0006-endpoints.js';
 import { rollouts } from './migrations/0007-rollouts.js';
+import { rolloutWindows } from './migrations/0008-rollout-windows.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -19,6 +20,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0005-events': events(dialect),
     '0006-endpoints': endpoints(),
     '0007-rollouts': rollouts(),
+    '0008-rollout-windows': rolloutWindows(),
   };
 }
 

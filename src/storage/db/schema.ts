@@ -217,6 +217,18 @@ export interface RolloutsTable {
   lease_until: number;
 }
 
+export interface RolloutWindowsTable {
+  rollout_id: string;
+  step: number;
+  server: string;
+  deployment: string;
+  requests: number;
+  errors: number;
+  latency: string;
+  classes: string;
+  updated_at: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -242,4 +254,5 @@ export interface Database {
   endpoints: EndpointsTable;
   deployments: DeploymentsTable;
   rollouts: RolloutsTable;
+  rollout_windows: RolloutWindowsTable;
 }
