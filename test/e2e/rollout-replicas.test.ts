@@ -25,7 +25,7 @@ describe.skipIf(!pgUrl)('rollout gates over two replicas on one Postgres', () =>
 
   beforeAll(async () => {
     assertBuilt();
-    const databaseUrl = await postgresBackend(pgUrl!).freshDatabaseUrl();
+    const databaseUrl = await postgresBackend(pgUrl).freshDatabaseUrl();
     env = { FLUXOPS_DATABASE_URL: databaseUrl, FLUXOPS_ARTIFACT_ROOT: `${home}/artifacts` };
     const p = await openPlatform({ home, databaseUrl, artifactRoot: `${home}/artifacts` });
     try {
