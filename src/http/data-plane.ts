@@ -79,9 +79,12 @@ export class DataPlane {
     this.routes.push({ route: { ...route, url }, pattern: new RegExp(`^${source}(?:\\?.*)?$`), names, meter: undefined });
   }
 
+  private debug = false;
+
   /** Starts serving (the routes are all mounted by then). */
   start(deps: DataPlaneDeps): void {
     this.deps = deps;
+    this.debug = ['debug', 'trace'].includes(deps.log.level);
     for (const r of this.routes) r.meter = deps.metrics.route(r.route.method, r.route.url);
   }
 
@@ -130,7 +133,7 @@ export class DataPlane {
       const ms = performance.now() - t0;
       c.meter!.done(status, ms / 1000);
       if (status >= 500) deps.log.error({ reqId: id, route: c.route.url, status, ms }, 'request completed');
-      else deps.log.debug({ reqId: id, route: c.route.url, status, ms }, 'request completed');
+      else if (this.debug) deps.log.debug({ reqId: id, route: c.route.url, status, ms }, 'request completed');
     };
     const fail = (e: unknown): void => {
       const { status, body, internal } = toErrorResponse(e);
