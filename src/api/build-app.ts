@@ -144,6 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const routeTable = installRouteAuth(app, { keys: opts.platform.keys, audit: opts.platform.audit, policy });
 
   const metrics = new HttpMetrics();
+  if (opts.workerId !== undefined) metrics.shareWithPrimary();
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
   const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
@@ -210,7 +211,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'read' } }, async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.text();
   });
 
   // The platform owns the background parts; the server adds its own and starts them all. After

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Rollout } from '../rollouts/index.js';
 import type { DeploymentMeter, MirrorStats, ServingMetricsSink } from '../serving/index.js';
 import { CounterFamily, HistogramFamily, type CounterSeries } from './series.js';
@@ -34,6 +34,9 @@ export class HttpMetrics implements ServingMetricsSink {
   readonly mirrorRequests: Counter<'endpoint' | 'deployment' | 'outcome'>;
   readonly mirrorRows: Counter<'endpoint' | 'deployment' | 'agreed'>;
   private readonly routes = new Map<string, RouteMeter>();
+  private inCluster = false;
+  private requestSeq = 0;
+  private readonly pending = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
   private readonly models = new Map<string, ClassCounter>();
 
   constructor() {
@@ -82,6 +85,39 @@ export class HttpMetrics implements ServingMetricsSink {
     });
   }
 
+  /**
+   * In a serving worker of `fluxops server --workers N`: lets the primary collect this worker's
+   * metrics, so that a scrape of any worker (`text()`) answers for all of them.
+   */
+  shareWithPrimary(): void {
+    this.inCluster = true;
+    // Constructing one installs prom-client's worker-side listener; it reports this registry.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([this.registry]);
+    process.on('message', (m: { fluxops?: string; id?: number; text?: string; error?: string }) => {
+      if (m?.fluxops !== 'metrics-reply' || m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      if (m.text !== undefined) p.resolve(m.text);
+      else p.reject(new Error(m.error ?? 'the primary sent no metrics'));
+    });
+  }
+
+  /** The exposition text: this process's metrics, or in a worker every worker's, added up by the primary. */
+  async text(): Promise<string> {
+    if (!this.inCluster || process.send === undefined) return this.registry.metrics();
+    const id = ++this.requestSeq;
+    const reply = new Promise<string>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      setTimeout(() => {
+        if (this.pending.delete(id)) reject(new Error('the primary did not answer within 5 s'));
+      }, 5000).unref();
+    });
+    process.send({ fluxops: 'metrics', id });
+    return reply;
+  }
+
   /** The series of one route (taken once per route and method). */
   route(method: string, route: string): RouteMeter {
     const key = `${method} ${route}`;
@@ -114,6 +150,8 @@ export class HttpMetrics implements ServingMetricsSink {
   watchRollouts(source: { active: () => Promise<Rollout[]>; ended: () => Promise<Rollout[]> }): void {
     new Gauge({
       name: 'fluxops_rollout_step',
+      // Read from the store: every worker reports the same value, so a cluster scrape takes one.
+      aggregator: 'first',
       help: 'The step an active rollout is at (0-based), by endpoint, target deployment and state',
       labelNames: ['endpoint', 'target', 'state'],
       registers: [this.registry],
@@ -124,6 +162,7 @@ export class HttpMetrics implements ServingMetricsSink {
     });
     new Gauge({
       name: 'fluxops_rollout_target_weight',
+      aggregator: 'first',
       help: "The traffic percent an active rollout's current step gives the target deployment (paused steps: the previous step's)",
       labelNames: ['endpoint', 'target'],
       registers: [this.registry],
@@ -137,6 +176,7 @@ export class HttpMetrics implements ServingMetricsSink {
     });
     new Counter({
       name: 'fluxops_rollout_rollbacks_total',
+      aggregator: 'first',
       help: 'Rollouts sent back to their stable deployment, by endpoint and what failed',
       labelNames: ['endpoint', 'gate'],
       registers: [this.registry],
@@ -208,6 +248,7 @@ export class HttpMetrics implements ServingMetricsSink {
   watchMirrors(source: () => Array<{ endpoint: string; deployment: string; stats: MirrorStats }>): void {
     new Gauge({
       name: 'fluxops_mirror_agreement_ratio',
+      aggregator: 'average',
       help: 'Share of rows where a mirrored deployment predicted what the live deployment did, since this server started',
       labelNames: ['endpoint', 'deployment'],
       registers: [this.registry],
@@ -218,6 +259,7 @@ export class HttpMetrics implements ServingMetricsSink {
     });
     new Gauge({
       name: 'fluxops_mirror_score_difference',
+      aggregator: 'average',
       help: "Mean difference per row between a mirrored deployment's answer and the live one (total variation distance of the probabilities, or |difference| of a regressor's values)",
       labelNames: ['endpoint', 'deployment'],
       registers: [this.registry],

@@ -75,4 +75,37 @@ describe('fluxops server --workers', () => {
       expect(await stop(s.child)).toBe(0);
     }
   }, 90_000);
+
+  it('answers /metrics on any worker for all of them (the primary adds the workers up)', async () => {
+    const s = await startCli(['--home', home, 'server', '--port', '0', '--workers', '2'], /listening on (http:\/\/\S+)[\s\S]*serving with 2 worker processes/);
+    try {
+      const url = s.match[1]!;
+      const byWorker = new Map<string, number>();
+      for (let i = 0; i < 40; i++) {
+        const res = await fetch(`${url}/api/predict`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ inputs: [SAMPLE] }),
+          signal: AbortSignal.timeout(3000),
+        });
+        expect(res.status).toBe(200);
+        const w = res.headers.get('x-fluxops-worker')!;
+        byWorker.set(w, (byWorker.get(w) ?? 0) + 1);
+      }
+      expect(byWorker.size).toBe(2);
+      const seenFrom = new Set<string>();
+      for (let i = 0; i < 20 && seenFrom.size < 2; i++) {
+        const res = await fetch(`${url}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(8000) });
+        expect(res.status).toBe(200);
+        seenFrom.add(res.headers.get('x-fluxops-worker')!);
+        const text = await res.text();
+        const served = Number(/fluxops_http_requests_total\{method="POST",route="\/api\/predict",status="200"\} (\d+)/.exec(text)?.[1]);
+        // Each worker served fewer than 40; every scrape counts all 40.
+        expect(served).toBe(40);
+      }
+      expect(seenFrom.size).toBe(2);
+    } finally {
+      expect(await stop(s.child)).toBe(0);
+    }
+  }, 90_000);
 });

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import { FluxError } from '../../core/index.js';
 
 /** Set in a serving worker's environment: it serves, and reports its address to the primary. */
@@ -33,9 +34,19 @@ export async function runPrimary(workers: number): Promise<void> {
   let banner: string | undefined;
   let listening = 0;
   let restarts = 0;
+  // A scrape of /metrics on any worker asks the primary, which collects every worker's metrics
+  // and adds them up (prom-client's cluster aggregation).
+  const aggregator = new AggregatorRegistry();
   const fork = (): Worker => {
     const w = cluster.fork({ [WORKER_ENV]: '1' });
-    w.on('message', (m: { fluxops?: string; banner?: string }) => {
+    w.on('message', (m: { fluxops?: string; banner?: string; id?: number }) => {
+      if (m?.fluxops === 'metrics') {
+        aggregator.clusterMetrics().then(
+          (text) => w.isConnected() && w.send({ fluxops: 'metrics-reply', id: m.id, text }),
+          (e: unknown) => w.isConnected() && w.send({ fluxops: 'metrics-reply', id: m.id, error: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
       if (m?.fluxops !== 'listening') return;
       listening++;
       banner ??= m.banner;
