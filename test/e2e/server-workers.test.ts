@@ -23,23 +23,26 @@ describe('fluxops server --workers', () => {
   }, 120_000);
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
+  /** One prediction on a new connection; the worker that answered. */
+  const predictOn = async (url: string): Promise<string> => {
+    const res = await fetch(`${url}/api/predict`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ inputs: [SAMPLE] }),
+      // A connection node:cluster hands to a worker in the instant it dies is lost (the
+      // primary never hears it was taken); the client gives up on it and tries again.
+      signal: AbortSignal.timeout(3000),
+    });
+    expect(res.status).toBe(200);
+    return res.headers.get('x-fluxops-worker')!;
+  };
+
   it('serves from every worker on one port, and replaces a worker that dies', async () => {
     const s = await startCli(['--home', home, 'server', '--port', '0', '--workers', '2'], /listening on (http:\/\/\S+)[\s\S]*serving with 2 worker processes \(pids (\d+), (\d+)\)/);
     try {
       const url = s.match[1]!;
       const pids = [s.match[2]!, s.match[3]!];
-      const predict = async () => {
-        const res = await fetch(`${url}/api/predict`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
-          body: JSON.stringify({ inputs: [SAMPLE] }),
-          // A connection node:cluster hands to a worker in the instant it dies is lost (the
-          // primary never hears it was taken); the client gives up on it and tries again.
-          signal: AbortSignal.timeout(3000),
-        });
-        expect(res.status).toBe(200);
-        return res.headers.get('x-fluxops-worker')!;
-      };
+      const predict = () => predictOn(url);
       let lost = 0;
       const tryPredict = async (): Promise<string | undefined> => {
         try {
@@ -82,14 +85,7 @@ describe('fluxops server --workers', () => {
       const url = s.match[1]!;
       const byWorker = new Map<string, number>();
       for (let i = 0; i < 40; i++) {
-        const res = await fetch(`${url}/api/predict`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
-          body: JSON.stringify({ inputs: [SAMPLE] }),
-          signal: AbortSignal.timeout(3000),
-        });
-        expect(res.status).toBe(200);
-        const w = res.headers.get('x-fluxops-worker')!;
+        const w = await predictOn(url);
         byWorker.set(w, (byWorker.get(w) ?? 0) + 1);
       }
       expect(byWorker.size).toBe(2);
