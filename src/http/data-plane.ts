@@ -22,8 +22,8 @@ export interface HotRoute {
   /** A Fastify path pattern with `:param` segments. */
   url: string;
   auth: RouteAuth;
-  /** Answers 200 with the returned object; throws what becomes the error answer. */
-  handle(call: HotCall): Promise<object>;
+  /** Answers 200 with the returned object (or what its promise gives); throws what becomes the error answer. */
+  handle(call: HotCall): object | Promise<object>;
 }
 
 interface Compiled {
@@ -154,10 +154,14 @@ export class DataPlane {
       } catch (e) {
         return fail(e);
       }
-      const p = principal;
-      c.route
-        .handle({ id, params, headers: req.headers, body, principal: p, header: (k, v) => (headers[k] = v) })
-        .then((out) => finish(200, out), fail);
+      let out: object | Promise<object>;
+      try {
+        out = c.route.handle({ id, params, headers: req.headers, body, principal, header: (k, v) => (headers[k] = v) });
+      } catch (e) {
+        return fail(e);
+      }
+      if (out instanceof Promise) out.then((o) => finish(200, o), fail);
+      else finish(200, out);
     };
     try {
       const admitted = admitCall(req.headers.authorization, c.route.auth, { params } as unknown as FastifyRequest, c.route, deps.keys, deps.policy);

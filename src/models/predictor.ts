@@ -35,6 +35,8 @@ export interface Predictor {
   predictMatrix(X: Float64Array, n: number): Promise<Prediction>;
   /** True when predictions run off the calling thread (an ONNX session in a worker): they can queue, so the server bounds their wait. */
   readonly offThread?: boolean;
+  /** The same prediction without a promise, for predictors that compute on the calling thread (the serving hot path skips the microtasks). */
+  predictMatrixSync?(X: Float64Array, n: number): Prediction;
   /** Releases native resources (an ONNX Runtime session); the predictor must not be used after. */
   close?(): Promise<void>;
 }
@@ -108,5 +110,6 @@ export function createPredictor(model: BuiltinModel): Predictor {
     async predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
       return score(X, n);
     },
+    predictMatrixSync: score,
   };
 }

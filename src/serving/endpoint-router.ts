@@ -167,21 +167,34 @@ export class EndpointRouter implements Component {
    * not the model's, and is not); mirrors get their copy after the answer, never delaying it.
    */
   async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<RoutedResult> {
+    return this.predictNow(endpoint, body, headers);
+  }
+
+  /** `predict`, answered without a promise when the deployment's model computes on this thread (see ModelServer.predictNow). */
+  predictNow(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): RoutedResult | Promise<RoutedResult> {
     const s = this.snapshot(endpoint);
     const d = this.pick(s, headers);
     const deadline = deadlineOf(headers);
     const t0 = performance.now();
-    let result: PredictResult;
-    try {
-      result = await d.server.predict(body, deadline);
-    } catch (e) {
+    const failed = (e: unknown): never => {
       const ms = performance.now() - t0;
       const status = e instanceof FluxError ? e.httpStatus : 500;
       // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
       if (status >= 500) d.stats.record(ms, false, undefined);
       d.meter.failed(status, ms / 1000);
       throw e;
+    };
+    let out: PredictResult | Promise<PredictResult>;
+    try {
+      out = d.server.predictNow(body, deadline);
+    } catch (e) {
+      return failed(e);
     }
+    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0), failed);
+    return this.answered(endpoint, s, d, body, out, t0);
+  }
+
+  private answered(endpoint: string, s: EndpointSnapshot, d: DeploymentRuntime, body: unknown, result: PredictResult, t0: number): RoutedResult {
     const ms = performance.now() - t0;
     d.stats.record(ms, true, result.predictions);
     d.meter.answered(result, ms / 1000);

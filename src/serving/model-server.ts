@@ -1,7 +1,7 @@
 import { FluxError, SerialJob, type Component } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { DomainEvent, EventBus, EventType } from '../events/index.js';
-import { loadPredictor, type Predictor } from '../models/index.js';
+import { loadPredictor, type Prediction, type Predictor } from '../models/index.js';
 import { parseModelRefName, type ModelVersion, type RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
 import { MicroBatcher, type BatchingSettings } from './batcher.js';
@@ -214,32 +214,62 @@ export class ModelServer implements Component {
    * the answer is a 503.
    */
   async predict(body: unknown, deadline?: number): Promise<PredictResult> {
+    return this.predictNow(body, deadline);
+  }
+
+  /**
+   * `predict`, answered without a promise when the model computes on this thread and the
+   * deployment does not batch (the built-in models): the serving hot path then takes no microtask.
+   */
+  predictNow(body: unknown, deadline?: number): PredictResult | Promise<PredictResult> {
     const slot = this.current;
     if (slot === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${this.ref} is not loaded${this.lastError ? `: ${this.lastError}` : ''}`);
     const m = slot.model;
     const { X, rows } = decodePredictBody(body, m.features);
+    if (slot.batcher === undefined && m.predictor.predictMatrixSync !== undefined) {
+      // Nothing to wait for: the slot cannot be retired under this call.
+      return resultOf(m, m.predictor.predictMatrixSync(X, rows), rows);
+    }
     slot.inFlight++;
-    let out;
-    try {
-      if (slot.batcher !== undefined) out = await slot.batcher.submit(X, rows, deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
-      else if (m.predictor.offThread === true) out = await withDeadline(m.predictor.predictMatrix(X, rows), deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
-      else out = await m.predictor.predictMatrix(X, rows);
-    } finally {
+    const settle = (): void => {
       if (--slot.inFlight === 0 && slot.retired) void this.close(slot);
+    };
+    let out: Promise<Prediction>;
+    try {
+      if (slot.batcher !== undefined) out = slot.batcher.submit(X, rows, deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
+      else if (m.predictor.offThread === true) out = withDeadline(m.predictor.predictMatrix(X, rows), deadline ?? performance.now() + DEFAULT_DEADLINE_MS);
+      else out = m.predictor.predictMatrix(X, rows);
+    } catch (e) {
+      settle();
+      throw e;
     }
-    if (m.predictor.kind === 'regressor') {
-      return { model: m.name, version: m.version, predictions: Array.from(out.values!) };
-    }
-    const k = m.predictor.classes.length;
-    const probs = out.probabilities!;
-    const probabilities: number[][] = new Array<number[]>(rows);
-    for (let i = 0; i < rows; i++) {
-      const p = new Array<number>(k);
-      for (let c = 0; c < k; c++) p[c] = probs[i * k + c]!;
-      probabilities[i] = p;
-    }
-    return { model: m.name, version: m.version, classes: m.predictor.classes as Array<number | string>, predictions: out.labels!, probabilities };
+    return out.then(
+      (p) => {
+        settle();
+        return resultOf(m, p, rows);
+      },
+      (e: unknown) => {
+        settle();
+        throw e;
+      },
+    );
   }
+}
+
+/** A prediction in the answer's shape: classes and probability rows, or a regressor's values. */
+function resultOf(m: LoadedModel, out: Prediction, rows: number): PredictResult {
+  if (m.predictor.kind === 'regressor') {
+    return { model: m.name, version: m.version, predictions: Array.from(out.values!) };
+  }
+  const k = m.predictor.classes.length;
+  const probs = out.probabilities!;
+  const probabilities: number[][] = new Array<number[]>(rows);
+  for (let i = 0; i < rows; i++) {
+    const p = new Array<number>(k);
+    for (let c = 0; c < k; c++) p[c] = probs[i * k + c]!;
+    probabilities[i] = p;
+  }
+  return { model: m.name, version: m.version, classes: m.predictor.classes as Array<number | string>, predictions: out.labels!, probabilities };
 }
 
 /** The prediction, or a 503 once the deadline passes (the work goes on; its answer is dropped). */

@@ -122,10 +122,10 @@ export class DefaultTarget {
    * Predicts on it without building a Target (the hot path of `/api/predict`): through the
    * endpoint's traffic split, or on the model.
    */
-  predict(body: unknown, headers: Headers): Promise<PredictResult | RoutedResult> {
-    if (this.endpoint !== undefined) return this.router.predict(this.endpoint, body, headers);
-    if (this.modelServer !== undefined) return this.modelServer.predict(body, deadlineOf(headers));
-    return Promise.reject(this.missing());
+  predict(body: unknown, headers: Headers): PredictResult | RoutedResult | Promise<PredictResult | RoutedResult> {
+    if (this.endpoint !== undefined) return this.router.predictNow(this.endpoint, body, headers);
+    if (this.modelServer !== undefined) return this.modelServer.predictNow(body, deadlineOf(headers));
+    throw this.missing();
   }
 
   private missing(): FluxError {

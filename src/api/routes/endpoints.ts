@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Endpoint } from '../../endpoints/index.js';
 import { callerOf, type RouteDeps } from '../../http/index.js';
-import type { EndpointRouter } from '../../serving/index.js';
+import type { EndpointRouter, RoutedResult } from '../../serving/index.js';
 import { predictionBody } from './serving.js';
 import { created, Empty, EndpointPrediction, EndpointWithStatus, MirrorStats, ok } from '../schemas.js';
 
@@ -120,10 +120,13 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
       // predict roles, when set, narrow who may.
       auth: { permission: 'predict', resource: (req) => router.resourceOf((req.params as { name: string }).name), from: 'url' },
-      handle: async (call) => {
-        const result = await router.predict(call.params.name!, call.body, call.headers);
-        metrics.countPredictions(result);
-        return predictionBody(call.id, result, call.header);
+      handle: (call) => {
+        const answer = (result: RoutedResult) => {
+          metrics.countPredictions(result);
+          return predictionBody(call.id, result, call.header);
+        };
+        const out = router.predictNow(call.params.name!, call.body, call.headers);
+        return out instanceof Promise ? out.then(answer) : answer(out);
       },
     },
     { schema: { response: ok(EndpointPrediction), tags, summary: "Predict through the endpoint's traffic split (or the deployment x-fluxops-deployment names)", params: Name } },

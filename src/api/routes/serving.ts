@@ -73,10 +73,13 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       // A scoped key may predict only on what it names: the default endpoint (or every model
       // behind it, within its predict roles), or the served model.
       auth: { permission: 'predict', resource: () => served.resource(), from: 'url' },
-      handle: async (call) => {
-        const result = await served.predict(call.body, call.headers);
-        metrics.countPredictions(result);
-        return predictionBody(call.id, result, call.header);
+      handle: (call) => {
+        const answer = (result: PredictResult | RoutedResult) => {
+          metrics.countPredictions(result);
+          return predictionBody(call.id, result, call.header);
+        };
+        const out = served.predict(call.body, call.headers);
+        return out instanceof Promise ? out.then(answer) : answer(out);
       },
     },
     {
