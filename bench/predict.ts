@@ -25,7 +25,7 @@ import { fmt, isMain, machine, requireBuild, ROOT, seconds, spawnListening, star
 export const PREDICT_TARGET_RATIO = 0.7;
 export const ROUTER_OVERHEAD_TARGET_MS = 0.3;
 const CONNECTIONS = 32;
-const ROUNDS = 6;
+const ROUNDS = 12;
 const BATCHING = { maxBatch: 32, maxWaitMs: 2 };
 
 export interface LoadFigures {
