@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { FluxError, type ErrorCode } from '../core/index.js';
 
 /** Exit codes, documented in the README: scripts can tell failures apart. */
-export const EXIT = { ok: 0, failure: 1, invalid: 2, notFound: 3, unavailable: 4, unauthenticated: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, invalid: 2, notFound: 3, unavailable: 4, unauthenticated: 5, notImproved: 6 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

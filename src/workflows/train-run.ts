@@ -4,6 +4,7 @@ import { FluxError } from '../core/index.js';
 import type { ModelVersion } from '../registry/index.js';
 import { MODEL_FILE, serializeModel } from '../models/index.js';
 import type { Run } from '../tracking/index.js';
+import { judgeImprovement, type ImprovementRule, type ImprovementVerdict } from './improvement.js';
 import { loadCsv, trainClassifier, type RawTrainParams, type TrainClassifierResult } from '../training/index.js';
 
 export interface TrainRunInput {
@@ -19,6 +20,8 @@ export interface TrainRunInput {
   register?: string | undefined;
   /** Point these aliases at the new version (needs `register`). */
   aliases?: string[] | undefined;
+  /** Move each alias only when the new model beats the version it points at now (see judgeImprovement). */
+  requireImprovement?: ImprovementRule | undefined;
   onProgress?: ((iteration: number, maxIter: number, loss: number) => void) | undefined;
   onNotice?: ((message: string) => void) | undefined;
 }
@@ -27,6 +30,8 @@ export interface TrainRunResult {
   run: Run;
   training: TrainClassifierResult;
   version?: ModelVersion | undefined;
+  /** With `requireImprovement`: each alias's verdict; the aliases refused were not moved. */
+  gates?: Array<{ alias: string; verdict: ImprovementVerdict }> | undefined;
 }
 
 /** Folder of the model inside a run's artifacts. */
@@ -92,11 +97,20 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
     );
     const finished = await tracking.endRun(runId, 'FINISHED');
     let version: ModelVersion | undefined;
+    let gates: TrainRunResult['gates'];
     if (input.register !== undefined) {
+      // Judged before registering, against what each alias points at now.
+      if (input.requireImprovement !== undefined) {
+        gates = [];
+        for (const alias of input.aliases ?? []) gates.push({ alias, verdict: await judgeImprovement(registry, input.register, alias, scalar, input.requireImprovement) });
+      }
       version = await registry.registerModel({ name: input.register, source: `runs:/${runId}/${MODEL_ARTIFACT_DIR}`, runId });
-      for (const alias of input.aliases ?? []) version = await registry.setAlias(input.register, alias, version.version);
+      for (const alias of input.aliases ?? []) {
+        if (gates !== undefined && gates.find((g) => g.alias === alias)?.verdict.improved !== true) continue;
+        version = await registry.setAlias(input.register, alias, version.version);
+      }
     }
-    return { run: finished, training, version };
+    return { run: finished, training, version, gates };
   } catch (e) {
     await tracking.endRun(runId, 'FAILED').catch(() => undefined);
     throw e;

@@ -13,13 +13,19 @@ describe('fluxops quickstart (the README command, as a child process)', () => {
   });
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  it('trains, registers diabetes@production, creates a key and answers curl-style requests; a second run adds version 2', async () => {
-    for (const expected of ['1', '2']) {
+  it('trains, registers diabetes@production, creates a key and answers curl-style requests; a second run registers version 2 as candidate and keeps serving version 1', async () => {
+    for (const run of [1, 2]) {
+      // The production model stays version 1: the second run's model is only a candidate.
+      const expected = '1';
       const { child, match, stdout } = await startCli(['quickstart', '--port', '0', '--home', home], READY);
       try {
+        if (run === 2) {
+          expect(stdout()).toContain('registered diabetes version 2 with alias candidate');
+          expect(stdout()).toMatch(/production stays on version 1 \(f1 [\d.]+; the new one has [\d.]+\); to promote the candidate: fluxops models alias set diabetes production 2/);
+        } else expect(stdout()).toContain('registered diabetes version 1 with alias production');
         const [, name, version, url, key, admin] = match;
         // The first run prints the home's first admin key; later runs do not make another.
-        if (expected === '1') expect(admin).toMatch(/^flx_/);
+        if (run === 1) expect(admin).toMatch(/^flx_/);
         else expect(admin).toBeUndefined();
         // The printed predict key predicts but cannot manage keys.
         const asPredict = await fetch(`${url}/api/v1/keys`, { headers: { authorization: `Bearer ${key}` } });

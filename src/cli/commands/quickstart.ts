@@ -50,6 +50,13 @@ export function registerQuickstart(program: Command): void {
           say(`generated ${rows} rows of demo diabetes data → ${file}`);
         }
         const target = o.target ?? 'Diabetic';
+        // A home that already serves a production model keeps it: the new version becomes the
+        // candidate, to promote by hand once it is judged better.
+        const production = await platform.registry.getVersionByAlias(o.name, 'production').catch((e: unknown) => {
+          if (e instanceof FluxError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+          throw e;
+        });
+        const alias = production === undefined ? 'production' : 'candidate';
         const bar = progressBar('training');
         const result = await trainAndTrack(platform.tracking, platform.registry, {
           csvText,
@@ -58,14 +65,21 @@ export function registerQuickstart(program: Command): void {
           params: parseParamFlags(o.param),
           experiment: 'quickstart',
           register: o.name,
-          aliases: ['production'],
+          aliases: [alias],
           onProgress: (i, max) => bar.update(i, max),
           onNotice: (msg) => say(`notice: ${msg}`),
         }).finally(() => bar.stop());
         const m = result.training.metrics;
         const v = result.version!;
         say(`trained run ${result.run.info.runId}: f1 ${formatNumber(m.f1)}, roc_auc ${formatNumber(m.roc_auc)}, accuracy ${formatNumber(m.accuracy)}`);
-        say(`registered ${v.name} version ${v.version} with alias production (store: ${platform.db.location})`);
+        say(`registered ${v.name} version ${v.version} with alias ${alias} (store: ${platform.db.location})`);
+        if (production !== undefined) {
+          const was = production.metrics.f1;
+          say(
+            `production stays on version ${production.version}${was !== undefined ? ` (f1 ${formatNumber(was)}; the new one has ${formatNumber(m.f1)})` : ''}; ` +
+              `to promote the candidate: fluxops models alias set ${v.name} production ${v.version}`,
+          );
+        }
         // A predict key scoped to this model for the curl lines, and the home's first admin key
         // (nothing over the network can make keys without one).
         const stamp = new Date().toISOString();
@@ -81,7 +95,7 @@ export function registerQuickstart(program: Command): void {
         const { url } = await startServing(platform, { port, host: o.host, model: `${v.name}@production` });
         const sample = sampleRecord(csvText, result.training.featureNames);
         say('');
-        say(`FluxOps is serving ${v.name}@production (v${v.version}) at ${url}`);
+        say(`FluxOps is serving ${v.name}@production (v${production?.version ?? v.version}) at ${url}`);
         say(`API key (predict on ${v.name}; shown once): ${key}`);
         if (admin !== undefined) say(`admin key (creates and revokes keys, reads the audit log; shown once): ${admin}`);
         say('');

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { FluxError } from '../../core/index.js';
-import { trainAndTrack } from '../../workflows/index.js';
+import { parseImprovement, trainAndTrack } from '../../workflows/index.js';
 import { withBackend, type GlobalOptions } from '../context.js';
 import { readInputFile } from '../file-flags.js';
-import { formatNumber, printResult, renderKeyValues } from '../output.js';
+import { EXIT, formatNumber, printResult, renderKeyValues } from '../output.js';
 import { progressBar } from '../progress.js';
 
 export function parseParamFlags(values: string[]): Record<string, string> {
@@ -28,8 +28,11 @@ export function registerTrain(program: Command): void {
     .option('--run-name <name>', 'name of the run')
     .option('--register <model>', 'register the trained model under this name')
     .option('--alias <alias>', 'point this alias at the new version (repeatable; needs --register)', collect, [])
-    .action(async (o: { data: string; target: string; exclude?: string; param: string[]; experiment?: string; runName?: string; register?: string; alias: string[] }, cmd: Command) => {
+    .option('--require-improvement <metric[:delta]>', 'move each --alias only when the new model beats the version it points at on this metric (by at least delta), such as f1 or f1:0.01; otherwise register without moving it and exit 6')
+    .action(async (o: { data: string; target: string; exclude?: string; param: string[]; experiment?: string; runName?: string; register?: string; alias: string[]; requireImprovement?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      const rule = o.requireImprovement === undefined ? undefined : parseImprovement(o.requireImprovement);
+      if (rule !== undefined && o.alias.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', '--require-improvement gates the move of an alias: pass --register <model> --alias <alias> too', { field: '--require-improvement' });
       const csvText = readInputFile('--data', o.data);
       const params = parseParamFlags(o.param);
       const bar = progressBar('training', !g.json);
@@ -44,6 +47,7 @@ export function registerTrain(program: Command): void {
           runName: o.runName,
           register: o.register,
           aliases: o.alias,
+          requireImprovement: rule,
           onProgress: (i, max) => bar.update(i, max),
           onNotice: (msg) => process.stderr.write(`notice: ${msg}\n`),
         }),
@@ -51,7 +55,7 @@ export function registerTrain(program: Command): void {
       const m = result.training.metrics;
       printResult(
         g,
-        { run: result.run, metrics: m, params: result.training.params, version: result.version, notices: result.training.notices },
+        { run: result.run, metrics: m, params: result.training.params, version: result.version, gates: result.gates, notices: result.training.notices },
         () =>
           renderKeyValues([
             ['run', result.run.info.runId],
@@ -65,8 +69,14 @@ export function registerTrain(program: Command): void {
             ['log_loss', formatNumber(m.log_loss)],
             ['data sha256', result.training.fingerprint.sha256],
             ...(result.version ? ([['registered', `${result.version.name} v${result.version.version}${result.version.aliases.length ? ` (${result.version.aliases.join(', ')})` : ''}`]] as Array<[string, unknown]>) : []),
+            ...(result.gates ?? []).map((x) => [`${x.alias}`, `${x.verdict.improved ? 'moved' : 'not moved'}: ${x.verdict.reason}`] as [string, unknown]),
           ]),
       );
+      const refused = (result.gates ?? []).filter((x) => !x.verdict.improved);
+      if (refused.length > 0) {
+        for (const x of refused) process.stderr.write(`${o.register}@${x.alias} was not moved: ${x.verdict.reason}\n`);
+        process.exitCode = EXIT.notImproved;
+      }
     });
 }
 
