@@ -40,7 +40,7 @@ export interface DataPlaneDeps {
   log: FastifyBaseLogger;
   bodyLimit: number;
   requestId(headers: IncomingHttpHeaders): string;
-  /** Headers every answer carries (the request id is added here). */
+  /** A new object of the headers every answer carries (the data plane adds the request id and its own to it). */
   commonHeaders(): Record<string, string>;
 }
 
@@ -118,7 +118,8 @@ export class DataPlane {
   private handle(c: Compiled, req: IncomingMessage, res: ServerResponse, params: Record<string, string>, deps: DataPlaneDeps): void {
     const t0 = performance.now();
     const id = deps.requestId(req.headers);
-    const headers: Record<string, string> = { ...deps.commonHeaders(), 'x-request-id': id };
+    const headers = deps.commonHeaders();
+    headers['x-request-id'] = id;
     let done = false;
     const finish = (status: number, body: object): void => {
       if (done) return;

@@ -37,7 +37,7 @@ export class HttpMetrics implements ServingMetricsSink {
   private inCluster = false;
   private requestSeq = 0;
   private readonly pending = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
-  private readonly models = new Map<string, ClassCounter>();
+  private readonly models = new Map<string, SeriesBy<number | string>>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'fluxops_' });
@@ -124,16 +124,10 @@ export class HttpMetrics implements ServingMetricsSink {
     let m = this.routes.get(key);
     if (m === undefined) {
       const latency = this.duration.with({ method, route });
-      const statuses = new Map<number, CounterSeries>();
-      const requests = this.requests;
+      const statuses = new SeriesBy<number>((status) => this.requests.with({ method, route, status }));
       m = {
         done(status, seconds) {
-          let c = statuses.get(status);
-          if (c === undefined) {
-            c = requests.with({ method, route, status: String(status) });
-            statuses.set(status, c);
-          }
-          c.value++;
+          statuses.inc(status);
           latency.observe(seconds);
         },
       };
@@ -197,33 +191,24 @@ export class HttpMetrics implements ServingMetricsSink {
     let c = this.models.get(key);
     if (c === undefined) {
       const { model, version } = result;
-      c = new ClassCounter((cls) => this.predictions.with({ model, version, class: cls }));
+      c = new SeriesBy<number | string>((cls) => this.predictions.with({ model, version, class: cls }), MAX_CLASS_SERIES);
       this.models.set(key, c);
     }
-    c.count(result.predictions);
+    c.incEach(result.predictions);
   }
 
   deployment(endpoint: string, deployment: string): DeploymentMeter {
     const labels = { endpoint, deployment };
     const latency = this.endpointDuration.with(labels);
     const scores = this.endpointScores.with(labels);
-    const statuses = new Map<number, CounterSeries>();
-    const classes = new ClassCounter((cls) => this.endpointPredictions.with({ endpoint, deployment, class: cls }));
-    const status = (code: number): CounterSeries => {
-      let c = statuses.get(code);
-      if (c === undefined) {
-        c = this.endpointRequests.with({ endpoint, deployment, status: String(code) });
-        statuses.set(code, c);
-      }
-      return c;
-    };
-    const ok = status(200);
+    const statuses = new SeriesBy<number>((status) => this.endpointRequests.with({ endpoint, deployment, status }));
+    const classes = new SeriesBy<number | string>((cls) => this.endpointPredictions.with({ endpoint, deployment, class: cls }), MAX_CLASS_SERIES);
     return {
       answered(result, seconds) {
-        ok.value++;
+        statuses.inc(200);
         latency.observe(seconds);
         if (result.classes === undefined) return;
-        classes.count(result.predictions);
+        classes.incEach(result.predictions);
         const probs = result.probabilities;
         if (probs === undefined) return;
         const binary = result.classes.length === 2;
@@ -238,7 +223,7 @@ export class HttpMetrics implements ServingMetricsSink {
         }
       },
       failed(code, seconds) {
-        status(code).value++;
+        statuses.inc(code);
         latency.observe(seconds);
       },
     };
@@ -287,20 +272,25 @@ function failedGate(r: Rollout): string {
   return 'operator';
 }
 
-/** Counts predicted classes into series made on first sight, up to MAX_CLASS_SERIES distinct ones. */
-class ClassCounter {
-  private readonly series = new Map<number | string, CounterSeries>();
-  constructor(private readonly make: (cls: string) => CounterSeries) {}
-  count(predictions: ReadonlyArray<number | string>): void {
-    for (let i = 0; i < predictions.length; i++) {
-      const p = predictions[i]!;
-      let c = this.series.get(p);
-      if (c === undefined) {
-        if (this.series.size >= MAX_CLASS_SERIES) continue;
-        c = this.make(String(p));
-        this.series.set(p, c);
-      }
-      c.value++;
+/** Counter series made on first sight of a value (a status code, a predicted class), at most `max` distinct ones. */
+class SeriesBy<K extends number | string> {
+  private readonly series = new Map<K, CounterSeries>();
+  constructor(
+    private readonly make: (value: string) => CounterSeries,
+    private readonly max = Infinity,
+  ) {}
+
+  inc(value: K): void {
+    let c = this.series.get(value);
+    if (c === undefined) {
+      if (this.series.size >= this.max) return;
+      c = this.make(String(value));
+      this.series.set(value, c);
     }
+    c.value++;
+  }
+
+  incEach(values: ReadonlyArray<K>): void {
+    for (let i = 0; i < values.length; i++) this.inc(values[i]!);
   }
 }

@@ -48,11 +48,6 @@ abstract class Family<L extends string, S> {
     return e.s;
   }
 
-  /** Forgets every series (a test's fresh start; prom-client's `reset`). */
-  reset(): void {
-    this.series.clear();
-  }
-
   protected abstract make(): S;
 }
 

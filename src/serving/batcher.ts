@@ -50,7 +50,7 @@ export class MicroBatcher {
   batchedRows = 0;
 
   constructor(
-    private readonly predictor: Pick<Predictor, 'predictMatrix' | 'inputNames' | 'classes' | 'kind'>,
+    private readonly predictor: Pick<Predictor, 'predictMatrix' | 'inputNames' | 'classes'>,
     private readonly settings: BatchingSettings,
   ) {}
 
@@ -217,7 +217,8 @@ export class MicroBatcher {
   }
 }
 
-function deadlineError(leftMs: number, runMs: number): FluxError {
+/** The 503 of a request past its deadline (leftMs ≤ 0), or that batches taking runMs cannot answer in the leftMs it has. */
+export function deadlineError(leftMs: number, runMs: number): FluxError {
   return new FluxError(
     'TEMPORARILY_UNAVAILABLE',
     leftMs <= 0

@@ -176,21 +176,13 @@ export class EndpointRouter implements Component {
     const d = this.pick(s, headers);
     const deadline = deadlineOf(headers);
     const t0 = performance.now();
-    const failed = (e: unknown): never => {
-      const ms = performance.now() - t0;
-      const status = e instanceof FluxError ? e.httpStatus : 500;
-      // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
-      if (status >= 500) d.stats.record(ms, false, undefined);
-      d.meter.failed(status, ms / 1000);
-      throw e;
-    };
     let out: PredictResult | Promise<PredictResult>;
     try {
       out = d.server.predictNow(body, deadline);
     } catch (e) {
-      return failed(e);
+      return failed(d, t0, e);
     }
-    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0), failed);
+    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0), (e: unknown) => failed(d, t0, e));
     return this.answered(endpoint, s, d, body, out, t0);
   }
 
@@ -308,6 +300,16 @@ export class EndpointRouter implements Component {
       }
     }
   }
+}
+
+/** Counts a failed prediction for its deployment and rethrows it. */
+function failed(d: DeploymentRuntime, t0: number, e: unknown): never {
+  const ms = performance.now() - t0;
+  const status = e instanceof FluxError ? e.httpStatus : 500;
+  // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
+  if (status >= 500) d.stats.record(ms, false, undefined);
+  d.meter.failed(status, ms / 1000);
+  throw e;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { DomainEvent, EventBus, EventType } from '../events/index.js';
 import { loadPredictor, type Prediction, type Predictor } from '../models/index.js';
 import { parseModelRefName, type ModelVersion, type RegistryService } from '../registry/index.js';
 import { decodePredictBody } from './decode.js';
-import { MicroBatcher, type BatchingSettings } from './batcher.js';
+import { MicroBatcher, deadlineError, type BatchingSettings } from './batcher.js';
 
 /** The model being served: one immutable snapshot, replaced whole on a hot swap. */
 export interface LoadedModel {
@@ -275,7 +275,7 @@ function resultOf(m: LoadedModel, out: Prediction, rows: number): PredictResult 
 /** The prediction, or a 503 once the deadline passes (the work goes on; its answer is dropped). */
 function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new FluxError('TEMPORARILY_UNAVAILABLE', 'the request was not answered before its deadline (x-fluxops-timeout-ms); retry later')), Math.max(0, deadline - performance.now()));
+    const timer = setTimeout(() => reject(deadlineError(0, 0)), Math.max(0, deadline - performance.now()));
     work.then(
       (v) => {
         clearTimeout(timer);

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Endpoint } from '../../endpoints/index.js';
 import { callerOf, type RouteDeps } from '../../http/index.js';
-import type { EndpointRouter, RoutedResult } from '../../serving/index.js';
-import { predictionBody } from './serving.js';
+import type { EndpointRouter } from '../../serving/index.js';
+import { answerPrediction } from './serving.js';
 import { created, Empty, EndpointPrediction, EndpointWithStatus, MirrorStats, ok } from '../schemas.js';
 
 const Name = Type.Object({ name: Type.String() });
@@ -120,14 +120,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
       // predict roles, when set, narrow who may.
       auth: { permission: 'predict', resource: (req) => router.resourceOf((req.params as { name: string }).name), from: 'url' },
-      handle: (call) => {
-        const answer = (result: RoutedResult) => {
-          metrics.countPredictions(result);
-          return predictionBody(call.id, result, call.header);
-        };
-        const out = router.predictNow(call.params.name!, call.body, call.headers);
-        return out instanceof Promise ? out.then(answer) : answer(out);
-      },
+      handle: (call) => answerPrediction(router.predictNow(call.params.name!, call.body, call.headers), call, metrics),
     },
     { schema: { response: ok(EndpointPrediction), tags, summary: "Predict through the endpoint's traffic split (or the deployment x-fluxops-deployment names)", params: Name } },
   );

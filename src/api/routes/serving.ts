@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { FluxError } from '../../core/index.js';
 import { pingDatabase } from '../../storage/db/index.js';
-import type { RouteDeps } from '../../http/index.js';
+import type { HotCall, HttpMetrics, RouteDeps } from '../../http/index.js';
 import type { PredictResult, RoutedResult } from '../../serving/index.js';
 import { ErrorBody, Health, ModelInfo, ok, Prediction } from '../schemas.js';
 
@@ -73,14 +73,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       // A scoped key may predict only on what it names: the default endpoint (or every model
       // behind it, within its predict roles), or the served model.
       auth: { permission: 'predict', resource: () => served.resource(), from: 'url' },
-      handle: (call) => {
-        const answer = (result: PredictResult | RoutedResult) => {
-          metrics.countPredictions(result);
-          return predictionBody(call.id, result, call.header);
-        };
-        const out = served.predict(call.body, call.headers);
-        return out instanceof Promise ? out.then(answer) : answer(out);
-      },
+      handle: (call) => answerPrediction(served.predict(call.body, call.headers), call, metrics),
     },
     {
       schema: {
@@ -91,6 +84,15 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
     },
   );
 };
+
+/** The answer of a prediction route: counted by class, in the answer's shape; without a promise when the prediction needed none. */
+export function answerPrediction(out: PredictResult | RoutedResult | Promise<PredictResult | RoutedResult>, call: HotCall, metrics: HttpMetrics): object | Promise<object> {
+  const answer = (result: PredictResult | RoutedResult) => {
+    metrics.countPredictions(result);
+    return predictionBody(call.id, result, call.header);
+  };
+  return out instanceof Promise ? out.then(answer) : answer(out);
+}
 
 /**
  * A prediction answer, built field by field (an object spread of results of several shapes is a
