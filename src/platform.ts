@@ -12,6 +12,10 @@ import path from 'node:path';
 import { createFolder } from './storage/fs/index.js';
 import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb } from './storage/db/index.js';
 import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
+import { KyselyWebhookStore, WebhookDeliverer, WebhookService } from './webhooks/index.js';
+import { openJobQueue, type JobQueue } from './jobs/index.js';
+import { KyselyPipelineStore, PipelineService, PipelineTriggerer, PipelineTriggers, pipelineScheduleTarget } from './pipelines/index.js';
+import { KyselyScheduleStore, ScheduleService, type Scheduler, type SchedulerOptions, type ScheduleTarget } from './schedules/index.js';
 
 /** The domain events of one instance: the outbox read by cursor, and the in-process subscribers. */
 export interface PlatformEvents {
@@ -40,7 +44,28 @@ export interface Platform {
   rollouts: RolloutService;
   /** The append-only record of state-changing API calls. */
   audit: AuditLog;
+  /** Webhooks: subscriptions to events, delivered signed and retried by `webhookDeliverer`. */
+  webhooks: WebhookService;
+  /** Fans events out to webhooks and sends the deliveries; in the lifecycle after the dispatcher. */
+  webhookDeliverer: WebhookDeliverer;
+  /** Cron schedules that start pipeline runs (create, list, pause, resume, delete). */
+  schedules: ScheduleService;
+  /** The component firing the schedules, in the lifecycle when a schedule target was given; undefined otherwise. */
+  scheduler: Scheduler | undefined;
   events: PlatformEvents;
+  /** Pipeline runs: start, advance, approvals, cancel, retry (their steps run on job workers). */
+  pipelines: PipelineService;
+  /** Registered pipelines' event triggers (`on:`), fired by every process whose lifecycle runs. */
+  pipelineTriggers: PipelineTriggers;
+  /** Tells this process's job workers to look at the queue now (a job was queued here). */
+  onJobQueued(wake: () => void): void;
+  /** Wakes this process's job workers (a job was just queued here). */
+  wakeJobs(): void;
+  /**
+   * The job queue of this store (embedded on SQLite, pg-boss on Postgres), opened and started on
+   * first use, since most commands never need it; closed with the platform.
+   */
+  jobs(): Promise<JobQueue>;
   /** The background parts (event dispatcher, listener, and what servers add); `start()` runs them. */
   lifecycle: Lifecycle;
   /** Starts the background parts not yet started. Commands that only read or write need not call it. */
@@ -51,6 +76,13 @@ export interface Platform {
 
 export interface PlatformOptions {
   logger?: Logger | undefined;
+  /**
+   * What schedules start runs on (the pipeline engine). With one, a `Scheduler` is added to the
+   * lifecycle and fires the schedules once the platform starts; without, schedules are only stored.
+   */
+  scheduleTarget?: ScheduleTarget | null | undefined;
+  /** The scheduler's tick, grace window, claim timeout and clock (defaults: 1 s, 60 s, 60 s, the system clock). */
+  scheduler?: Omit<SchedulerOptions, 'log'> | undefined;
 }
 
 /** The composition root: opens the stores named by the config, migrates, and builds the services. */
@@ -80,6 +112,16 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const endpoints = new EndpointService(new KyselyEndpointStore(db), registry);
   const rollouts = new RolloutService(new KyselyRolloutStore(db), endpoints);
   const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
+  let jobs: Promise<JobQueue> | undefined;
+  const wakers = new Set<() => void>();
+  const openJobs = (): Promise<JobQueue> =>
+    (jobs ??= (async () => {
+      const q = await openJobQueue(db, { databaseUrl: config.databaseUrl, onError: (e) => logger.warn({ err: e }, 'job queue error') });
+      await q.start();
+      return q;
+    })());
+  const pipelines = new PipelineService(new KyselyPipelineStore(db), openJobs, () => wakers.forEach((w) => w()));
+  const schedules = new ScheduleService(new KyselyScheduleStore(db), { clock: opts.scheduler?.clock, validateSpec: (text) => pipelines.validate(text) });
 
   const bus = new EventBus(logger);
   const log = new EventLog(db, bus);
@@ -89,6 +131,16 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   // The dispatcher first: it takes its cursor before anything that subscribes reads the state.
   lifecycle.add(dispatcher);
   if (listener !== undefined) lifecycle.add(listener);
+  const webhookStore = new KyselyWebhookStore(db);
+  const webhooks = new WebhookService(webhookStore, config.webhooks);
+  // After the dispatcher (whose bus it hears) and stopped before it.
+  const webhookDeliverer = new WebhookDeliverer(webhookStore, bus, log, config.webhooks, logger);
+  lifecycle.add(webhookDeliverer);
+  // Schedules start pipeline runs; any process that starts its lifecycle (servers, workers) fires them, once per slot.
+  const scheduler = opts.scheduleTarget === null ? undefined : schedules.scheduler(opts.scheduleTarget ?? pipelineScheduleTarget(pipelines), { ...opts.scheduler, log: logger });
+  if (scheduler !== undefined) lifecycle.add(scheduler);
+  const pipelineTriggers = new PipelineTriggers(db);
+  lifecycle.add(new PipelineTriggerer(pipelineTriggers, pipelines, bus, logger));
 
   let closing: Promise<void> | undefined;
   return {
@@ -103,12 +155,22 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     endpoints,
     rollouts,
     audit,
+    webhooks,
+    webhookDeliverer,
+    schedules,
+    scheduler,
     events: { log, bus, dispatcher, listener },
     lifecycle,
+    jobs: openJobs,
+    pipelines,
+    pipelineTriggers,
+    onJobQueued: (wake) => void wakers.add(wake),
+    wakeJobs: () => wakers.forEach((w) => w()),
     start: () => lifecycle.start(),
     close: () =>
       (closing ??= (async () => {
         await lifecycle.stop();
+        if (jobs !== undefined) await (await jobs.catch(() => undefined))?.close();
         await audit.flush();
         await db.close();
       })()),

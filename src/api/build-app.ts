@@ -18,6 +18,9 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { rolloutRoutes } from './routes/rollouts.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { mlflowScoringRoutes, oipRoutes } from './routes/protocols.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
@@ -190,6 +193,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(eventRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(endpointRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(pipelineRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(webhookRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(scheduleRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
   await app.register(mlflowScoringRoutes, deps);
   await app.register(oipRoutes, deps);

@@ -2,6 +2,8 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { ROLES } from '../auth/index.js';
 import { STAGES } from '../registry/index.js';
 import { RUN_STATUSES } from '../tracking/index.js';
+import { DELIVERY_STATES, WEBHOOK_FORMATS } from '../webhooks/index.js';
+import { CATCH_UP_POLICIES, FIRING_STATES, OVERLAP_POLICIES } from '../schedules/index.js';
 
 /*
  * The response bodies of the native API, one schema per domain object, matching what the services
@@ -353,3 +355,154 @@ export const Rollout = Type.Object({
   finishedAt: Nullable(Type.Integer()),
   live: Nullable(Type.Array(GateResultJson, { description: "the current step's gate values as this server measures them" })),
 });
+
+// ---- schedules ----
+
+export const Schedule = Type.Object({
+  id: Type.String({ description: 'sc- and 12 hex digits' }),
+  name: Type.String(),
+  cron: Type.String({ description: "five fields (minute hour day-of-month month day-of-week, such as '41 22 * * *') or a nickname such as @daily" }),
+  timezone: Type.String({ description: 'the IANA time zone the expression is read in' }),
+  pipeline: Type.String({ description: 'the name of the pipeline the spec declares' }),
+  pipelineSpec: Type.String({ description: 'the pipeline file (YAML), kept as it was given' }),
+  params: mapOf(Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'] }), 'parameters handed to each run'),
+  overlap: stringEnum(OVERLAP_POLICIES, 'while the previous run still goes, a slot is skipped, or queued (one at most)'),
+  catchUp: stringEnum(CATCH_UP_POLICIES, 'after a downtime, no missed slot fires, or only the latest'),
+  paused: Type.Boolean(),
+  nextSlot: Nullable(Millis('the next slot to fire (epoch ms); null when the expression fires no more')),
+  createdAt: Millis(),
+  createdBy: Nullable(Type.String({ description: 'the key that created it; null for the CLI' })),
+  updatedAt: Millis(),
+});
+
+export const Firing = Type.Object({
+  scheduleId: Type.String(),
+  slot: Millis('the slot this firing is for (epoch ms)'),
+  state: stringEnum(FIRING_STATES, 'claimed (being started), started, skipped, queued (waits for the previous run) or failed'),
+  pipelineRun: Nullable(Type.String({ description: 'the pipeline run it started' })),
+  reason: Nullable(Type.String({ description: 'why it was skipped, queued or failed' })),
+  attempts: Type.Integer({ description: 'take-overs after a server stopped between claiming and starting it' }),
+  firedAt: Millis(),
+  firedBy: Type.String({ description: 'the server that claimed it' }),
+  updatedAt: Millis(),
+});
+
+// ---- webhooks ----
+
+export const Webhook = Type.Object({
+  id: Type.String({ description: 'wh- and 12 hex digits' }),
+  name: Type.String(),
+  url: Type.String({ description: 'where deliveries are POSTed' }),
+  events: Type.Array(Type.String(), { description: 'patterns of event types: model.*, pipeline.run.failed, * (a * stands for any characters)' }),
+  filter: Type.Object(
+    { model: Nullable(Type.String()), endpoint: Nullable(Type.String()) },
+    { description: 'only events about this model and/or endpoint; null: any' },
+  ),
+  format: stringEnum(WEBHOOK_FORMATS, 'fluxops: {id, event} JSON; slack: a Slack message {text, blocks}'),
+  enabled: Type.Boolean(),
+  createdAt: Millis(),
+  createdBy: Nullable(Type.String({ description: 'the key that created it; null for the CLI' })),
+  updatedAt: Millis(),
+});
+export const CreatedWebhook = Type.Composite([
+  Webhook,
+  Type.Object({ secret: Type.String({ description: 'the signing secret (HMAC-SHA256 of `${t}.${body}`), shown this once' }) }),
+]);
+export const WebhookList = Type.Object({ webhooks: Type.Array(Webhook) });
+
+export const DeliveryAttemptJson = Type.Object({
+  attempt: Type.Integer(),
+  at: Millis('when it ended'),
+  status: Nullable(Type.Integer({ description: 'the HTTP status; null when no answer came' })),
+  error: Nullable(Type.String()),
+  durationMs: Type.Number(),
+});
+export const WebhookDelivery = Type.Object({
+  id: Type.String({ description: 'whd- and 16 hex digits; sent as X-FluxOps-Delivery and in the body' }),
+  webhookId: Type.String(),
+  eventSeq: Nullable(Type.Integer({ description: "the event's seq; null for a test delivery" })),
+  eventType: Type.String(),
+  state: stringEnum(DELIVERY_STATES, 'pending (waits for its next attempt), delivering, succeeded (a 2xx answer) or failed (attempts spent)'),
+  attempts: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  nextAttemptAt: Millis('when a pending delivery is due'),
+  lastStatus: Nullable(Type.Integer()),
+  lastResponse: Nullable(Type.String({ description: 'the first KiB of the last response body' })),
+  lastError: Nullable(Type.String()),
+  history: Type.Array(DeliveryAttemptJson, { description: 'every attempt, oldest first' }),
+  createdAt: Millis(),
+  updatedAt: Millis(),
+  finishedAt: Nullable(Millis()),
+});
+export const WebhookDeliveryList = Type.Object({ deliveries: Type.Array(WebhookDelivery) });
+
+// ---- pipelines ----
+
+const STEP_STATUSES = ['pending', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+const PIPELINE_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+const JsonMap = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+
+export const StepRun = Type.Object({
+  step: Type.String(),
+  kind: Type.String({ description: 'the step type, or run for a command' }),
+  status: stringEnum(STEP_STATUSES),
+  position: Type.Integer(),
+  attempt: Type.Integer({ description: 'attempts started, retries included' }),
+  jobId: Nullable(Type.String()),
+  cacheKey: Nullable(Type.String()),
+  cachedFrom: Nullable(Type.String({ description: '<pipeline run>/<step> whose outputs were reused' })),
+  inputs: Nullable(JsonMap('the inputs once their expressions were filled')),
+  outputs: Nullable(JsonMap('what the step produced (read by later steps as steps.<step>.outputs.*)')),
+  error: Nullable(Type.String({ description: 'why it failed, was skipped or cancelled' })),
+  trackingRunId: Nullable(Type.String()),
+  modelName: Nullable(Type.String()),
+  modelVersion: Nullable(Type.String()),
+  expiresAt: Nullable(Millis('when an approval expires')),
+  decidedBy: Nullable(Type.String({ description: 'the key that approved or rejected' })),
+  decisionReason: Nullable(Type.String()),
+  startedAt: Nullable(Millis()),
+  finishedAt: Nullable(Millis()),
+  updatedAt: Millis(),
+});
+
+export const PipelineRun = Type.Object({
+  id: Type.String({ description: 'pr- and 12 hex digits' }),
+  pipeline: Type.String(),
+  specHash: Type.String({ description: 'SHA-256 of the pipeline file' }),
+  params: JsonMap('the params it ran with'),
+  status: stringEnum(PIPELINE_STATUSES),
+  trigger: Type.String({ description: 'manual, retry, schedule:<name> or event:<type>' }),
+  startedBy: Nullable(Type.String()),
+  baseDir: Nullable(Type.String()),
+  noCache: Type.Boolean(),
+  retryOf: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+  createdAt: Millis(),
+  updatedAt: Millis(),
+  finishedAt: Nullable(Millis()),
+  steps: Type.Array(StepRun),
+});
+export const PipelineRunList = Type.Object({ runs: Type.Array(PipelineRun) });
+
+export const PipelineSummary = Type.Object({
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  hash: Type.String(),
+  params: JsonMap('declared params: type, default, description'),
+  steps: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), needs: Type.Array(Type.String()), if: Nullable(Type.String()) })),
+});
+
+export const LogLine = Type.Object({ id: Type.Integer(), step: Type.String(), stream: stringEnum(['stdout', 'stderr', 'system'] as const), text: Type.String(), time: Millis() });
+export const LogPage = Type.Object({ lines: Type.Array(LogLine), next_after: Type.Integer({ description: 'pass as after= for the next lines' }), status: stringEnum(PIPELINE_STATUSES, "the run's status when read") });
+
+export const PipelineTrigger = Type.Object({
+  id: Type.String({ description: 'tr- and 12 hex digits' }),
+  pipeline: Type.String(),
+  event: Type.String({ description: 'an event type, or a prefix with * (model.*)' }),
+  filter: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'payload fields (or model, endpoint) that must equal these' }),
+  params: JsonMap('the run params, which may read ${{ event.payload.* }}'),
+  baseDir: Nullable(Type.String()),
+  createdBy: Nullable(Type.String()),
+  createdAt: Millis(),
+});
+export const PipelineTriggerList = Type.Object({ triggers: Type.Array(PipelineTrigger) });

@@ -1,4 +1,6 @@
-import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type RolloutsApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type RolloutsApi, type SchedulesApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
+import type { PipelinesApi, WebhooksApi } from '../client/index.js';
+import { summarizePipeline } from '../pipelines/index.js';
 import { openPlatform, type Platform } from '../platform.js';
 
 export interface GlobalOptions {
@@ -17,6 +19,9 @@ export interface Backend {
   events: EventsApi;
   endpoints: EndpointsApi;
   rollouts: RolloutsApi;
+  webhooks: WebhooksApi;
+  schedules: SchedulesApi;
+  pipelines: PipelinesApi;
   platform: Platform | undefined;
   where: string;
   close(): Promise<void>;
@@ -26,7 +31,7 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
   const url = opts.url ?? process.env.FLUXOPS_URL;
   if (url !== undefined && url !== '') {
     const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
-    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, rollouts: client, platform: undefined, where: url, close: async () => undefined };
+    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, rollouts: client, webhooks: client, schedules: client, pipelines: client, platform: undefined, where: url, close: async () => undefined };
   }
   const platform = await openPlatform({ home: opts.home });
   return {
@@ -42,6 +47,9 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
       listRollouts: (endpoint) => platform.rollouts.list({ endpoint }),
       rolloutAction: (id, action) => platform.rollouts[action](id),
     },
+    schedules: schedulesOf(platform),
+    webhooks: platform.webhooks,
+    pipelines: pipelinesOf(platform),
     platform,
     where: platform.config.home,
     close: () => platform.close(),
@@ -56,4 +64,39 @@ export async function withBackend<T>(opts: GlobalOptions, body: (b: Backend) => 
   } finally {
     await backend.close();
   }
+}
+
+/** The in-process pipeline service under the client's names. */
+export function pipelinesOf(platform: Platform): PipelinesApi {
+  const p = platform.pipelines;
+  return {
+    validatePipeline: async (spec, source) => summarizePipeline(p.validate(spec, source)),
+    startPipelineRun: (i) => p.start({ text: i.spec, source: i.source, params: i.params, baseDir: i.baseDir, noCache: i.noCache }),
+    listPipelineRuns: (q = {}) => p.list({ pipeline: q.pipeline, statuses: q.status ? [q.status] : undefined, limit: q.limit }),
+    getPipelineRun: (id) => p.get(id),
+    pipelineLogs: async (id, q = {}) => {
+      const lines = await p.logs(id, q);
+      return { lines, nextAfter: lines.at(-1)?.id ?? q.after ?? 0, status: (await p.get(id)).status };
+    },
+    decidePipelineRun: (id, decision, d = {}) => (decision === 'approve' ? p.approve(id, d) : p.reject(id, d)),
+    cancelPipelineRun: (id) => p.cancel(id),
+    retryPipelineRun: (id) => p.retry(id),
+    registerPipeline: (spec, source, baseDir) => platform.pipelineTriggers.register(spec, source ?? 'pipeline.yaml', baseDir),
+    listPipelineTriggers: () => platform.pipelineTriggers.list(),
+    unregisterPipeline: (name) => platform.pipelineTriggers.unregister(name),
+  };
+}
+
+/** The in-process schedule service under the client's names. */
+export function schedulesOf(platform: Platform): SchedulesApi {
+  const s = platform.schedules;
+  return {
+    createSchedule: (input) => s.create(input),
+    listSchedules: () => s.list(),
+    getSchedule: (ref) => s.get(ref),
+    scheduleFirings: (ref, opts) => s.firings(ref, opts),
+    pauseSchedule: (ref) => s.pause(ref),
+    resumeSchedule: (ref) => s.resume(ref),
+    deleteSchedule: (ref) => s.delete(ref),
+  };
 }

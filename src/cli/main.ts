@@ -1,8 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerEndpoints } from './commands/endpoints.js';
 import { registerRollouts } from './commands/rollouts.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
+import { registerWebhooks } from './commands/webhooks.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerPipelines } from './commands/pipelines.js';
 import { registerAudit } from './commands/audit.js';
 import { registerModels } from './commands/models.js';
 import { registerPredict } from './commands/predict.js';
@@ -30,9 +34,13 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerEndpoints(program);
   registerRollouts(program);
+  registerSchedules(program);
   registerKeys(program);
   registerAudit(program);
   registerEvents(program);
+  registerWebhooks(program);
+  registerPipelines(program);
+  registerJobs(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

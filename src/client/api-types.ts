@@ -3,7 +3,10 @@ import type { EndpointService } from '../endpoints/index.js';
 import type { EventPage, ReadEventsInput } from '../events/index.js';
 import type { GateResult, Rollout, RolloutSpecInput } from '../rollouts/index.js';
 import type { RegistryService } from '../registry/index.js';
+import type { CatchUpPolicy, Firing, OverlapPolicy, Schedule, ScheduleParam } from '../schedules/index.js';
 import type { TrackingService } from '../tracking/index.js';
+import type { LogLine, PipelineRun, PipelineRunStatus, PipelineTrigger } from '../pipelines/index.js';
+import type { DeliveryState, Webhook, WebhookDelivery, WebhookFormat } from '../webhooks/index.js';
 
 /**
  * The service surfaces a remote caller uses. The in-process services satisfy them as they are;
@@ -70,7 +73,81 @@ export type EndpointsApi = Pick<
 
 export type AuditApi = Pick<AuditLog, 'list'>;
 
+/** Webhooks, under names of their own; a webhook is named by its id (wh-…) or its name. */
+export interface WebhooksApi {
+  /** The secret is returned this once. */
+  createWebhook(input: WebhookInput): Promise<{ webhook: Webhook; secret: string }>;
+  listWebhooks(): Promise<Webhook[]>;
+  getWebhook(ref: string): Promise<Webhook>;
+  setWebhookEnabled(ref: string, enabled: boolean): Promise<Webhook>;
+  deleteWebhook(ref: string): Promise<void>;
+  /** Sends a signed `webhook.test` delivery now, once, and answers how it went. */
+  testWebhook(ref: string): Promise<WebhookDelivery>;
+  /** Newest first. */
+  webhookDeliveries(ref: string, opts?: { limit?: number | undefined; state?: DeliveryState | undefined }): Promise<WebhookDelivery[]>;
+}
+
+export interface WebhookInput {
+  name: string;
+  url: string;
+  /** Patterns of event types (`model.*`, `pipeline.run.failed`, `*`), as a list or comma-separated. */
+  events: string[] | string;
+  format?: WebhookFormat | undefined;
+  /** Generated when absent. */
+  secret?: string | undefined;
+  filter?: { model?: string | undefined; endpoint?: string | undefined } | undefined;
+  enabled?: boolean | undefined;
+}
+
+/** Schedules, under names of their own; a schedule is named by its name or its id. */
+export interface SchedulesApi {
+  createSchedule(input: ScheduleInput): Promise<Schedule>;
+  listSchedules(): Promise<Schedule[]>;
+  getSchedule(ref: string): Promise<Schedule>;
+  /** Newest slot first. */
+  scheduleFirings(ref: string, opts?: { limit?: number | undefined }): Promise<Firing[]>;
+  pauseSchedule(ref: string): Promise<Schedule>;
+  resumeSchedule(ref: string): Promise<Schedule>;
+  deleteSchedule(ref: string): Promise<void>;
+}
+
+/** A new schedule: its cron slots (in `timezone`, default UTC) start the pipeline of `pipelineSpec` (the file's text). */
+export interface ScheduleInput {
+  name: string;
+  cron: string;
+  timezone?: string | undefined;
+  /** Default: the name the spec declares. */
+  pipeline?: string | undefined;
+  pipelineSpec: string;
+  params?: Record<string, ScheduleParam> | undefined;
+  overlap?: OverlapPolicy | undefined;
+  catchUp?: CatchUpPolicy | undefined;
+}
+
 /** Reading the domain events from a cursor (`EventLog.read` in process, `GET /api/v1/events` remotely). */
+/** Pipeline runs, through the API or in process (same shapes). */
+export interface PipelinesApi {
+  validatePipeline(spec: string, source?: string): Promise<PipelineSummaryView>;
+  startPipelineRun(input: { spec: string; source?: string | undefined; params?: Record<string, string | number | boolean> | undefined; baseDir?: string | undefined; noCache?: boolean | undefined }): Promise<PipelineRun>;
+  listPipelineRuns(q?: { pipeline?: string | undefined; status?: PipelineRunStatus | undefined; limit?: number | undefined }): Promise<PipelineRun[]>;
+  getPipelineRun(id: string): Promise<PipelineRun>;
+  pipelineLogs(id: string, q?: { after?: number | undefined; step?: string | undefined; limit?: number | undefined }): Promise<{ lines: LogLine[]; nextAfter: number; status: PipelineRunStatus }>;
+  decidePipelineRun(id: string, decision: 'approve' | 'reject', d?: { step?: string | undefined; reason?: string | undefined }): Promise<PipelineRun>;
+  cancelPipelineRun(id: string): Promise<PipelineRun>;
+  retryPipelineRun(id: string): Promise<PipelineRun>;
+  registerPipeline(spec: string, source?: string, baseDir?: string): Promise<PipelineTrigger[]>;
+  listPipelineTriggers(): Promise<PipelineTrigger[]>;
+  unregisterPipeline(name: string): Promise<void>;
+}
+
+export interface PipelineSummaryView {
+  name: string;
+  description: string | null;
+  hash: string;
+  params: Record<string, unknown>;
+  steps: Array<{ name: string; kind: string; needs: string[]; if: string | null }>;
+}
+
 export interface EventsApi {
   readEvents(input?: ReadEventsInput): Promise<EventPage>;
 }

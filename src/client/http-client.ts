@@ -19,7 +19,11 @@ import type {
 import type { DomainEvent, EventPage, ReadEventsInput } from '../events/index.js';
 import type { CreateEndpointInput, DeployInput, Endpoint } from '../endpoints/index.js';
 import type { RolloutSpecInput } from '../rollouts/index.js';
-import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, RolloutsApi, RolloutView, TrackingApi } from './api-types.js';
+import type { LogLine, PipelineRun, PipelineRunStatus, PipelineTrigger } from '../pipelines/index.js';
+import type { Firing, Schedule } from '../schedules/index.js';
+import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, RolloutsApi, RolloutView, ScheduleInput, SchedulesApi, TrackingApi, PipelinesApi, PipelineSummaryView } from './api-types.js';
+import type { WebhookInput, WebhooksApi } from './api-types.js';
+import type { DeliveryState, Webhook, WebhookDelivery } from '../webhooks/index.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
 export interface ClientOptions {
@@ -37,7 +41,7 @@ const enc = encodeURIComponent;
  * Typed HTTP client of the native API. It implements the same service surfaces as the
  * in-process services; server errors come back as FluxError with the server's code and message.
  */
-export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi, RolloutsApi {
+export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi, RolloutsApi, SchedulesApi, WebhooksApi, PipelinesApi {
   private readonly base: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -263,6 +267,90 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi,
   }
   rolloutAction(id: string, action: 'promote' | 'pause' | 'resume' | 'abort' | 'rollback'): Promise<RolloutView> {
     return this.request('POST', `/api/v1/rollouts/${enc(id)}/${action}`);
+  }
+
+  // ---- pipelines ----
+  validatePipeline(spec: string, source?: string): Promise<PipelineSummaryView> {
+    return this.request('POST', '/api/v1/pipelines/validate', { spec, source });
+  }
+  startPipelineRun(input: Parameters<PipelinesApi['startPipelineRun']>[0]): Promise<PipelineRun> {
+    return this.request('POST', '/api/v1/pipeline-runs', { spec: input.spec, source: input.source, params: input.params, base_dir: input.baseDir, no_cache: input.noCache });
+  }
+  async listPipelineRuns(q: Parameters<PipelinesApi['listPipelineRuns']>[0] = {}): Promise<PipelineRun[]> {
+    return (await this.request<{ runs: PipelineRun[] }>('GET', `/api/v1/pipeline-runs${query({ ...q })}`)).runs;
+  }
+  getPipelineRun(id: string): Promise<PipelineRun> {
+    return this.request('GET', `/api/v1/pipeline-runs/${enc(id)}`);
+  }
+  async pipelineLogs(id: string, q: Parameters<PipelinesApi['pipelineLogs']>[1] = {}): Promise<{ lines: LogLine[]; nextAfter: number; status: PipelineRunStatus }> {
+    const r = await this.request<{ lines: LogLine[]; next_after: number; status: PipelineRunStatus }>('GET', `/api/v1/pipeline-runs/${enc(id)}/logs${query({ ...q })}`);
+    return { lines: r.lines, nextAfter: r.next_after, status: r.status };
+  }
+  decidePipelineRun(id: string, decision: 'approve' | 'reject', d: { step?: string | undefined; reason?: string | undefined } = {}): Promise<PipelineRun> {
+    return this.request('POST', `/api/v1/pipeline-runs/${enc(id)}/${decision}`, d);
+  }
+  cancelPipelineRun(id: string): Promise<PipelineRun> {
+    return this.request('POST', `/api/v1/pipeline-runs/${enc(id)}/cancel`, {});
+  }
+  retryPipelineRun(id: string): Promise<PipelineRun> {
+    return this.request('POST', `/api/v1/pipeline-runs/${enc(id)}/retry`, {});
+  }
+  async registerPipeline(spec: string, source?: string, baseDir?: string): Promise<PipelineTrigger[]> {
+    return (await this.request<{ triggers: PipelineTrigger[] }>('POST', '/api/v1/pipelines', { spec, source, base_dir: baseDir })).triggers;
+  }
+  async listPipelineTriggers(): Promise<PipelineTrigger[]> {
+    return (await this.request<{ triggers: PipelineTrigger[] }>('GET', '/api/v1/pipelines/triggers')).triggers;
+  }
+  async unregisterPipeline(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/pipelines/${enc(name)}`);
+  }
+
+  // ---- schedules ----
+  createSchedule(input: ScheduleInput): Promise<Schedule> {
+    return this.request('POST', '/api/v1/schedules', input);
+  }
+  async listSchedules(): Promise<Schedule[]> {
+    return (await this.request<{ schedules: Schedule[] }>('GET', '/api/v1/schedules')).schedules;
+  }
+  getSchedule(ref: string): Promise<Schedule> {
+    return this.request('GET', `/api/v1/schedules/${enc(ref)}`);
+  }
+  async scheduleFirings(ref: string, opts: { limit?: number | undefined } = {}): Promise<Firing[]> {
+    return (await this.request<{ firings: Firing[] }>('GET', `/api/v1/schedules/${enc(ref)}/firings${query(opts)}`)).firings;
+  }
+  pauseSchedule(ref: string): Promise<Schedule> {
+    return this.request('POST', `/api/v1/schedules/${enc(ref)}/pause`);
+  }
+  resumeSchedule(ref: string): Promise<Schedule> {
+    return this.request('POST', `/api/v1/schedules/${enc(ref)}/resume`);
+  }
+  async deleteSchedule(ref: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/schedules/${enc(ref)}`);
+  }
+
+  // ---- webhooks ----
+  async createWebhook(input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+    const { secret, ...webhook } = await this.request<Webhook & { secret: string }>('POST', '/api/v1/webhooks', input);
+    return { webhook, secret };
+  }
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.request<{ webhooks: Webhook[] }>('GET', '/api/v1/webhooks')).webhooks;
+  }
+  getWebhook(ref: string): Promise<Webhook> {
+    return this.request('GET', `/api/v1/webhooks/${enc(ref)}`);
+  }
+  setWebhookEnabled(ref: string, enabled: boolean): Promise<Webhook> {
+    return this.request('PATCH', `/api/v1/webhooks/${enc(ref)}`, { enabled });
+  }
+  async deleteWebhook(ref: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/webhooks/${enc(ref)}`);
+  }
+  testWebhook(ref: string): Promise<WebhookDelivery> {
+    // The server answers once the receiver did or its own timeout ran out (10 s by default, at most 600 s).
+    return this.request('POST', `/api/v1/webhooks/${enc(ref)}/test`, undefined, undefined, { timeoutMs: (this.opts.timeoutMs ?? 30_000) + 600_000 });
+  }
+  async webhookDeliveries(ref: string, opts: { limit?: number | undefined; state?: DeliveryState | undefined } = {}): Promise<WebhookDelivery[]> {
+    return (await this.request<{ deliveries: WebhookDelivery[] }>('GET', `/api/v1/webhooks/${enc(ref)}/deliveries${query(opts)}`)).deliveries;
   }
 
   // ---- audit ----

@@ -41,6 +41,22 @@ export interface FluxConfig {
   groupCommit: boolean;
   /** `--artifacts-mode` / FLUXOPS_ARTIFACTS_MODE; `proxied` by default. */
   artifactsMode: ArtifactsMode;
+  /** Webhook deliveries: retries, timeout, how often due ones are looked for (FLUXOPS_WEBHOOK_*). */
+  webhooks: WebhookSettings;
+}
+
+/** How webhook deliveries are sent and retried. */
+export interface WebhookSettings {
+  /** The first retry's delay; each next one doubles it, with ±20 % jitter (FLUXOPS_WEBHOOK_RETRY_BASE_MS, default 1000). */
+  retryBaseMs: number;
+  /** The longest delay between two attempts (FLUXOPS_WEBHOOK_RETRY_MAX_MS, default 600000). */
+  retryMaxMs: number;
+  /** Attempts before a delivery fails for good (FLUXOPS_WEBHOOK_MAX_ATTEMPTS, default 8). */
+  maxAttempts: number;
+  /** How long one attempt may take (FLUXOPS_WEBHOOK_TIMEOUT_MS, default 10000). */
+  timeoutMs: number;
+  /** How often a server looks for due deliveries without a wake-up (FLUXOPS_WEBHOOK_POLL_MS, default 1000). */
+  pollMs: number;
 }
 
 export interface ConfigInput {
@@ -52,6 +68,7 @@ export interface ConfigInput {
   eventsPollMs?: number | undefined;
   groupCommit?: boolean | undefined;
   artifactsMode?: string | undefined;
+  webhooks?: Partial<WebhookSettings> | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
@@ -80,7 +97,24 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const eventsPollMs = input.eventsPollMs ?? (pollEnv !== undefined && pollEnv !== '' ? nonNegativeInt(pollEnv, 'FLUXOPS_EVENTS_POLL_MS') : EVENTS_POLL_MS[/^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'sqlite']);
   const groupCommit = input.groupCommit ?? !/^(off|0|false|no)$/i.test(env.FLUXOPS_GROUP_COMMIT ?? '');
   const artifactsMode = resolveArtifactsMode(input.artifactsMode ?? env.FLUXOPS_ARTIFACTS_MODE);
-  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit, artifactsMode };
+  const webhooks = resolveWebhookSettings(input.webhooks, env);
+  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit, artifactsMode, webhooks };
+}
+
+/** The FLUXOPS_WEBHOOK_* settings (or the programmatic values), validated. */
+function resolveWebhookSettings(given: Partial<WebhookSettings> | undefined, env: NodeJS.ProcessEnv): WebhookSettings {
+  const setting = (value: number | undefined, name: string, fallback: number, min: number, max: number): number => {
+    if (value !== undefined) return parseIntegerSetting(String(value), name, min, max);
+    const text = env[name];
+    return text === undefined || text === '' ? fallback : parseIntegerSetting(text, name, min, max);
+  };
+  return {
+    retryBaseMs: setting(given?.retryBaseMs, 'FLUXOPS_WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000),
+    retryMaxMs: setting(given?.retryMaxMs, 'FLUXOPS_WEBHOOK_RETRY_MAX_MS', 600_000, 1, 86_400_000),
+    maxAttempts: setting(given?.maxAttempts, 'FLUXOPS_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    timeoutMs: setting(given?.timeoutMs, 'FLUXOPS_WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
+    pollMs: setting(given?.pollMs, 'FLUXOPS_WEBHOOK_POLL_MS', 1000, 10, 600_000),
+  };
 }
 
 function resolveArtifactsMode(given: string | undefined): ArtifactsMode {

@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './settings.js';
 export * from './lifecycle.js';
 export * from './serial-job.js';
+export * from './duration.js';

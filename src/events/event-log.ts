@@ -99,7 +99,7 @@ function toEvent(r: Selectable<Database['events']>): DomainEvent {
     runId: r.run_id,
     experimentId: r.experiment_id,
     endpoint: r.endpoint ?? null,
-    payload: JSON.parse(r.payload) as never,
+    payload: JSON.parse(r.payload) as DomainEvent['payload'],
     actor: r.actor,
-  };
+  } as DomainEvent;
 }

@@ -35,6 +35,23 @@ export interface EventPayloads {
   /** All traffic went back to stable: a gate failed (named, with its value), or an operator aborted or rolled back. */
   'rollout.rolled_back': { rollout: string; endpoint: string; step: number; reason: string; gate: string | null; value: number | null };
   'rollout.completed': { rollout: string; endpoint: string; target: string };
+  /** A pipeline run was created (by a person, a schedule, an event trigger or a retry). */
+  'pipeline.run.started': { pipeline_run: string; pipeline: string; trigger: string };
+  'pipeline.run.succeeded': { pipeline_run: string; pipeline: string };
+  /** A step failed for good (its retries spent), so the run ended; `step` names it. */
+  'pipeline.run.failed': { pipeline_run: string; pipeline: string; step: string | null; reason: string };
+  'pipeline.run.cancelled': { pipeline_run: string; pipeline: string };
+  /** An approve step is waiting for an approver until `expires_at` (ms since the epoch, null for never). */
+  'approval.requested': { pipeline_run: string; pipeline: string; step: string; expires_at: number | null };
+  'approval.granted': { pipeline_run: string; pipeline: string; step: string; by: string | null; reason: string };
+  /** Rejected by an approver (by is their key), or expired (by null, reason says so). */
+  'approval.rejected': { pipeline_run: string; pipeline: string; step: string; by: string | null; reason: string };
+  'sweep.started': { sweep: string; run_id: string; max_trials: number; sampler: string };
+  /** A trial ended: completed (with its objective value), failed or pruned by early termination. */
+  'sweep.trial.finished': { sweep: string; run_id: string; trial: number; status: string; value: number | null };
+  'sweep.completed': { sweep: string; run_id: string; status: string; best_trial: number | null; best_value: number | null };
+  /** A schedule's slot fired (once per slot across servers); run is the pipeline run it started, null when skipped. */
+  'schedule.fired': { schedule: string; slot: number; pipeline_run: string | null; skipped: string | null };
 }
 
 export type EventType = keyof EventPayloads;
@@ -64,6 +81,17 @@ export const EVENT_TYPES: readonly EventType[] = [
   'rollout.promoted',
   'rollout.rolled_back',
   'rollout.completed',
+  'pipeline.run.started',
+  'pipeline.run.succeeded',
+  'pipeline.run.failed',
+  'pipeline.run.cancelled',
+  'approval.requested',
+  'approval.granted',
+  'approval.rejected',
+  'sweep.started',
+  'sweep.trial.finished',
+  'sweep.completed',
+  'schedule.fired',
 ];
 
 export function isEventType(s: string): s is EventType {

@@ -1,4 +1,4 @@
-import { FluxError } from '../core/index.js';
+import { FluxError, parseDuration } from '../core/index.js';
 
 export const GATE_METRICS = ['error_rate', 'p50_ms', 'p95_ms', 'p99_ms', 'psi'] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
@@ -105,13 +105,7 @@ export function formatGate(g: Gate): string {
   return `${g.metric}${g.inclusive ? '<=' : '<'}${g.max}`;
 }
 
-/** `30s`, `2m`, `500ms`, `1h`, or a number of ms. */
-export function parseDuration(v: unknown, field: string): number {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  const m = typeof v === 'string' ? /^\s*(\d+)\s*(ms|s|m|h)?\s*$/.exec(v) : null;
-  if (m === null) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be a duration such as 30s, 2m or 500ms; got ${JSON.stringify(v)}`, { field });
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-}
+export { parseDuration };
 
 export interface RolloutSpecInput {
   strategy?: unknown;

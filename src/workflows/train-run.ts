@@ -23,6 +23,8 @@ export interface TrainRunInput {
   /** Move each alias only when the new model beats the version it points at now (see judgeImprovement). */
   requireImprovement?: ImprovementRule | undefined;
   onProgress?: ((iteration: number, maxIter: number, loss: number) => void) | undefined;
+  /** More tags for the run (a sweep's parent run, a pipeline run). */
+  tags?: Record<string, string> | undefined;
   onNotice?: ((message: string) => void) | undefined;
 }
 
@@ -58,6 +60,7 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
       'mlflow.source.type': 'LOCAL',
       'fluxops.trainer': 'logistic_regression',
       ...(gitCommit !== '' ? { 'mlflow.source.git.commit': gitCommit } : {}),
+      ...input.tags,
     },
   });
   const runId = run.info.runId;

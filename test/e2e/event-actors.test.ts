@@ -10,12 +10,18 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * carry the flow's key.
  */
 /** Event types only the native API can cause. */
-const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.', 'rollout.'];
+const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.', 'rollout.', 'pipeline.', 'approval.', 'sweep.', 'schedule.'];
 /**
  * Rollout events a rollout's controller makes (actor `rollout:<id>`), or an approver's promote:
  * test/e2e/rollouts.test.ts checks their actors.
  */
-const BY_CONTROLLER_OR_APPROVER = ['rollout.step', 'rollout.completed', 'rollout.promoted'];
+const BY_CONTROLLER_OR_APPROVER = ['rollout.step', 'rollout.completed', 'rollout.promoted', 'approval.granted', 'approval.rejected'];
+/**
+ * Events the pipeline engine, a sweep or a scheduler makes as it moves on (actor null, or
+ * `schedule:<name>`): test/e2e/reference-pipeline.test.ts, the sweep and schedule tests cover them.
+ */
+const BY_ENGINE = ['pipeline.run.succeeded', 'pipeline.run.failed', 'approval.requested', 'sweep.started', 'sweep.trial.finished', 'sweep.completed', 'schedule.fired'];
+const WAITS = 'name: actors\nsteps:\n  gate:\n    type: approve\n    with: { timeout: 1h }\n';
 
 describe('event actors', () => {
   let s: TestServer;
@@ -103,6 +109,8 @@ describe('event actors', () => {
     await call('POST', `${v}/rollouts/${ro.id}/pause`, k);
     await call('POST', `${v}/rollouts/${ro.id}/resume`, k);
     await call('POST', `${v}/rollouts/${ro.id}/abort`, k);
+    const pr = (await call('POST', `${v}/pipeline-runs`, k, { spec: WAITS })) as { id: string };
+    await call('POST', `${v}/pipeline-runs/${pr.id}/cancel`, k);
     await call('DELETE', `${v}/endpoints/actors/deployments/green`, k);
     await call('DELETE', `${v}/endpoints/actors`, k);
     await call('DELETE', `${v}/models/actors-native/versions/1`, k);
@@ -110,8 +118,10 @@ describe('event actors', () => {
     const all = await eventsAfter(start);
     const byController = all.filter((e) => e.actor?.startsWith('rollout:') === true);
     expect(byController.every((e) => e.actor === `rollout:${ro.id}` && ['rollout.step', 'traffic.changed'].includes(e.type))).toBe(true);
-    const developerEvents = all.filter((e) => !byController.includes(e));
-    expectAttributed(developerEvents, EVENT_TYPES.filter((t) => !t.startsWith('key.') && !BY_CONTROLLER_OR_APPROVER.includes(t)), 'native-dev');
+    const byEngine = all.filter((e) => BY_ENGINE.includes(e.type));
+    expect(byEngine.map((e) => [e.type, e.actor])).toEqual([['approval.requested', null]]);
+    const developerEvents = all.filter((e) => !byController.includes(e) && !byEngine.includes(e));
+    expectAttributed(developerEvents, EVENT_TYPES.filter((t) => !t.startsWith('key.') && !BY_CONTROLLER_OR_APPROVER.includes(t) && !BY_ENGINE.includes(t)), 'native-dev');
 
     const keyStart = await s.platform.events.log.latestSeq();
     const made = (await call('POST', `${v}/keys`, keys.admin, { name: 'short-lived', role: 'viewer' })) as { keyId: string };

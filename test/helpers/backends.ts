@@ -78,7 +78,8 @@ export function postgresBackend(pgUrl: string): StoreBackend {
       const schema = `s_${randomBytes(8).toString('hex')}`;
       await withClient(pgUrl, (c) => c.query(`create schema ${schema}`));
       cleanups.push(async () => {
-        await withClient(pgUrl, (c) => c.query(`drop schema if exists ${schema} cascade`));
+        // The job queue's pg-boss schema sits beside the store's (see openJobQueue).
+        await withClient(pgUrl, (c) => c.query(`drop schema if exists ${schema} cascade; drop schema if exists ${schema}_jobs cascade`));
       });
       return withSearchPath(pgUrl, schema);
     },

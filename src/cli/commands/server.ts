@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { buildApp, type App } from '../../api/index.js';
 import type { AuthMode } from '../../http/index.js';
-import { FluxError } from '../../core/index.js';
+import { FluxError, parseIntegerSetting } from '../../core/index.js';
+import { addJobWorker } from '../../job-handlers.js';
 import { endpointName } from '../../endpoints/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
@@ -136,7 +137,8 @@ export function registerServer(program: Command): void {
     .option('--protected-aliases <list>', 'comma-separated aliases only admin keys (and approved gates) may move', 'production')
     .option('--workers <n>', 'serving processes sharing the port (node:cluster), each with its own store connection; 1 runs in this process (default: FLUXOPS_WORKERS or 1)')
     .option('--artifacts-mode <mode>', "proxied (runs get mlflow-artifacts:/ URIs, clients go through this server) or direct (runs get the artifact store's own file:// or s3:// URIs and clients write there themselves, as mlflow server --no-serve-artifacts); default: FLUXOPS_ARTIFACTS_MODE, else proxied")
-    .action(async (o: { port: string; host: string; model?: string; endpoint?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string; workers?: string }, cmd: Command) => {
+    .option('--job-concurrency <n>', 'pipeline steps and jobs this process runs at once; 0 leaves them to `fluxops worker` processes (default: FLUXOPS_JOB_CONCURRENCY, else 2 on the embedded store and 0 on Postgres)')
+    .action(async (o: { port: string; host: string; model?: string; endpoint?: string; aliasPollMs?: string; auth?: string; insecure?: boolean; protectedAliases: string; artifactsMode?: string; workers?: string; jobConcurrency?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
       const workers = parseWorkers(o.workers ?? process.env.FLUXOPS_WORKERS);
@@ -159,11 +161,19 @@ export function registerServer(program: Command): void {
         if (endpoint !== undefined && !(await platform.endpoints.listEndpoints()).some((e) => e.name === endpoint)) {
           process.stderr.write(`warning: endpoint '${endpoint}' does not exist yet; /api/predict answers 404 until it is created (fluxops endpoints create ${endpoint})\n`);
         }
+        const jobText = o.jobConcurrency ?? nonEmpty(process.env.FLUXOPS_JOB_CONCURRENCY);
+        const jobConcurrency = jobText !== undefined ? parseIntegerSetting(jobText, '--job-concurrency', 0, 256) : platform.db.dialect === 'sqlite' ? 2 : 0;
         const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, endpoint, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
+        if (jobConcurrency > 0) {
+          const publicUrl = nonEmpty(process.env.FLUXOPS_PUBLIC_URL);
+          await addJobWorker(platform, { concurrency: jobConcurrency, serverUrl: () => publicUrl ?? url, logger: createLogger({}, true) });
+          await platform.start();
+        }
         const banner =
           `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${endpoint ? `, serving endpoint ${endpoint}` : model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
             `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
+            `jobs: ${jobConcurrency > 0 ? `${jobConcurrency} at a time in this process (pipeline steps, sweeps, commands)` : 'none in this process — run `fluxops worker` beside it'}\n` +
             `API docs: ${url}/api/docs\n`;
         if (isServingWorker()) reportListening(banner);
         else process.stdout.write(banner);

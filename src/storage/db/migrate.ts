@@ -9,6 +9,12 @@ import { events } from './migrations/0005-events.js';
 import { endpoints } from './migrations/0006-endpoints.js';
 import { rollouts } from './migrations/0007-rollouts.js';
 import { rolloutWindows } from './migrations/0008-rollout-windows.js';
+import { jobs } from './migrations/0009-jobs.js';
+import { pipelines } from './migrations/0012-pipelines.js';
+import { pipelineTriggers } from './migrations/0013-pipeline-triggers.js';
+import { sweeps } from './migrations/0014-sweeps.js';
+import { webhooks } from './migrations/0010-webhooks.js';
+import { schedules } from './migrations/0011-schedules.js';
 
 /** Ordered list of this build's migrations; names sort in order. Never rename or edit one that shipped. */
 export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Migration> {
@@ -21,6 +27,12 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0006-endpoints': endpoints(),
     '0007-rollouts': rollouts(),
     '0008-rollout-windows': rolloutWindows(),
+    '0009-jobs': jobs(),
+    '0010-webhooks': webhooks(),
+    '0011-schedules': schedules(),
+    '0012-pipelines': pipelines(dialect),
+    '0013-pipeline-triggers': pipelineTriggers(),
+    '0014-sweeps': sweeps(),
   };
 }
 

@@ -229,6 +229,197 @@ export interface RolloutWindowsTable {
   updated_at: number;
 }
 
+/** The embedded job queue (migration 0009). */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  data: string;
+  state: string;
+  attempts: number;
+  retry_limit: number;
+  retry_delay_ms: number;
+  retry_backoff: number;
+  start_after: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  owner: string | null;
+  lease_until: number;
+  output: string | null;
+  error: string | null;
+}
+
+/** Webhooks (migration 0010): events is a JSON list of patterns; enabled is 0/1. */
+export interface WebhooksTable {
+  id: string;
+  name: string;
+  url: string;
+  secret: string;
+  events: string;
+  filter_model: string | null;
+  filter_endpoint: string | null;
+  format: string;
+  enabled: number;
+  created_seq: number;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+}
+
+/** One event to one webhook (migration 0010): event and history are JSON; event_seq is null for a test delivery. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_seq: number | null;
+  event_type: string;
+  event: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number;
+  last_status: number | null;
+  last_response: string | null;
+  last_error: string | null;
+  history: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** Schedules (migration 0011): params is a JSON object; paused is 0/1; next_slot is epoch ms, null when the cron fires no more. */
+export interface SchedulesTable {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  pipeline: string;
+  pipeline_spec: string;
+  params: string;
+  overlap: string;
+  catch_up: string;
+  paused: number;
+  next_slot: number | null;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+}
+
+/** One slot of one schedule (migration 0011); the primary key (schedule_id, slot) makes it fire once. */
+export interface ScheduleFiringsTable {
+  schedule_id: string;
+  slot: number;
+  state: string;
+  pipeline_run: string | null;
+  reason: string | null;
+  attempts: number;
+  fired_at: number;
+  fired_by: string;
+  updated_at: number;
+}
+
+/** How far the webhook fan-out read the outbox (migration 0010). */
+export interface WebhookCursorTable {
+  name: string;
+  seq: number;
+}
+
+/** Pipeline runs, step runs and their logs (migration 0012); params, inputs and outputs are JSON. */
+export interface PipelineRunsTable {
+  id: string;
+  pipeline: string;
+  spec: string;
+  spec_hash: string;
+  params: string;
+  status: string;
+  trigger: string;
+  started_by: string | null;
+  base_dir: string | null;
+  no_cache: number;
+  retry_of: string | null;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface PipelineStepsTable {
+  run_id: string;
+  step: string;
+  position: number;
+  kind: string;
+  status: string;
+  attempt: number;
+  job_id: string | null;
+  cache_key: string | null;
+  cached_from: string | null;
+  inputs: string | null;
+  outputs: string | null;
+  error: string | null;
+  tracking_run_id: string | null;
+  model_name: string | null;
+  model_version: string | null;
+  expires_at: number | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface PipelineLogsTable {
+  id: Generated<number>;
+  run_id: string;
+  step: string;
+  stream: string;
+  text: string;
+  time: number;
+}
+
+/** Event triggers of registered pipelines (migration 0013); filter and params are JSON. */
+export interface PipelineTriggersTable {
+  id: string;
+  pipeline: string;
+  position: number;
+  event: string;
+  filter: string;
+  params: string;
+  spec: string;
+  base_dir: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+/** Sweeps and their trials (migration 0014); spec, params and intermediate are JSON. */
+export interface SweepsTable {
+  id: string;
+  pipeline_run: string | null;
+  step: string | null;
+  run_id: string;
+  spec: string;
+  status: string;
+  best_trial: number | null;
+  best_value: number | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface SweepTrialsTable {
+  sweep_id: string;
+  number: number;
+  params: string;
+  status: string;
+  value: number | null;
+  intermediate: string;
+  job_id: string | null;
+  run_id: string | null;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -255,4 +446,16 @@ export interface Database {
   deployments: DeploymentsTable;
   rollouts: RolloutsTable;
   rollout_windows: RolloutWindowsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_cursor: WebhookCursorTable;
+  jobs: JobsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_steps: PipelineStepsTable;
+  pipeline_logs: PipelineLogsTable;
+  pipeline_triggers: PipelineTriggersTable;
+  sweeps: SweepsTable;
+  sweep_trials: SweepTrialsTable;
+  schedules: SchedulesTable;
+  schedule_firings: ScheduleFiringsTable;
 }

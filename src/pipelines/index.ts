@@ -1,0 +1,12 @@
+export { parsePipeline, invalidPipeline, summarizePipeline, type Pipeline, type PipelineProblem, type PipelineStep } from './parse-pipeline.js';
+export { PipelineFileSchema, STEP_TYPES, pipelineSchemaText, type PipelineFile, type StepType } from './spec.js';
+export { PipelineService, resolveParams, APPROVAL_EXPIRY_JOB, STEP_JOB, RUN_ID_PATTERN, type StartInput, type Decision } from './pipeline-service.js';
+export { KyselyPipelineStore } from './kysely-pipeline-store.js';
+export type { PipelineStore } from './pipeline-store.js';
+export { StepRunner, PipelineReconciler, type ExtraExecutors } from './step-runner.js';
+export type { StepContext, StepExecutor, StepServices } from './step-types.js';
+export { PIPELINE_RUN_STATUSES, TERMINAL_STEP, type LogLine, type Outputs, type PipelineRun, type PipelineRunStatus, type StepRun, type StepStatus } from './types.js';
+export { pipelineScheduleTarget } from './schedule-target.js';
+export { PipelineTriggers, PipelineTriggerer, triggerMatches, type PipelineTrigger } from './pipeline-triggers.js';
+export { SweepStore, type SweepRecord, type TrialRow } from './sweep/sweep-store.js';
+export { TRIAL_JOB, sweepExecutor, trialHandler } from './sweep-step.js';

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { FluxError, type Component } from '../core/index.js';
+import { EVENT_TYPES, type DomainEvent, type EventBus, type WriteContext } from '../events/index.js';
+import type { Logger } from '../logging/index.js';
+import { isUniqueViolation, type Database, type MetadataDb } from '../storage/db/index.js';
+import { interpolate } from './expressions.js';
+import { parsePipeline } from './parse-pipeline.js';
+import type { PipelineService } from './pipeline-service.js';
+
+export interface PipelineTrigger {
+  id: string;
+  pipeline: string;
+  event: string;
+  /** Payload fields (or the event's model/endpoint) that must equal these values. */
+  filter: Record<string, string | number | boolean>;
+  /** The run's params; may read `${{ event.payload.version }}`. */
+  params: Record<string, unknown>;
+  baseDir: string | null;
+  createdBy: string | null;
+  createdAt: number;
+}
+
+/** An event pattern: an exact type, or a prefix with `*` (`model.*`). */
+function matchesType(pattern: string, type: string): boolean {
+  return pattern === '*' || pattern === type || (pattern.endsWith('*') && type.startsWith(pattern.slice(0, -1)));
+}
+
+export function triggerMatches(t: Pick<PipelineTrigger, 'event' | 'filter'>, e: DomainEvent): boolean {
+  if (!matchesType(t.event, e.type)) return false;
+  const payload = e.payload as Record<string, unknown>;
+  return Object.entries(t.filter).every(([k, want]) => {
+    const got = k in payload ? payload[k] : k === 'model' ? e.model : k === 'endpoint' ? e.endpoint : undefined;
+    return (typeof got === 'string' || typeof got === 'number' || typeof got === 'boolean') && String(got) === String(want);
+  });
+}
+
+/**
+ * Registered pipelines and their event triggers: `register` keeps a pipeline file's `on:` list
+ * (replacing what the pipeline had), and `PipelineTriggerer` starts a run for each event that
+ * matches one. Every server hears every event; the run of (trigger, event) is started with a
+ * key, so several servers hearing the same event start it once.
+ */
+export class PipelineTriggers {
+  private readonly db: Kysely<Database>;
+
+  constructor(m: MetadataDb) {
+    this.db = m.db;
+  }
+
+  async register(text: string, source: string, baseDir: string | undefined, ctx?: WriteContext): Promise<PipelineTrigger[]> {
+    const p = parsePipeline(text, source);
+    if (p.triggers.length === 0) throw new FluxError('INVALID_PARAMETER_VALUE', `${source} has no triggers: add an on: list such as [{ event: model.version.created, filter: { model: diabetes } }]`, { field: 'on' });
+    p.triggers.forEach((t, i) => {
+      if (!EVENT_TYPES.some((type) => matchesType(t.event, type))) {
+        throw new FluxError('INVALID_PARAMETER_VALUE', `on[${i}].event '${t.event}' matches no event type (types: ${EVENT_TYPES.join(', ')})`, { field: `on[${i}].event` });
+      }
+    });
+    const now = Date.now();
+    const rows = p.triggers.map((t, i) => ({
+      id: `tr-${randomBytes(6).toString('hex')}`,
+      pipeline: p.name,
+      position: i,
+      event: t.event,
+      filter: JSON.stringify(t.filter ?? {}),
+      params: JSON.stringify(t.params ?? {}),
+      spec: text,
+      base_dir: baseDir ?? null,
+      created_by: ctx?.actor ?? null,
+      created_at: now,
+    }));
+    const replace = () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('pipeline_triggers').where('pipeline', '=', p.name).execute();
+        await trx.insertInto('pipeline_triggers').values(rows).execute();
+      });
+    try {
+      await replace();
+    } catch (e) {
+      // Registered by another server at the same moment: the unique (pipeline, position) key
+      // refused our insert; replace theirs once more, so the last register wins whole.
+      if (!isUniqueViolation(e)) throw e;
+      await replace();
+    }
+    return this.list(p.name);
+  }
+
+  async list(pipeline?: string): Promise<PipelineTrigger[]> {
+    let q = this.db.selectFrom('pipeline_triggers').select(['id', 'pipeline', 'event', 'filter', 'params', 'base_dir', 'created_by', 'created_at']);
+    if (pipeline !== undefined) q = q.where('pipeline', '=', pipeline);
+    const rows = await q.orderBy('pipeline').orderBy('position').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      pipeline: r.pipeline,
+      event: r.event,
+      filter: JSON.parse(r.filter) as PipelineTrigger['filter'],
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      baseDir: r.base_dir,
+      createdBy: r.created_by,
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async unregister(pipeline: string): Promise<void> {
+    const r = await this.db.deleteFrom('pipeline_triggers').where('pipeline', '=', pipeline).executeTakeFirst();
+    if (r.numDeletedRows === 0n) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `pipeline ${pipeline} is not registered`);
+  }
+
+  async specOf(triggerId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('pipeline_triggers').select('spec').where('id', '=', triggerId).executeTakeFirst())?.spec;
+  }
+}
+
+/** Starts the runs of matching triggers for each event this process hears. */
+export class PipelineTriggerer implements Component {
+  readonly name = 'pipeline triggers';
+  private unsubscribe: (() => void) | undefined;
+  private cache: { at: number; triggers: PipelineTrigger[] } | undefined;
+
+  constructor(
+    private readonly triggers: PipelineTriggers,
+    private readonly pipelines: PipelineService,
+    private readonly bus: EventBus,
+    private readonly log?: Pick<Logger, 'warn' | 'info'>,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.bus.subscribe('*', (e) => this.onEvent(e));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  private async current(): Promise<PipelineTrigger[]> {
+    if (this.cache === undefined || Date.now() - this.cache.at > 2000) this.cache = { at: Date.now(), triggers: await this.triggers.list() };
+    return this.cache.triggers;
+  }
+
+  async onEvent(e: DomainEvent): Promise<void> {
+    // A run's own events never start runs: a pipeline triggered by pipeline.* would loop.
+    if (e.type.startsWith('pipeline.') || e.type.startsWith('approval.')) return;
+    for (const t of await this.current()) {
+      if (!triggerMatches(t, e)) continue;
+      try {
+        const spec = await this.triggers.specOf(t.id);
+        if (spec === undefined) continue; // re-registered meanwhile
+        const params = interpolate(t.params, { event: { type: e.type, seq: e.seq, time: e.time, actor: e.actor, model: e.model, endpoint: e.endpoint, payload: e.payload } }) as Record<string, unknown>;
+        const run = await this.pipelines.start({ text: spec, source: `trigger of ${t.pipeline}`, params, baseDir: t.baseDir ?? undefined, trigger: `event:${e.type}`, key: `trigger:${t.id}:${e.seq}` }, { actor: t.createdBy });
+        this.log?.info({ pipelineRun: run.id, event: e.seq, trigger: t.id }, 'event started a pipeline run');
+      } catch (err) {
+        this.log?.warn({ err, trigger: t.id, event: e.seq }, 'an event trigger could not start its pipeline');
+      }
+    }
+  }
+}
