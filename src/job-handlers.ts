@@ -21,6 +21,7 @@ export function stepServicesFor(platform: Platform, serverUrl: () => string | un
     keys: platform.keys,
     artifacts: platform.artifacts,
     serverUrl,
+    runStatus: async (id) => (await platform.pipelines.get(id)).status,
   };
 }
 

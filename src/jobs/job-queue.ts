@@ -73,6 +73,11 @@ export interface JobQueue {
   complete(job: ClaimedJob, output: JsonObject): Promise<boolean>;
   /** Fails the attempt: queued again for a retry while attempts remain, else failed with `error`. */
   fail(job: ClaimedJob, error: string): Promise<boolean>;
+  /**
+   * Gives a job back without spending one of its attempts (its worker is stopping): queued again
+   * at once, for another worker (or this one after a restart).
+   */
+  release(job: ClaimedJob, reason: string): Promise<boolean>;
   /** Cancels a queued or active job; false when it had already ended. */
   cancel(id: string, reason?: string): Promise<boolean>;
   get(id: string): Promise<JobRecord | undefined>;

@@ -10,6 +10,11 @@ export interface JobContext {
   signal: AbortSignal;
   /** The worker's id (`host:pid:random`). */
   worker: string;
+  /**
+   * Frees the job's slot while it keeps running: for a job that mostly waits on other jobs (a
+   * sweep waiting for its trials), so it cannot hold the slots its own work needs.
+   */
+  releaseSlot(): void;
 }
 
 /** Runs one job; its result completes the job, a throw fails the attempt (retried while attempts remain). */
@@ -48,6 +53,8 @@ export class JobWorker implements Component {
   private readonly pollMs: number;
   private readonly graceMs: number;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Running jobs that gave their slot up (see JobContext.releaseSlot). */
+  private readonly waiting = new Set<string>();
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -99,7 +106,7 @@ export class JobWorker implements Component {
     while (!this.stopping) {
       try {
         await this.expireNow();
-        while (!this.stopping && this.running.size < this.concurrency) {
+        while (!this.stopping && this.running.size - this.waiting.size < this.concurrency) {
           const job = await this.queue.claim(this.id, this.leaseMs);
           if (job === undefined) break;
           this.launch(job);
@@ -130,6 +137,7 @@ export class JobWorker implements Component {
     const abort = new AbortController();
     const done = this.execute(job, abort).finally(() => {
       this.running.delete(job.id);
+      this.waiting.delete(job.id);
       this.wake(); // a slot is free
     });
     this.running.set(job.id, { abort, done });
@@ -152,13 +160,24 @@ export class JobWorker implements Component {
     try {
       const handler = this.handlers.get(job.kind);
       if (handler === undefined) throw new Error(`no handler for jobs of kind '${job.kind}' in this worker`);
-      const output = await handler(job, { signal: abort.signal, worker: this.id });
+      const releaseSlot = () => {
+        if (this.running.has(job.id) && !this.waiting.has(job.id)) {
+          this.waiting.add(job.id);
+          this.wake();
+        }
+      };
+      const output = await handler(job, { signal: abort.signal, worker: this.id, releaseSlot });
       clearInterval(beat);
       if (!abort.signal.aborted) await this.queue.complete(job, output);
     } catch (e) {
       clearInterval(beat);
       if (abort.signal.aborted && !this.stopping) return; // no longer ours to report
       const message = e instanceof Error ? e.message : String(e);
+      if (abort.signal.aborted && this.stopping) {
+        // Stopped by this worker's shutdown, not by its own failure: handed back, no retry spent.
+        await this.queue.release(job, 'its worker stopped while it ran').catch((err: unknown) => this.log?.error({ err, job: job.id }, 'could not hand a job back'));
+        return;
+      }
       this.log?.debug({ job: job.id, kind: job.kind, attempt: job.attempt, err: message }, 'job attempt failed');
       await this.queue.fail(job, message).catch((err: unknown) => this.log?.error({ err, job: job.id }, 'could not record a failed job'));
     }

@@ -100,6 +100,16 @@ export class KyselyJobQueue implements JobQueue {
     return r.numUpdatedRows > 0n;
   }
 
+  async release(job: ClaimedJob, reason: string): Promise<boolean> {
+    // The attempt stays counted (later calls are fenced on it), and the limit grows by one.
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ state: 'queued', retry_limit: sql`retry_limit + 1`, start_after: Date.now(), error: reason, owner: null, lease_until: 0 })
+      .where(held(job))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   async cancel(id: string, reason = 'cancelled'): Promise<boolean> {
     const r = await this.db
       .updateTable('jobs')

@@ -91,7 +91,8 @@ export class PgBossJobQueue implements JobQueue {
     const [raw] = (await this.boss.fetch(QUEUE, { batchSize: 1, includeMetadata: true })) as unknown as BossJob[];
     if (raw === undefined) return undefined;
     const job: ClaimedJob = { id: raw.id, kind: String(raw.data.kind), data: (raw.data.data ?? {}) as JsonObject, attempt: raw.retryCount + 1, retryLimit: raw.retryLimit };
-    await this.heartbeat(job, leaseMs);
+    // The lease of this attempt; if it cannot be set now, the worker's first heartbeat sets it.
+    await this.heartbeat(job, leaseMs).catch(() => undefined);
     return job;
   }
 
@@ -110,6 +111,15 @@ export class PgBossJobQueue implements JobQueue {
 
   fail(job: ClaimedJob, error: string): Promise<boolean> {
     return this.fenced(job, async (db) => affected(await this.boss.fail(QUEUE, job.id, { message: error }, { db })));
+  }
+
+  release(job: ClaimedJob, reason: string): Promise<boolean> {
+    // pg-boss's own fail, in the fenced transaction, after one more retry was allowed: the
+    // attempt stays counted (later calls are fenced on it) and none of the job's retries is spent.
+    return this.fenced(job, async (db) => {
+      await db.executeSql(`UPDATE ${this.schema}.job SET retry_limit = retry_limit + 1, retry_delay = 0, retry_backoff = false WHERE name = $1 AND id = $2`, [QUEUE, job.id]);
+      return affected(await this.boss.fail(QUEUE, job.id, { message: reason }, { db }));
+    });
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -38,7 +38,7 @@ export function runCommand(input: CommandInput): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', input.command], {
       cwd: input.cwd,
-      env: { ...process.env, ...input.env },
+      env: { ...commandEnvironment(), ...input.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -71,6 +71,11 @@ export function runCommand(input: CommandInput): Promise<CommandResult> {
             stop();
           }, input.timeoutMs)
         : undefined;
+    // The command ends with its shell: what it left running in its group (holding the output
+    // pipes open, so 'close' would never come) goes with it.
+    child.on('exit', () => {
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    });
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -84,6 +89,15 @@ export function runCommand(input: CommandInput): Promise<CommandResult> {
       resolve({ exitCode: code, signal: sig, timedOut, aborted, tail, durationMs: Date.now() - started });
     });
   });
+}
+
+/** Settings of this process a command must not inherit: the store's credentials and this process's key. */
+const WITHHELD = ['FLUXOPS_DATABASE_URL', 'FLUXOPS_API_KEY', 'FLUXOPS_TEST_PG_ADMIN_URL', 'MLFLOW_TRACKING_TOKEN'];
+
+function commandEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of WITHHELD) delete env[k];
+  return env;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

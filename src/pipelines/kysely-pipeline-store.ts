@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { outboxFor, type NewEvent, type Outbox } from '../events/index.js';
 import type { Database, MetadataDb } from '../storage/db/index.js';
-import type { PipelineStore, StepPatch } from './pipeline-store.js';
+import type { MoveGuard, PipelineStore, StepPatch } from './pipeline-store.js';
 import type { LogLine, PipelineRun, PipelineRunStatus, StepRun, StepStatus } from './types.js';
 
 type RunRow = Selectable<Database['pipeline_runs']>;
@@ -66,15 +66,19 @@ export class KyselyPipelineStore implements PipelineStore {
     return rows.map((r) => toRun(r, steps.filter((s) => s.run_id === r.id)));
   }
 
-  async moveStep(runId: string, step: string, from: readonly StepStatus[], patch: StepPatch, event?: NewEvent): Promise<boolean> {
-    const update = (db: Kysely<Database>) =>
-      db
+  async moveStep(runId: string, step: string, from: readonly StepStatus[], patch: StepPatch, event?: NewEvent, guard: MoveGuard = {}): Promise<boolean> {
+    const update = (db: Kysely<Database>) => {
+      let q = db
         .updateTable('pipeline_steps')
         .set({ ...stepColumns(patch), updated_at: Date.now() })
         .where('run_id', '=', runId)
         .where('step', '=', step)
-        .where('status', 'in', [...from])
-        .executeTakeFirst();
+        .where('status', 'in', [...from]);
+      if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
+      // Evaluated with the update: a run cancelled a moment ago moves no step on.
+      if (guard.runActive === true) q = q.where((eb) => eb.exists(eb.selectFrom('pipeline_runs').select('id').where('id', '=', runId).where('status', '=', 'running')));
+      return q.executeTakeFirst();
+    };
     if (event === undefined) return (await update(this.db)).numUpdatedRows > 0n;
     return this.outbox.transaction(async (trx) => {
       const r = await update(trx);

@@ -69,7 +69,7 @@ export function parsePipeline(text: string, source = 'pipeline.yaml'): Pipeline 
     const def = file.steps[name]!;
     const needs = def.needs === undefined ? [] : typeof def.needs === 'string' ? [def.needs] : def.needs;
     for (const n of needs) {
-      if (!(n in file.steps)) problems.push({ path: `steps.${name}.needs`, ...where(['steps', name, 'needs']), message: `needs '${n}', which is not a step (steps: ${names.join(', ')})` });
+      if (!Object.hasOwn(file.steps, n)) problems.push({ path: `steps.${name}.needs`, ...where(['steps', name, 'needs']), message: `needs '${n}', which is not a step (steps: ${names.join(', ')})` });
       if (n === name) problems.push({ path: `steps.${name}.needs`, ...where(['steps', name, 'needs']), message: 'a step cannot need itself' });
     }
     let condition: Expr | undefined;
@@ -137,9 +137,9 @@ function referenceProblem(path: string[], file: PipelineFile, before: Set<string
   const [root, name, part] = path;
   const ref = path.join('.');
   if (!ROOTS.has(root!)) return `'${ref}' is not something an expression can read (params.*, steps.<step>.outputs.*, steps.<step>.status, run.id, pipeline.name, event.*)`;
-  if (root === 'params' && (name === undefined || !(name in (file.params ?? {})))) return `'${ref}' is not a declared param (params: ${Object.keys(file.params ?? {}).join(', ') || 'none'})`;
+  if (root === 'params' && (name === undefined || !Object.hasOwn(file.params ?? {}, name))) return `'${ref}' is not a declared param (params: ${Object.keys(file.params ?? {}).join(', ') || 'none'})`;
   if (root === 'steps') {
-    if (name === undefined || !(name in file.steps)) return `'${ref}' names no step`;
+    if (name === undefined || !Object.hasOwn(file.steps, name)) return `'${ref}' names no step`;
     if (!before.has(name)) return `'${ref}': step ${step} must need ${name} (directly or through another step) to read it`;
     if (part !== 'outputs' && part !== 'status') return `'${ref}': a step has outputs and a status`;
   }

@@ -13,6 +13,9 @@ export const STEP_JOB = 'pipeline.step';
 export const APPROVAL_EXPIRY_JOB = 'pipeline.approval-expiry';
 
 export const RUN_ID_PATTERN = /^pr-[0-9a-f]{12}$/;
+/** Moves onward happen only while the run runs. */
+const ACTIVE = { runActive: true } as const;
+const OPEN_STEP = ['pending', 'queued', 'running', 'waiting'] as const;
 const DEFAULT_APPROVAL_TIMEOUT = '24h';
 
 export interface StartInput {
@@ -45,6 +48,7 @@ export interface Decision {
  * and the job enqueued after it, so a repeat only re-enqueues the same id (a no-op).
  */
 export class PipelineService {
+  /** Parsed pipelines by hash; a few hundred at most (the oldest goes first). */
   private readonly specs = new Map<string, Pipeline>();
 
   constructor(
@@ -117,6 +121,7 @@ export class PipelineService {
     const text = await this.store.getSpec(run.id);
     if (text === undefined) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `no pipeline run ${run.id}`);
     const p = parsePipeline(text, run.pipeline);
+    if (this.specs.size >= 256) this.specs.delete(this.specs.keys().next().value!);
     this.specs.set(run.specHash, p);
     return p;
   }
@@ -145,11 +150,17 @@ export class PipelineService {
         if (s.status !== 'pending') continue;
         const needs = def.needs.map((n) => byName.get(n)!);
         if (!needs.every((n) => TERMINAL_STEP.has(n.status))) continue;
-        moved = (await this.ready(run, pipeline, def, needs)) || moved;
+        try {
+          moved = (await this.ready(run, pipeline, def, needs)) || moved;
+        } catch (e) {
+          // A value known only now that does not do (a retry delay or timeout from a param): the step fails, the run goes on.
+          if (!(e instanceof FluxError && e.httpStatus < 500)) throw e;
+          moved = (await this.store.moveStep(id, def.name, ['pending'], { status: 'failed', error: e.message, finishedAt: Date.now() }, undefined, ACTIVE)) || moved;
+        }
       }
       if (moved) continue;
       if (run.steps.every((s) => TERMINAL_STEP.has(s.status))) {
-        const failed = run.steps.find((s) => s.status === 'failed');
+        const failed = run.steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
         const event: NewEvent = failed
           ? { type: 'pipeline.run.failed', payload: { pipeline_run: id, pipeline: run.pipeline, step: failed.step, reason: failed.error ?? 'failed' }, actor: null }
           : { type: 'pipeline.run.succeeded', payload: { pipeline_run: id, pipeline: run.pipeline }, actor: null };
@@ -166,11 +177,11 @@ export class PipelineService {
     const now = Date.now();
     const unmet = needs.find((n) => n.status !== 'succeeded');
     if (unmet !== undefined) {
-      return this.store.moveStep(run.id, def.name, ['pending'], { status: 'skipped', error: `needs ${unmet.step}, which ${unmet.status === 'failed' ? 'failed' : `was ${unmet.status}`}`, finishedAt: now });
+      return this.store.moveStep(run.id, def.name, ['pending'], { status: 'skipped', error: `needs ${unmet.step}, which ${unmet.status === 'failed' ? 'failed' : `was ${unmet.status}`}`, finishedAt: now }, undefined, ACTIVE);
     }
     if (def.condition !== undefined) {
       const value = evaluate(def.condition, this.scopeOf(run));
-      if (!truthy(value)) return this.store.moveStep(run.id, def.name, ['pending'], { status: 'skipped', error: `if: ${def.def.if} was false`, finishedAt: now });
+      if (!truthy(value)) return this.store.moveStep(run.id, def.name, ['pending'], { status: 'skipped', error: `if: ${def.def.if} was false`, finishedAt: now }, undefined, ACTIVE);
     }
     if (def.kind === 'approve') {
       const inputs = interpolate(def.def.with ?? {}, this.scopeOf(run)) as Record<string, unknown>;
@@ -180,7 +191,7 @@ export class PipelineService {
         type: 'approval.requested',
         payload: { pipeline_run: run.id, pipeline: run.pipeline, step: def.name, expires_at: expiresAt },
         actor: null,
-      });
+      }, ACTIVE);
       if (moved) {
         const q = await this.jobs();
         await q.enqueue({ kind: APPROVAL_EXPIRY_JOB, data: { run: run.id, step: def.name }, startAfter: expiresAt });
@@ -188,7 +199,7 @@ export class PipelineService {
       return moved;
     }
     const jobId = randomUUID();
-    const moved = await this.store.moveStep(run.id, def.name, ['pending'], { status: 'queued', jobId });
+    const moved = await this.store.moveStep(run.id, def.name, ['pending'], { status: 'queued', jobId }, undefined, ACTIVE);
     if (moved) await this.enqueueStep(run, def, jobId);
     return moved;
   }
@@ -201,7 +212,7 @@ export class PipelineService {
       data: { run: run.id, step: def.name },
       // A sweep keeps its state in the store: a new attempt after its worker died resumes it.
       retryLimit: def.def.retries ?? (def.kind === 'sweep' ? 2 : 0),
-      retryDelayMs: def.def.retry_delay === undefined ? 0 : parseDuration(def.def.retry_delay, `steps.${def.name}.retry_delay`),
+      retryDelayMs: def.def.retry_delay === undefined ? 0 : parseDuration(interpolate(def.def.retry_delay, this.scopeOf(run)), `steps.${def.name}.retry_delay`),
       retryBackoff: def.def.retry_backoff === true,
     });
     this.onQueued();
@@ -258,19 +269,25 @@ export class PipelineService {
     if (moved) await this.advance(id);
   }
 
-  /** Cancels a running run: steps not ended are cancelled and their jobs too (a running command is killed by its worker). */
+  /**
+   * Cancels a running run: the run ends first (so no step moves on from now: every move of a
+   * step onward is conditional on its run running), then every step not ended is cancelled, and
+   * its job too — a running command is killed by its worker at its next heartbeat.
+   */
   async cancel(id: string, ctx?: WriteContext): Promise<PipelineRun> {
     const run = await this.get(id);
-    if (run.status !== 'running') throw new FluxError('INVALID_STATE', `pipeline run ${id} is ${run.status} already`);
+    const by = `cancelled by ${ctx?.actor ?? 'a local user'}`;
+    if (!(await this.store.finishRun(id, 'cancelled', by, { type: 'pipeline.run.cancelled', payload: { pipeline_run: id, pipeline: run.pipeline }, actor: ctx?.actor ?? null }))) {
+      throw new FluxError('INVALID_STATE', `pipeline run ${id} is ${(await this.get(id)).status} already`);
+    }
     const q = await this.jobs();
     const now = Date.now();
-    for (const s of run.steps) {
+    for (const s of (await this.get(id)).steps) {
       if (TERMINAL_STEP.has(s.status)) continue;
-      if (await this.store.moveStep(id, s.step, [s.status], { status: 'cancelled', error: `cancelled by ${ctx?.actor ?? 'a local user'}`, finishedAt: now })) {
+      if (await this.store.moveStep(id, s.step, OPEN_STEP, { status: 'cancelled', error: by, finishedAt: now })) {
         if (s.jobId !== null) await q.cancel(s.jobId, 'the pipeline run was cancelled');
       }
     }
-    await this.store.finishRun(id, 'cancelled', `cancelled by ${ctx?.actor ?? 'a local user'}`, { type: 'pipeline.run.cancelled', payload: { pipeline_run: id, pipeline: run.pipeline }, actor: ctx?.actor ?? null });
     return this.get(id);
   }
 

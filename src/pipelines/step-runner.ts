@@ -58,7 +58,9 @@ export class StepRunner {
     const s = run.steps.find((x) => x.step === stepName);
     if (s === undefined || (s.status !== 'queued' && s.status !== 'running') || s.jobId !== job.id) return { ignored: s?.status ?? 'no such step' };
     const now = Date.now();
-    if (!(await store.moveStep(runId, stepName, ['queued', 'running'], { status: 'running', attempt: job.attempt, startedAt: s.startedAt ?? now }))) return { ignored: 'moved meanwhile' };
+    if (!(await store.moveStep(runId, stepName, ['queued', 'running'], { status: 'running', attempt: job.attempt, startedAt: s.startedAt ?? now }, undefined, { runActive: true }))) return { ignored: 'moved meanwhile' };
+    // Every record from here on is this attempt's only: a worker that lost the job to a later attempt writes nothing.
+    const mine = { attempt: job.attempt };
     const pipeline = await this.pipelines.pipelineOf(run);
     const def = pipeline.steps.find((x) => x.name === stepName)!;
     const logs = new LogBuffer((lines) => store.appendLogs(runId, lines), stepName);
@@ -76,7 +78,7 @@ export class StepRunner {
         const hit = await store.findCached(cacheKey);
         if (hit !== undefined) {
           logs.add(`inputs unchanged: reusing the outputs of ${hit.runId}/${hit.step.step} (cache key ${cacheKey.slice(0, 12)}); run with --no-cache to run it again`, 'system');
-          await store.moveStep(runId, stepName, ['running'], { status: 'succeeded', inputs: resolved, outputs: hit.step.outputs, cacheKey, cachedFrom: hit.step.cachedFrom ?? `${hit.runId}/${hit.step.step}`, trackingRunId: hit.step.trackingRunId, modelName: hit.step.modelName, modelVersion: hit.step.modelVersion, error: null, finishedAt: Date.now() });
+          await store.moveStep(runId, stepName, ['running'], { status: 'succeeded', inputs: resolved, outputs: hit.step.outputs, cacheKey, cachedFrom: hit.step.cachedFrom ?? `${hit.runId}/${hit.step.step}`, trackingRunId: hit.step.trackingRunId, modelName: hit.step.modelName, modelVersion: hit.step.modelVersion, error: null, finishedAt: Date.now() }, undefined, mine);
           await this.finish(logs, runId);
           return { cached: true };
         }
@@ -93,10 +95,12 @@ export class StepRunner {
         timeoutMs,
         log: (text, stream = 'system') => logs.add(text, stream),
         lineage: (l) => Object.assign(lineage, l),
+        releaseSlot: () => jctx.releaseSlot(),
       };
       const outputs = await this.execute(def, resolved, ctx);
       if (timeout.signal.aborted) throw timeout.signal.reason as Error;
-      await store.moveStep(runId, stepName, ['running'], { status: 'succeeded', inputs: resolved, outputs, cacheKey, error: null, finishedAt: Date.now(), ...lineage });
+      if (jctx.signal.aborted) throw jctx.signal.reason instanceof Error ? jctx.signal.reason : new Error('the job was lost');
+      await store.moveStep(runId, stepName, ['running'], { status: 'succeeded', inputs: resolved, outputs, cacheKey, error: null, finishedAt: Date.now(), ...lineage }, undefined, mine);
       await this.finish(logs, runId);
       return { status: 'succeeded' };
     } catch (e) {
@@ -112,11 +116,11 @@ export class StepRunner {
       const last = permanent || job.attempt > job.retryLimit;
       logs.add(`${last ? 'failed' : `attempt ${job.attempt} failed, retrying`}: ${message}`, 'system');
       if (!last) {
-        await store.moveStep(runId, stepName, ['running'], { error: message, ...lineage });
+        await store.moveStep(runId, stepName, ['running'], { error: message, ...lineage }, undefined, mine);
         await logs.flush().catch(() => undefined);
         throw e instanceof Error ? e : new Error(message);
       }
-      await store.moveStep(runId, stepName, ['running'], { status: 'failed', error: message, finishedAt: Date.now(), ...lineage });
+      await store.moveStep(runId, stepName, ['running'], { status: 'failed', error: message, finishedAt: Date.now(), ...lineage }, undefined, mine);
       await this.finish(logs, runId);
       return { status: 'failed', error: message };
     } finally {
@@ -134,7 +138,8 @@ export class StepRunner {
     const scope = this.pipelines.scopeOf(run);
     if (def.kind === 'run') {
       const env = interpolate(def.def.env ?? {}, scope) as Record<string, unknown>;
-      return { command: String(interpolate(def.def.run, scope)), env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), working_directory: def.def.working_directory ?? null };
+      const cwd = def.def.working_directory === undefined ? null : String(interpolate(def.def.working_directory, scope));
+      return { command: String(interpolate(def.def.run, scope)), env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), working_directory: cwd };
     }
     // A sweep's trial templates (`${{ trial.C }}`) are filled per trial, not now.
     const inputs = interpolate(def.def.with ?? {}, scope, def.kind === 'sweep' ? 'trial' : undefined) as Record<string, unknown>;
@@ -193,7 +198,8 @@ class LogBuffer {
     this.timer = undefined;
     const lines = this.pending;
     this.pending = [];
-    this.writing = this.writing.then(() => (lines.length > 0 ? this.write(lines) : undefined));
+    // One failed write must not fail every later one.
+    this.writing = this.writing.catch(() => undefined).then(() => (lines.length > 0 ? this.write(lines) : undefined));
     return this.writing;
   }
 }
@@ -232,7 +238,18 @@ export class PipelineReconciler implements Component {
 
   async tick(): Promise<void> {
     const q = await this.jobs();
-    for (const run of await this.pipelines.list({ statuses: ['running'], limit: 200 })) {
+    for (const run of await this.pipelines.list({ statuses: ['running'], limit: 1000 })) {
+      try {
+        await this.reconcile(run, q);
+      } catch (e) {
+        // One run that cannot be moved on must not hold up the others.
+        this.log?.warn({ err: e, pipelineRun: run.id }, 'pipeline run could not be reconciled');
+      }
+    }
+  }
+
+  private async reconcile(run: PipelineRun, q: JobQueue): Promise<void> {
+    {
       for (const s of run.steps) {
         if (s.status === 'waiting' && s.expiresAt !== null && s.expiresAt < Date.now()) await this.pipelines.expireApproval(run.id, s.step);
         if ((s.status !== 'queued' && s.status !== 'running') || s.jobId === null) continue;
@@ -240,7 +257,7 @@ export class PipelineReconciler implements Component {
         if (job !== undefined && job.state !== 'failed' && job.state !== 'cancelled') continue;
         if (job === undefined && s.status === 'queued') continue; // advance enqueues it again
         const error = job === undefined ? 'its job was lost' : `its job ${job.state}: ${job.error ?? 'no reason given'}`;
-        await this.pipelines.records.moveStep(run.id, s.step, ['queued', 'running'], { status: 'failed', error, finishedAt: Date.now() });
+        await this.pipelines.records.moveStep(run.id, s.step, ['queued', 'running'], { status: 'failed', error, finishedAt: Date.now() }, undefined, { attempt: s.attempt });
       }
       await this.pipelines.advance(run.id);
     }

@@ -25,6 +25,8 @@ export interface StepServices {
   artifacts: ArtifactStore;
   /** The server `run:` steps log to and smoke tests call (FLUXOPS_PUBLIC_URL, or the embedded server's own). */
   serverUrl: () => string | undefined;
+  /** A pipeline run's status: a step stopped by its run's cancellation undoes what it started; one stopped by a lost lease does not. */
+  runStatus: (pipelineRun: string) => Promise<string>;
 }
 
 export interface StepContext {
@@ -39,6 +41,8 @@ export interface StepContext {
   log(text: string, stream?: 'stdout' | 'stderr' | 'system'): void;
   /** Records lineage as soon as it is known (a run id, a model version), before the step ends. */
   lineage(l: { trackingRunId?: string; modelName?: string; modelVersion?: string }): void;
+  /** Frees the worker slot this step holds while it waits on other jobs (a sweep). */
+  releaseSlot?: (() => void) | undefined;
 }
 
 export type StepExecutor = (inputs: Record<string, unknown>, ctx: StepContext) => Promise<Outputs>;
@@ -190,7 +194,9 @@ const deploy: StepExecutor = async (raw, ctx) => {
     ...(w.min_requests !== undefined ? { minRequests: w.min_requests } : {}),
     ...(w.interval !== undefined ? { interval: w.interval } : {}),
   };
-  let r = await rollouts.start(w.endpoint, spec);
+  // A retried attempt goes on with the rollout its first attempt started, rather than a second one.
+  const [latest] = await rollouts.list({ endpoint: w.endpoint });
+  let r = latest !== undefined && latest.target === deployment && (latest.state === 'running' || latest.state === 'paused') ? latest : await rollouts.start(w.endpoint, spec);
   ctx.log(`rollout ${r.id}: ${r.stable} → ${r.target} (${r.strategy})`, 'system');
   if (w.wait === false) return { endpoint: w.endpoint, deployment, model: w.model, version, rollout: r.id, state: r.state };
   let lastStep = -1;
@@ -205,7 +211,8 @@ const deploy: StepExecutor = async (raw, ctx) => {
       }
     }
   } catch (e) {
-    if (ctx.signal.aborted) await rollouts.abort(r.id).catch(() => undefined);
+    // The run was cancelled: traffic goes back to stable. A lost lease leaves it to the next attempt.
+    if (ctx.signal.aborted && (await ctx.services.runStatus(ctx.runId).catch(() => 'unknown')) === 'cancelled') await rollouts.abort(r.id).catch(() => undefined);
     throw e;
   }
   if (r.state !== 'succeeded') throw new Error(`rollout ${r.id} ended ${r.state}${r.reason ? `: ${r.reason}` : ''}`);
@@ -218,7 +225,7 @@ const smokeTest: StepExecutor = async (raw, ctx) => {
   const server = ctx.services.serverUrl();
   if (server === undefined) throw new FluxError('INVALID_STATE', 'a smoke-test step calls the server, but none is known: set FLUXOPS_PUBLIC_URL for the worker');
   // A predict key for this endpoint alone, for as long as the step runs.
-  const { key, info } = await ctx.services.keys.create(`pipeline-${ctx.runId}-${ctx.step}`, { role: 'predict', scopes: [`endpoint:${w.endpoint}`], expires: '1h' });
+  const { key, info } = await ctx.services.keys.create(keyName(ctx), { role: 'predict', scopes: [`endpoint:${w.endpoint}`], expires: '1h' });
   try {
     let passed = 0;
     const failures: string[] = [];
@@ -252,15 +259,21 @@ const smokeTest: StepExecutor = async (raw, ctx) => {
 export async function runStep(command: string, env: Record<string, string>, workingDirectory: string | undefined, ctx: StepContext, tags: Record<string, string> = {}): Promise<Outputs> {
   const { tracking, keys } = ctx.services;
   const server = ctx.services.serverUrl();
+  const cwd = workingDirectory === undefined ? ctx.baseDir : path.resolve(ctx.baseDir, workingDirectory);
+  if (!fs.existsSync(cwd) || !fs.statSync(cwd).isDirectory()) throw new FluxError('INVALID_PARAMETER_VALUE', `the step's working folder ${cwd} does not exist on this worker`, { field: 'working_directory' });
   const experimentId = await tracking.ensureExperiment(ctx.pipeline);
   const run = await tracking.createRun({ experimentId, runName: `${ctx.pipeline}/${ctx.step}`, tags: { 'fluxops.pipeline_run': ctx.runId, 'fluxops.pipeline_step': ctx.step, 'mlflow.source.type': 'JOB', ...tags } });
   const runId = run.info.runId;
   ctx.lineage({ trackingRunId: runId });
-  const lifetimeMs = (ctx.timeoutMs ?? 6 * 3_600_000) + 3_600_000;
-  const { key, info } = await keys.create(`pipeline-${ctx.runId}-${ctx.step}`, { role: 'developer', expires: `${Math.ceil(lifetimeMs / 60_000)}m` });
-  const outputsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-step-')), 'outputs');
-  fs.writeFileSync(outputsFile, '');
+  let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
+  let keyId: string | undefined;
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-step-'));
   try {
+    const lifetimeMs = (ctx.timeoutMs ?? 6 * 3_600_000) + 3_600_000;
+    const { key, info } = await keys.create(keyName(ctx), { role: 'developer', expires: `${Math.ceil(lifetimeMs / 60_000)}m` });
+    keyId = info.keyId;
+    const outputsFile = path.join(folder, 'outputs');
+    fs.writeFileSync(outputsFile, '');
     const vars: Record<string, string> = {
       ...env,
       FLUXOPS_RUN_ID: runId,
@@ -274,25 +287,24 @@ export async function runStep(command: string, env: Record<string, string>, work
       ...(server !== undefined ? { FLUXOPS_TRACKING_URI: server, FLUXOPS_URL: server, MLFLOW_TRACKING_URI: server } : {}),
     };
     ctx.log(`$ ${command}`, 'system');
-    const r = await runCommand({
-      command,
-      cwd: workingDirectory === undefined ? ctx.baseDir : path.resolve(ctx.baseDir, workingDirectory),
-      env: vars,
-      signal: ctx.signal,
-      timeoutMs: ctx.timeoutMs,
-      onOutput: (stream, text) => ctx.log(text, stream),
-    });
+    const r = await runCommand({ command, cwd, env: vars, signal: ctx.signal, timeoutMs: ctx.timeoutMs, onOutput: (stream, text) => ctx.log(text, stream) });
     const outputs = parseOutputs(fs.readFileSync(outputsFile, 'utf8'));
     if (r.exitCode !== 0) {
-      await tracking.endRun(runId, r.aborted ? 'KILLED' : 'FAILED').catch(() => undefined);
+      status = r.aborted ? 'KILLED' : 'FAILED';
       throw new Error(describeCommandFailure(r, ctx.timeoutMs));
     }
-    await tracking.endRun(runId, 'FINISHED').catch(() => undefined);
+    status = 'FINISHED';
     return { ...outputs, run_id: runId, exit_code: 0 };
   } finally {
-    await keys.revoke(info.keyId).catch(() => undefined);
-    fs.rmSync(path.dirname(outputsFile), { recursive: true, force: true });
+    await tracking.endRun(runId, status).catch(() => undefined);
+    if (keyId !== undefined) await keys.revoke(keyId).catch(() => undefined);
+    fs.rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/** A step's key name (at most 100 characters whatever the step's name). */
+function keyName(ctx: StepContext): string {
+  return `pipeline-${ctx.runId}-${ctx.step}`.slice(0, 100);
 }
 
 function parseOutputs(text: string): Outputs {
@@ -309,11 +321,15 @@ function parseOutputs(text: string): Outputs {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('stopped'));
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason instanceof Error ? signal.reason : new Error('stopped'));
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

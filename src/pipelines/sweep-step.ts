@@ -66,6 +66,8 @@ export function sweepExecutor(store: SweepStore, jobs: () => Promise<JobQueue>, 
     const policy: EarlyTerminationPolicy | undefined = w.early_termination === undefined ? undefined : parseEarlyTermination(w.early_termination, `steps.${ctx.step}.with.early_termination`);
     if (w.command === undefined && (w.data === undefined || w.target === undefined)) throw new FluxError('INVALID_PARAMETER_VALUE', `steps.${ctx.step}.with needs data and target (built-in trials) or a command`, { field: `steps.${ctx.step}.with` });
     const id = sweepIdOf(ctx.runId, ctx.step);
+    // The sweep waits on its trials, which need worker slots: it must not hold one meanwhile.
+    ctx.releaseSlot?.();
     const spec: SweepSpec = {
       inputs: w,
       pipeline: ctx.pipeline,
@@ -99,7 +101,11 @@ export function sweepExecutor(store: SweepStore, jobs: () => Promise<JobQueue>, 
     let exhausted = false;
     let last = '';
     for (;;) {
-      if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('stopped');
+      if (ctx.signal.aborted) {
+        // The run was cancelled: so are its trials and the sweep. A lost lease leaves them to the next attempt.
+        if ((await ctx.services.runStatus(ctx.runId).catch(() => 'unknown')) === 'cancelled') await cancelSweep(store, q, id);
+        throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('stopped');
+      }
       const trials = await store.trials(id);
       for (const t of trials.filter((x) => x.status === 'running')) await watchTrial(store, q, ctx.services, id, spec, policy, t, trials);
       const now = await store.trials(id);
@@ -143,7 +149,8 @@ async function finishSweep(store: SweepStore, ctx: StepContext, id: string, spec
   const best = bestOf(trials, spec.direction);
   const sweep = (await store.get(id))!;
   const status = best === undefined ? 'failed' : 'completed';
-  await store.finish(id, status, { trial: best?.number ?? null, value: best?.value ?? null }, { type: 'sweep.completed', payload: { sweep: id, run_id: sweep.runId, status, best_trial: best?.number ?? null, best_value: best?.value ?? null }, actor: null });
+  // False when an earlier attempt ended the sweep already (and registered its best): not again.
+  const ending = await store.finish(id, status, { trial: best?.number ?? null, value: best?.value ?? null }, { type: 'sweep.completed', payload: { sweep: id, run_id: sweep.runId, status, best_trial: best?.number ?? null, best_value: best?.value ?? null }, actor: null });
   const { tracking, registry } = ctx.services;
   const now = Date.now();
   if (best !== undefined) {
@@ -159,7 +166,7 @@ async function finishSweep(store: SweepStore, ctx: StepContext, id: string, spec
   ctx.log(`best trial ${best.number}: ${spec.metric} ${best.value!.toFixed(4)} with ${JSON.stringify(best.params)}`, 'system');
   const out: Outputs = { sweep: id, run_id: sweep.runId, best_trial: best.number, best_value: best.value, best_params: best.params, best_run_id: best.runId, trials: counts };
   const reg = spec.inputs.register;
-  if (reg !== undefined && best.runId !== null) {
+  if (reg !== undefined && best.runId !== null && ending) {
     let mv = await registry.registerModel({ name: reg.model, source: `runs:/${best.runId}/model`, runId: best.runId });
     for (const alias of reg.aliases ?? []) mv = await registry.setAlias(mv.name, alias, mv.version);
     ctx.lineage({ modelName: mv.name, modelVersion: mv.version });
@@ -167,6 +174,12 @@ async function finishSweep(store: SweepStore, ctx: StepContext, id: string, spec
     Object.assign(out, { model: mv.name, version: mv.version });
   }
   return out;
+}
+
+async function cancelSweep(store: SweepStore, q: JobQueue, id: string): Promise<void> {
+  for (const t of (await store.trials(id)).filter((x) => x.status === 'running')) await endTrial(store, q, id, t, 'failed', null, 'the pipeline run was cancelled');
+  const sweep = await store.get(id);
+  await store.finish(id, 'cancelled', { trial: null, value: null }, { type: 'sweep.completed', payload: { sweep: id, run_id: sweep?.runId ?? '', status: 'cancelled', best_trial: null, best_value: null }, actor: null });
 }
 
 function bestOf(trials: TrialRow[], direction: Direction): TrialRow | undefined {
@@ -231,7 +244,7 @@ export function trialHandler(store: SweepStore, services: StepServices): JobHand
         timeoutMs: spec.trialTimeoutMs ?? undefined,
         log: () => undefined,
         lineage: (l) => {
-          if (l.trackingRunId !== undefined) void store.moveTrial(id, number, { runId: l.trackingRunId });
+          if (l.trackingRunId !== undefined) void store.moveTrial(id, number, { runId: l.trackingRunId }).catch(() => undefined);
         },
       };
       const out = await runStep(command, { ...env, FLUXOPS_SWEEP: id, FLUXOPS_TRIAL: String(number) }, undefined, ctx, tags);

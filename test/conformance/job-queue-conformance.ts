@@ -172,6 +172,19 @@ export function describeJobQueueConformance(backend: StoreBackend): void {
       expect((await q.get(b))?.state).toBe('cancelled');
     });
 
+    it('takes a released job back without spending one of its retries, and fences the old holder', async () => {
+      const q = await queue();
+      const id = await q.enqueue({ kind: 'released', data: {} });
+      const j = await claimOne(q);
+      expect(await q.release(j!, 'its worker stopped')).toBe(true);
+      const again = await claimOne(q);
+      expect(again).toMatchObject({ id, attempt: 2 });
+      expect(await q.heartbeat(j!, 1000)).toBe(false);
+      // The retry limit was 0: the release gave one more, so a failure of this attempt is final.
+      expect(await q.fail(again!, 'broke')).toBe(true);
+      expect((await q.get(id))?.state).toBe('failed');
+    });
+
     it('does not hand out a job before its start time', async () => {
       const q = await queue();
       const id = await q.enqueue({ kind: 'timed', data: {}, startAfter: Date.now() + 1200 });

@@ -19,6 +19,10 @@ function describeJob(j: JobRecord): string[] {
   return [j.id, j.kind, j.state, `${j.attempts}/${j.retryLimit + 1}`, formatTime(j.createdAt), formatTime(j.finishedAt), (j.error ?? command).slice(0, 60)];
 }
 
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export function registerJobs(program: Command): void {
   program
     .command('worker')
@@ -66,7 +70,9 @@ export function registerJobs(program: Command): void {
     .action(async (words: string[], o: { retries: string; retryDelay: string; backoff?: boolean; timeout?: string; cwd?: string; count: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       localOnly(g, 'fluxops jobs');
-      const data = commandJobData({ command: words.join(' '), cwd: o.cwd ?? process.cwd(), timeoutMs: o.timeout === undefined ? undefined : parseDuration(o.timeout, '--timeout') });
+      // One word is a command line as typed (quoted for the shell); several are arguments, each quoted.
+      const command = words.length === 1 ? words[0]! : words.map(shellQuote).join(' ');
+      const data = commandJobData({ command, cwd: o.cwd ?? process.cwd(), timeoutMs: o.timeout === undefined ? undefined : parseDuration(o.timeout, '--timeout') });
       const spec = { kind: COMMAND_JOB, data, retryLimit: parseIntegerSetting(o.retries, '--retries', 0, 100), retryDelayMs: parseDuration(o.retryDelay, '--retry-delay'), retryBackoff: o.backoff === true };
       const count = parseIntegerSetting(o.count, '--count', 1, 100_000);
       const platform = await openPlatform({ home: g.home });
