@@ -61,7 +61,11 @@ export class KeyService {
     const role = parseRole(opts.role ?? 'predict');
     if (opts.scopes !== undefined && !Array.isArray(opts.scopes)) throw new FluxError('INVALID_PARAMETER_VALUE', 'scopes must be a list such as ["model:diabetes"]', { field: 'scopes' });
     const scopes = (opts.scopes ?? []).map(parseScope);
-    if (scopes.length > 0 && role !== 'predict') {
+    const runScoped = scopes.filter((x) => x.kind === 'run').length;
+    if (runScoped > 0 && (role !== 'developer' || runScoped !== scopes.length)) {
+      throw new FluxError('INVALID_PARAMETER_VALUE', 'run:<id> scopes limit what a developer key may write to; give them alone, to a developer key', { field: 'scopes' });
+    }
+    if (scopes.length > 0 && runScoped === 0 && role !== 'predict') {
       throw new FluxError('INVALID_PARAMETER_VALUE', `scopes limit what a predict key may predict on; a ${role} key cannot be scoped`, { field: 'scopes' });
     }
     const now = Date.now();

@@ -35,18 +35,22 @@ export function parseRole(v: unknown): Role {
   throw new FluxError('INVALID_PARAMETER_VALUE', `role must be one of ${ROLES.join(', ')}; got ${JSON.stringify(v)}`, { field: 'role' });
 }
 
-/** A key's scope: `model:<name>` or `endpoint:<name>`; a scoped key may predict only on those. */
+/**
+ * A key's scope: `model:<name>` or `endpoint:<name>` (a scoped predict key predicts only on
+ * those), or `run:<run id>` (a developer key that writes only to that run and reads like a viewer:
+ * the token a pipeline's `run:` step gets).
+ */
 export interface Scope {
-  kind: 'model' | 'endpoint';
+  kind: 'model' | 'endpoint' | 'run';
   name: string;
 }
 
-const SCOPE = /^(model|endpoint):([A-Za-z0-9][\w.-]{0,199})$/;
+const SCOPE = /^(model|endpoint):([A-Za-z0-9][\w.-]{0,199})$|^(run):([0-9a-f]{32})$/;
 
 export function parseScope(v: unknown): Scope {
   const m = typeof v === 'string' ? SCOPE.exec(v) : null;
-  if (m === null) throw new FluxError('INVALID_PARAMETER_VALUE', `scope must be model:<name> or endpoint:<name>; got ${JSON.stringify(v)}`, { field: 'scopes' });
-  return { kind: m[1] as Scope['kind'], name: m[2]! };
+  if (m === null) throw new FluxError('INVALID_PARAMETER_VALUE', `scope must be model:<name>, endpoint:<name> or run:<run id>; got ${JSON.stringify(v)}`, { field: 'scopes' });
+  return m[3] !== undefined ? { kind: 'run', name: m[4]! } : { kind: m[1] as Scope['kind'], name: m[2]! };
 }
 
 export function formatScope(s: Scope): string {

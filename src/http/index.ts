@@ -12,6 +12,8 @@ export {
   installRouteAuth,
   permissionOf,
   setScopeRouteAuth,
+  WRITES_RUN_IN_BODY,
+  WRITES_RUN_IN_PATH,
   type AuthMode,
   type AuthPolicy,
   type ResourceRef,

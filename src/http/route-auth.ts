@@ -34,6 +34,8 @@ export interface ResourceRef {
   roles?: readonly string[] | undefined;
   /** An alias (or stage) the call moves; protected ones need the `protected-alias` capability. */
   alias?: string | undefined;
+  /** A tracking run the call writes to (checked against a run-scoped key). */
+  run?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -140,11 +142,12 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     // Route-level hooks only where they have work: the resource rules on routes that name a
     // resource; the audit on routes that may change state. Reads and predictions (the hot path)
     // get neither.
+    const perm = permissionOf(declared);
     if (typeof declared === 'object' && declared.from !== 'url') {
       const resource = declared.resource;
       const checkHook = (req: FastifyRequest, _reply: FastifyReply, done: (e?: Error) => void): void => {
         try {
-          checkResource(req.principal, resource(req), policy);
+          checkResource(req.principal, resource(req), policy, perm);
         } catch (e) {
           return done(e as Error);
         }
@@ -152,7 +155,6 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
       };
       opts.preHandler = [...hooksOf(opts.preHandler), checkHook];
     }
-    const perm = permissionOf(declared);
     if (perm === 'public' || !AUDITED.has(perm)) return;
     opts.onSend = [...hooksOf(opts.onSend), auditOnSend];
   });
@@ -223,7 +225,7 @@ export function admitCall(
   const check = (p: Principal): Principal => {
     identified(p);
     checkPermission(p, auth, permission, policy, route);
-    if (typeof auth === 'object' && auth.from === 'url') checkResource(p, auth.resource(req), policy);
+    if (typeof auth === 'object' && auth.from === 'url') checkResource(p, auth.resource(req), policy, permission);
     return p;
   };
   const p = authenticate(authorization, keys, policy, permission === 'public');
@@ -235,7 +237,7 @@ function checkPermission(p: Principal, auth: RouteAuth, permission: Permission |
   if (permission === 'public') return;
   if (p.grants.has(permission)) {
     // A scoped key acts only where the route names the resource its scope is checked against.
-    if (p.scopes.length > 0 && typeof auth !== 'object') checkResource(p, undefined, policy);
+    if (p.scopes.length > 0 && typeof auth !== 'object') checkResource(p, undefined, policy, permission);
     return;
   }
   if (p.keyId === null) {
@@ -292,7 +294,7 @@ export function credentialsOf(header: string | undefined): string | undefined {
   throw new FluxError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <api key>", or HTTP Basic with the API key as the password');
 }
 
-function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthPolicy): void {
+function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthPolicy, permission: Permission | 'public'): void {
   if (ref?.alias !== undefined && policy.protectedAliases.has(ref.alias.toLowerCase()) && !p.grants.has('protected-alias')) {
     throw new FluxError(
       'PERMISSION_DENIED',
@@ -302,8 +304,13 @@ function checkResource(p: Principal, ref: ResourceRef | undefined, policy: AuthP
   if (ref?.roles !== undefined && !ref.roles.includes(p.role)) {
     throw new FluxError('PERMISSION_DENIED', `${ref.endpoint !== undefined ? `endpoint '${ref.endpoint}'` : 'this call'} takes predictions only from keys with role ${ref.roles.join(' or ')}${p.keyId === null ? '' : ` (key '${p.name}' is ${p.role})`}`);
   }
+  // A run-scoped key (a pipeline step's token) reads like a viewer and writes only to its runs.
+  if (p.scopes.length > 0 && p.scopes.every((s) => s.kind === 'run')) {
+    if (permission === 'read' || (ref?.run !== undefined && p.scopes.some((s) => s.name === ref.run))) return;
+    throw new FluxError('PERMISSION_DENIED', `key '${p.name}' may only write to run ${p.scopes.map((s) => s.name).join(', ')}${ref?.run !== undefined ? `, not ${ref.run}` : ''}`);
+  }
   if (p.scopes.length > 0) {
-    const has = (kind: 'model' | 'endpoint', name: string | undefined): boolean => name !== undefined && p.scopes.some((s) => s.kind === kind && s.name === name);
+    const has = (kind: 'model' | 'endpoint' | 'run', name: string | undefined): boolean => name !== undefined && p.scopes.some((s) => s.kind === kind && s.name === name);
     const models = ref?.models ?? [];
     const allowed = has('model', ref?.model) || has('endpoint', ref?.endpoint) || (models.length > 0 && models.every((m) => has('model', m)));
     if (!allowed) {
@@ -335,3 +342,23 @@ function auditTarget(req: FastifyRequest): string {
 function hooksOf<T>(h: T | T[] | undefined): T[] {
   return h === undefined ? [] : Array.isArray(h) ? h : [h];
 }
+
+/**
+ * The auth of a route that writes to the run named in its JSON body (`run_id`, or MLflow's older
+ * `run_uuid`): a run-scoped key may call it for its own run only.
+ */
+export const WRITES_RUN_IN_BODY: RouteAuth = {
+  permission: 'write',
+  resource: (req) => {
+    const b = req.body as { run_id?: unknown; run_uuid?: unknown } | null | undefined;
+    const v = typeof b === 'object' && b !== null ? (b.run_id ?? b.run_uuid) : undefined;
+    return { run: typeof v === 'string' ? v : undefined };
+  },
+};
+
+/** The auth of a route that writes to the run in its path (`:runId`), checked before the body is read. */
+export const WRITES_RUN_IN_PATH: RouteAuth = {
+  permission: 'write',
+  from: 'url',
+  resource: (req) => ({ run: (req.params as { runId?: string }).runId }),
+};

@@ -6,6 +6,14 @@ import { byPath, fileInfoJson } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
 import { checkRunId } from './mlflow-fields.js';
 import { mlflowErrorHandler } from './mlflow-router.js';
+import type { RouteAuth } from '../http/index.js';
+
+/** Writes under `<experiment>/<run>/artifacts/…` are writes to that run (a run-scoped key may make them for its run). */
+const ARTIFACT_RUN_WRITE: RouteAuth = {
+  permission: 'write',
+  from: 'url',
+  resource: (req) => ({ run: /^[^/]+\/([0-9a-f]{32})\/artifacts(\/|$)/.exec((req.params as Record<string, string | undefined>)['*'] ?? '')?.[1] }),
+};
 
 /**
  * MLflow's proxied artifact API (`mlflow-artifacts:` URIs), under `/api/2.0/mlflow-artifacts`:
@@ -43,7 +51,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return reply.send(stream);
   });
 
-  app.put('/artifacts/*', { config: { auth: 'write' }, schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
+  app.put('/artifacts/*', { config: { auth: ARTIFACT_RUN_WRITE }, schema: schema('Upload an artifact', "Raw body, streamed into <experiment>/<run>/artifacts/… of an existing run. Returns {}.") }, async (req) => {
     const target = await writablePath(wildcard(req));
     const body = (req.body as Readable | undefined) ?? Buffer.alloc(0);
     if ('modelId' in target) await platform.loggedModels.logArtifact(target.modelId, target.rest, body);
@@ -51,7 +59,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  app.delete('/artifacts/*', { config: { auth: 'write' }, schema: schema('Delete an artifact', 'Removes the file or folder at <path> inside a run folder. Returns {}.') }, async (req) => {
+  app.delete('/artifacts/*', { config: { auth: ARTIFACT_RUN_WRITE }, schema: schema('Delete an artifact', 'Removes the file or folder at <path> inside a run folder. Returns {}.') }, async (req) => {
     const { runId, rest } = await runPath(wildcard(req));
     await t.deleteArtifact(runId, rest);
     return {};

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { callerOf } from '../http/index.js';
+import { callerOf, WRITES_RUN_IN_BODY } from '../http/index.js';
 import { LIMITS, type KeyValue, type LogDatasetInput, type Metric, type MetricInput, type Page, type RunStatus, type ViewType } from '../tracking/index.js';
 import { byPath, experimentJson, fileInfoJson, metricJson, runInfoJson, runJson, type MlflowRun } from './convert.js';
 import type { MlflowRouteDeps } from './index.js';
@@ -110,7 +110,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return { run: json };
   });
 
-  route('POST', '/runs/outputs', 'write', 'Record logged models a run output (MLflow 3)', 'Body: run_id, models [{model_id, step}].', async (f) => {
+  route('POST', '/runs/outputs', WRITES_RUN_IN_BODY, 'Record logged models a run output (MLflow 3)', 'Body: run_id, models [{model_id, step}].', async (f) => {
     const runId = f.runId();
     await platform.loggedModels.logOutputs(
       runId,
@@ -119,22 +119,22 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/runs/update', 'write', 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f, req) => {
+  route('POST', '/runs/update', WRITES_RUN_IN_BODY, 'Update a run', 'Body: run_id, status?, end_time?, run_name?. Returns {run_info}.', async (f, req) => {
     const run = await t.updateRun(f.runId(), { status: runStatus(f), endTime: f.int64('end_time'), runName: f.string('run_name') || undefined }, callerOf(req));
     return { run_info: runInfoJson(run.info) };
   });
 
-  route('POST', '/runs/delete', 'write', 'Delete a run', 'Body: run_id.', async (f, req) => {
+  route('POST', '/runs/delete', WRITES_RUN_IN_BODY, 'Delete a run', 'Body: run_id.', async (f, req) => {
     await t.deleteRun(f.runId(), callerOf(req));
     return {};
   });
 
-  route('POST', '/runs/restore', 'write', 'Restore a deleted run', 'Body: run_id.', async (f, req) => {
+  route('POST', '/runs/restore', WRITES_RUN_IN_BODY, 'Restore a deleted run', 'Body: run_id.', async (f, req) => {
     await t.restoreRun(f.runId(), callerOf(req));
     return {};
   });
 
-  route('POST', '/runs/log-metric', 'write', 'Log a metric', 'Body: run_id, key, value (number, or "NaN"/"Infinity"/"-Infinity"), timestamp, step?.', async (f) => {
+  route('POST', '/runs/log-metric', WRITES_RUN_IN_BODY, 'Log a metric', 'Body: run_id, key, value (number, or "NaN"/"Infinity"/"-Infinity"), timestamp, step?.', async (f) => {
     const runId = f.runId();
     const key = f.requiredString('key');
     if (!f.has('value')) throw missing('value');
@@ -146,24 +146,24 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     return {};
   });
 
-  route('POST', '/runs/log-parameter', 'write', 'Log a parameter', 'Body: run_id, key, value. Params are immutable: another value for a logged key is a 400.', async (f) => {
+  route('POST', '/runs/log-parameter', WRITES_RUN_IN_BODY, 'Log a parameter', 'Body: run_id, key, value. Params are immutable: another value for a logged key is a 400.', async (f) => {
     await t.logParam(f.runId(), f.requiredString('key'), paramValue(f.value('value'), 'value', f.rawToken('value')));
     return {};
   });
 
-  route('POST', '/runs/set-tag', 'write', 'Set a run tag', 'Body: run_id, key, value.', async (f) => {
+  route('POST', '/runs/set-tag', WRITES_RUN_IN_BODY, 'Set a run tag', 'Body: run_id, key, value.', async (f) => {
     await t.setTag(f.runId(), f.requiredString('key'), f.requiredString('value'));
     return {};
   });
 
-  route('POST', '/runs/delete-tag', 'write', 'Delete a run tag', 'Body: run_id, key.', async (f) => {
+  route('POST', '/runs/delete-tag', WRITES_RUN_IN_BODY, 'Delete a run tag', 'Body: run_id, key.', async (f) => {
     await t.deleteTag(f.runId(), f.requiredString('key'));
     return {};
   });
 
   route(
     'POST',
-    '/runs/log-batch', 'write',
+    '/runs/log-batch', WRITES_RUN_IN_BODY,
     'Log metrics, params and tags in one call',
     'Body: run_id, metrics [{key, value, timestamp, step}] (≤ 1000), params [{key, value}] (≤ 100), tags [{key, value}] (≤ 100); at most 1000 items in all. All or nothing.',
     async (f) => {
@@ -210,7 +210,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
 
   route(
     'POST',
-    '/runs/log-inputs', 'write',
+    '/runs/log-inputs', WRITES_RUN_IN_BODY,
     'Log dataset inputs of a run',
     'Body: run_id, datasets [{tags [{key, value}], dataset {name, digest, source_type, source, schema?, profile?}}]; every tag is kept in the order sent, and the mlflow.data.context tag is also the input context.',
     async (f) => {
@@ -237,7 +237,7 @@ export const mlflowTrackingRoutes: FastifyPluginAsync<MlflowRouteDeps> = async (
     },
   );
 
-  route('POST', '/runs/log-model', 'write', 'Record a logged model', "Body: run_id, model_json (the MLmodel as JSON); appended to the run's mlflow.log-model.history tag.", async (f) => {
+  route('POST', '/runs/log-model', WRITES_RUN_IN_BODY, 'Record a logged model', "Body: run_id, model_json (the MLmodel as JSON); appended to the run's mlflow.log-model.history tag.", async (f) => {
     const runId = f.runId();
     const text = f.requiredString('model_json');
     let model: unknown;

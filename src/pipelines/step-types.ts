@@ -270,7 +270,8 @@ export async function runStep(command: string, env: Record<string, string>, work
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-step-'));
   try {
     const lifetimeMs = (ctx.timeoutMs ?? 6 * 3_600_000) + 3_600_000;
-    const { key, info } = await keys.create(keyName(ctx), { role: 'developer', expires: `${Math.ceil(lifetimeMs / 60_000)}m` });
+    // A developer key scoped to this run: it writes to the step's run only, and reads like a viewer.
+    const { key, info } = await keys.create(keyName(ctx), { role: 'developer', scopes: [`run:${runId}`], expires: `${Math.ceil(lifetimeMs / 60_000)}m` });
     keyId = info.keyId;
     const outputsFile = path.join(folder, 'outputs');
     fs.writeFileSync(outputsFile, '');

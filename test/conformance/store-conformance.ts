@@ -1051,6 +1051,11 @@ function keyTests({ platform }: Ctx): void {
     await rejectsWith(p.keys.create('x', { role: 'root' }), 'INVALID_PARAMETER_VALUE', /role must be one of viewer, developer, predict, approver, admin/);
     await rejectsWith(p.keys.create('x', { scopes: ['diabetes'] }), 'INVALID_PARAMETER_VALUE', /scope must be model:<name>/);
     await rejectsWith(p.keys.create('x', { role: 'developer', scopes: ['model:diabetes'] }), 'INVALID_PARAMETER_VALUE', /cannot be scoped/);
+    // run:<id> scopes are a developer key's alone, and alone.
+    await rejectsWith(p.keys.create('x', { role: 'predict', scopes: [`run:${'a'.repeat(32)}`] }), 'INVALID_PARAMETER_VALUE', /give them alone, to a developer key/);
+    await rejectsWith(p.keys.create('x', { role: 'developer', scopes: [`run:${'a'.repeat(32)}`, 'model:diabetes'] }), 'INVALID_PARAMETER_VALUE', /give them alone, to a developer key/);
+    await rejectsWith(p.keys.create('x', { role: 'developer', scopes: ['run:not-a-run'] }), 'INVALID_PARAMETER_VALUE', /run:<run id>/);
+    expect((await p.keys.create('step', { role: 'developer', scopes: [`run:${'a'.repeat(32)}`] })).info.scopes).toEqual([`run:${'a'.repeat(32)}`]);
     await rejectsWith(p.keys.create('x', { expires: '30 days' }), 'INVALID_PARAMETER_VALUE', /expires must be a duration/);
     await rejectsWith(p.keys.create('x', { expires: Date.now() - 1 }), 'INVALID_PARAMETER_VALUE', /future/);
   });

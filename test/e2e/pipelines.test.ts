@@ -87,6 +87,12 @@ describe('pipelines on a real server', () => {
         'urllib.request.urlopen(req).read()',
         'print("logged to", run, "in experiment", os.environ["MLFLOW_EXPERIMENT_ID"])',
         'open(os.environ["FLUXOPS_OUTPUTS"], "a").write("answer=42\\nlabel=done\\n")',
+        '# The token writes to this run only: anything else is refused.',
+        'try:',
+        '    urllib.request.urlopen(urllib.request.Request(uri + "/api/2.0/mlflow/experiments/create", data=json.dumps({"name": "sneaky"}).encode(), headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})).read()',
+        '    print("create experiment: allowed")',
+        'except urllib.error.HTTPError as e:',
+        '    print("create experiment:", e.code)',
       ].join('\n'),
     );
     const file = write('python.yaml', 'name: py\nsteps:\n  fit:\n    run: python3 log.py\n  report:\n    needs: fit\n    run: echo "answer ${{ steps.fit.outputs.answer }} from ${{ steps.fit.outputs.run_id }}" >&2\n');
@@ -99,6 +105,7 @@ describe('pipelines on a real server', () => {
     expect(tracked.info.status).toBe('FINISHED');
     expect(tracked.data.tags['fluxops.pipeline_run']).toBe(run.id);
     expect(await logText(run.id, 'fit')).toContain(`logged to ${fit.trackingRunId}`);
+    expect(await logText(run.id, 'fit')).toContain('create experiment: 403');
     const report = (await client.pipelineLogs(run.id, { step: 'report' })).lines;
     expect(report.find((l) => l.stream === 'stderr')?.text).toBe(`answer 42 from ${fit.trackingRunId}\n`);
     // The step's key was revoked when it ended.

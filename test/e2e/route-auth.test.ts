@@ -100,6 +100,34 @@ describe('route auth: every route declares who may call it, checked on the match
     expect(wrong).toEqual([]);
   }, 300_000);
 
+  it('lets a run-scoped developer key (a pipeline step\'s token) read wherever a viewer may, and write only to its own run', async () => {
+    const exp = await s.platform.tracking.ensureExperiment('scoped-runs');
+    const own = (await s.platform.tracking.createRun({ experimentId: exp })).info.runId;
+    const other = (await s.platform.tracking.createRun({ experimentId: exp })).info.runId;
+    const stepKey = (await s.platform.keys.create('step-token', { role: 'developer', scopes: [`run:${own}`] })).key;
+    const at = (url: string, run: string) => concrete(url.replace(':runId', run).replace(/\/artifacts\/\*$/, `/artifacts/${exp}/${run}/artifacts/a.txt`));
+    const wrong: string[] = [];
+    const through: string[] = [];
+    for (const r of table) {
+      const perm = permissionOf(r.auth);
+      if (perm !== 'read' && perm !== 'write') continue;
+      const res = await call(r.method, at(r.url, other), stepKey, hasBody(r.method) ? { run_id: other } : undefined);
+      if (perm === 'read' && (res.status === 401 || res.status === 403)) wrong.push(`read ${r.method} ${r.url} → ${res.status}`);
+      // A route whose resource is read from the body validates the body first: this empty one is a 400 before the check.
+      if (perm === 'write' && res.status !== 403 && !(res.status === 400 && typeof r.auth === 'object')) wrong.push(`write to another run ${r.method} ${r.url} → ${res.status}, expected 403`);
+      if (perm !== 'write') continue;
+      const mine = await call(r.method, at(r.url, own), stepKey, hasBody(r.method) ? { run_id: own } : undefined);
+      // A body refused by the route's schema never reached a resource check made on the body: not through.
+      const bodyChecked = typeof r.auth === 'object' && r.auth.from !== 'url';
+      const refusedBody = bodyChecked && mine.status === 400 && /^invalid request: body\b/.test(((await mine.json().catch(() => ({}))) as { message?: string }).message ?? '');
+      if (mine.status !== 403 && mine.status !== 401 && !refusedBody) through.push(`${r.method} ${r.url}`);
+    }
+    expect(wrong).toEqual([]);
+    // Exactly the routes that write to a run let it through for its own run.
+    const runWrites = (u: string) => /\/runs\/(update|delete|restore|log-metric|log-parameter|set-tag|delete-tag|log-batch|log-inputs|log-model|outputs)$/.test(u) || /^\/api\/v1\/runs\/:runId/.test(u) || /mlflow-artifacts\/artifacts\/\*$/.test(u);
+    expect(through.sort()).toEqual(table.filter((r) => permissionOf(r.auth) === 'write' && runWrites(r.url)).map((r) => `${r.method} ${r.url}`).sort());
+  }, 300_000);
+
   it('refuses path variants of every non-public route (doubled and trailing slashes, percent-encoding, case)', async () => {
     const wrong: string[] = [];
     const seen = new Set<string>();

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
-import type { RouteDeps } from '../../http/index.js';
+import { WRITES_RUN_IN_PATH, type RouteDeps } from '../../http/index.js';
 import { ArtifactList, created, ErrorBody, ok, SavedArtifact } from '../schemas.js';
 
 /**
@@ -27,7 +27,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.put(
     '/runs/:runId/artifacts/*',
-    { config: { auth: 'write' }, schema: { response: created(SavedArtifact), tags, summary: 'Upload one artifact file (raw bytes)', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
+    { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: created(SavedArtifact), tags, summary: 'Upload one artifact file (raw bytes)', params: Type.Object({ runId: Type.String(), '*': Type.String() }) } },
     async (req, reply) => {
       const body = req.body as Readable | undefined;
       const saved = await t.logArtifact(req.params.runId, req.params['*'], body ?? Buffer.alloc(0));

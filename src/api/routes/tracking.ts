@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { callerOf, type RouteDeps } from '../../http/index.js';
+import { callerOf, WRITES_RUN_IN_PATH, type RouteDeps } from '../../http/index.js';
 import { created, Empty, Experiment, Metric, ok, Page, Run } from '../schemas.js';
 
 const KV = Type.Object({ key: Type.String(), value: Type.String() });
@@ -97,7 +97,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   app.get('/runs/:runId', { config: { auth: 'read' }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => t.getRun(req.params.runId));
   app.patch(
     '/runs/:runId',
-    { config: { auth: 'write' },
+    { config: { auth: WRITES_RUN_IN_PATH },
       schema: {
         response: ok(Run),
         tags,
@@ -111,33 +111,33 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     },
     async (req) => t.updateRun(req.params.runId, req.body, callerOf(req)),
   );
-  app.delete('/runs/:runId', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId } }, async (req) => {
+  app.delete('/runs/:runId', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Empty), tags, params: RunId } }, async (req) => {
     await t.deleteRun(req.params.runId, callerOf(req));
     return {};
   });
-  app.post('/runs/:runId/restore', { config: { auth: 'write' }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => {
+  app.post('/runs/:runId/restore', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Run), tags, params: RunId } }, async (req) => {
     await t.restoreRun(req.params.runId, callerOf(req));
     return t.getRun(req.params.runId);
   });
-  app.post('/runs/:runId/metrics', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: MetricIn } }, async (req) => {
+  app.post('/runs/:runId/metrics', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Empty), tags, params: RunId, body: MetricIn } }, async (req) => {
     await t.logMetric(req.params.runId, req.body);
     return {};
   });
-  app.post('/runs/:runId/params', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
+  app.post('/runs/:runId/params', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
     await t.logParam(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.put('/runs/:runId/tags', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
+  app.put('/runs/:runId/tags', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Empty), tags, params: RunId, body: KV } }, async (req) => {
     await t.setTag(req.params.runId, req.body.key, req.body.value);
     return {};
   });
-  app.delete('/runs/:runId/tags/:key', { config: { auth: 'write' }, schema: { response: ok(Empty), tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
+  app.delete('/runs/:runId/tags/:key', { config: { auth: WRITES_RUN_IN_PATH }, schema: { response: ok(Empty), tags, params: Type.Object({ runId: Type.String(), key: Type.String() }) } }, async (req) => {
     await t.deleteTag(req.params.runId, req.params.key);
     return {};
   });
   app.post(
     '/runs/:runId/batch',
-    { config: { auth: 'write' },
+    { config: { auth: WRITES_RUN_IN_PATH },
       schema: {
         response: ok(Empty),
         tags,
@@ -157,7 +157,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.post(
     '/runs/:runId/inputs',
-    { config: { auth: 'write' },
+    { config: { auth: WRITES_RUN_IN_PATH },
       schema: {
         response: ok(Empty),
         tags,

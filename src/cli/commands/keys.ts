@@ -10,7 +10,7 @@ export function registerKeys(program: Command): void {
     .command('create <name>')
     .description(`create a key; it is printed once and cannot be shown again. Roles: ${ROLES.join(', ')}`)
     .option('--role <role>', `viewer (read), developer (track, register, move unprotected aliases), predict, approver, admin (keys, audit)`, 'predict')
-    .option('--scope <scope>', 'model:<name> or endpoint:<name> a predict key is limited to (repeatable)', collect, [])
+    .option('--scope <scope>', 'model:<name> or endpoint:<name> a predict key is limited to, or run:<run id> a developer key may write to (repeatable)', collect, [])
     .option('--expires <duration>', 'lifetime such as 30d, 12h or 90m (default: never)')
     .action(async (name: string, o: { role: string; scope: string[]; expires?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
