@@ -10,7 +10,7 @@ import type { RegistryService } from '../registry/index.js';
 import type { RolloutService } from '../rollouts/index.js';
 import type { ArtifactStore } from '../storage/artifacts/index.js';
 import type { TrackingService } from '../tracking/index.js';
-import { classificationMetrics, loadCsv, selectFeatures } from '../training/index.js';
+import { classificationMetrics, loadCsv, selectFeatures, trainOffThread } from '../training/index.js';
 import { judgeImprovement, parseImprovement, trainAndTrack } from '../workflows/index.js';
 import type { StepInputs } from './spec.js';
 import type { Outputs } from './types.js';
@@ -78,6 +78,8 @@ const train: StepExecutor = async (raw, ctx) => {
       }
     },
     onNotice: (m) => ctx.log(m, 'system'),
+    // Off this thread: the worker keeps heartbeating (and a server answering) while the solver runs.
+    train: (i) => trainOffThread(i, ctx.signal),
   });
   const m = result.training.metrics;
   const runId = result.run.info.runId;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FluxError, parseDuration } from '../core/index.js';
 import type { JobHandler, JobQueue } from '../jobs/index.js';
+import { trainOffThread } from '../training/index.js';
 import { trainAndTrack } from '../workflows/index.js';
 import { interpolate } from './expressions.js';
 import type { StepInputs } from './spec.js';
@@ -262,6 +263,7 @@ export function trialHandler(store: SweepStore, services: StepServices): JobHand
         experiment: w.experiment ?? spec.pipeline,
         runName: `${spec.pipeline} sweep trial ${number}`,
         tags,
+        train: (i) => trainOffThread(i, signal),
       });
       runId = result.run.info.runId;
       value = (result.training.metrics as unknown as Record<string, number>)[spec.metric];

@@ -20,3 +20,4 @@ export type {
   TrainParams,
 } from './trainer.js';
 export { Random } from './random.js';
+export { trainOffThread } from './train-off-thread.js';

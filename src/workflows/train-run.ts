@@ -23,6 +23,8 @@ export interface TrainRunInput {
   /** Move each alias only when the new model beats the version it points at now (see judgeImprovement). */
   requireImprovement?: ImprovementRule | undefined;
   onProgress?: ((iteration: number, maxIter: number, loss: number) => void) | undefined;
+  /** Trains elsewhere than on this thread (`trainOffThread`); default: here. */
+  train?: ((input: Parameters<typeof trainClassifier>[0]) => Promise<TrainClassifierResult>) | undefined;
   /** More tags for the run (a sweep's parent run, a pipeline run). */
   tags?: Record<string, string> | undefined;
   onNotice?: ((message: string) => void) | undefined;
@@ -65,13 +67,14 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
   });
   const runId = run.info.runId;
   try {
-    const training = trainClassifier({
+    const trainInput = {
       dataset,
       target: input.target,
       ...(input.exclude !== undefined ? { exclude: input.exclude } : {}),
       ...(input.params !== undefined ? { params: input.params } : {}),
       ...(input.onProgress !== undefined ? { onProgress: input.onProgress } : {}),
-    });
+    };
+    const training = input.train !== undefined ? await input.train(trainInput) : trainClassifier(trainInput);
     for (const n of training.notices) input.onNotice?.(n);
     const m = training.metrics;
     const now = Date.now();

@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { FluxError, type ErrorCode } from '../core/index.js';
+import { trainClassifier, type TrainClassifierInput, type TrainClassifierResult } from './trainer.js';
+
+const WORKER = new URL('./train-worker.js', import.meta.url);
+
+/**
+ * Trains in a worker thread, so the process goes on answering (requests, a job's heartbeats)
+ * while the solver runs; the built-in solvers compute synchronously. Where the compiled worker
+ * is not beside this file (the TypeScript sources run by a test runner), it trains here instead.
+ * An abort terminates the thread.
+ */
+export function trainOffThread(input: Omit<TrainClassifierInput, 'now'>, signal?: AbortSignal): Promise<TrainClassifierResult> {
+  const file = fileURLToPath(WORKER);
+  if (!fs.existsSync(file)) return Promise.resolve(trainClassifier(input));
+  const { onProgress, ...data } = input;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(file, { workerData: data });
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    const onAbort = () => settle(() => {
+      void worker.terminate();
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('training was stopped'));
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: { progress?: [number, number, number]; result?: TrainClassifierResult; error?: string; code?: ErrorCode; details?: Record<string, unknown> }) => {
+      if (m.progress !== undefined) onProgress?.(...m.progress);
+      else if (m.result !== undefined) settle(() => resolve(m.result!));
+      else if (m.error !== undefined) settle(() => reject(m.code !== undefined ? new FluxError(m.code, m.error!, m.details) : new Error(m.error)));
+    });
+    worker.on('error', (e) => settle(() => reject(e)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`the training thread stopped (exit code ${code})`))));
+  });
+}
