@@ -87,14 +87,7 @@ export class KyselyJobQueue implements JobQueue {
     const now = Date.now();
     const r = await this.db
       .updateTable('jobs')
-      .set({
-        state: sql`case when attempts <= retry_limit then 'queued' else 'failed' end`,
-        start_after: sql`${now} + case when retry_backoff = 1 then retry_delay_ms * (1 << min(attempts - 1, 16)) else retry_delay_ms end`,
-        finished_at: sql`case when attempts <= retry_limit then null else ${now} end`,
-        error,
-        owner: null,
-        lease_until: 0,
-      })
+      .set(retryOrFail(now, error))
       .where(held(job))
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
@@ -136,14 +129,7 @@ export class KyselyJobQueue implements JobQueue {
     const now = Date.now();
     const r = await this.db
       .updateTable('jobs')
-      .set({
-        state: sql`case when attempts <= retry_limit then 'queued' else 'failed' end`,
-        start_after: sql`${now} + case when retry_backoff = 1 then retry_delay_ms * (1 << min(attempts - 1, 16)) else retry_delay_ms end`,
-        finished_at: sql`case when attempts <= retry_limit then null else ${now} end`,
-        error: LEASE_EXPIRED,
-        owner: null,
-        lease_until: 0,
-      })
+      .set(retryOrFail(now, LEASE_EXPIRED))
       .where('state', '=', 'active')
       .where('lease_until', '<', now)
       .executeTakeFirst();
@@ -160,6 +146,18 @@ export class KyselyJobQueue implements JobQueue {
   close(): Promise<void> {
     return Promise.resolve(); // the platform closes the database
   }
+}
+
+/** An attempt's end that was not a success: queued again after its delay while attempts remain, else failed. */
+function retryOrFail(now: number, error: string) {
+  return {
+    state: sql<string>`case when attempts <= retry_limit then 'queued' else 'failed' end`,
+    start_after: sql<number>`${now} + case when retry_backoff = 1 then retry_delay_ms * (1 << min(attempts - 1, 16)) else retry_delay_ms end`,
+    finished_at: sql<number | null>`case when attempts <= retry_limit then null else ${now} end`,
+    error,
+    owner: null,
+    lease_until: 0,
+  };
 }
 
 /** Only while the job is active in the attempt the worker holds. */

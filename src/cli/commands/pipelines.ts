@@ -96,7 +96,7 @@ async function runLocally(g: GlobalOptions, start: (api: PipelinesApi) => Promis
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     const url = typeof address === 'object' && address !== null ? `http://127.0.0.1:${address.port}` : undefined;
-    await addJobWorker(platform, { concurrency: 2, serverUrl: () => process.env.FLUXOPS_PUBLIC_URL || url, logger });
+    await addJobWorker(platform, { concurrency: 4, serverUrl: () => process.env.FLUXOPS_PUBLIC_URL || url, logger });
     await platform.start();
     const api = pipelinesOf(platform);
     const run = await start(api);
