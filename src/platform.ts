@@ -139,8 +139,8 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   // Schedules start pipeline runs; any process that starts its lifecycle (servers, workers) fires them, once per slot.
   const scheduler = opts.scheduleTarget === null ? undefined : schedules.scheduler(opts.scheduleTarget ?? pipelineScheduleTarget(pipelines), { ...opts.scheduler, log: logger });
   if (scheduler !== undefined) lifecycle.add(scheduler);
-  const pipelineTriggers = new PipelineTriggers(db);
-  lifecycle.add(new PipelineTriggerer(pipelineTriggers, pipelines, bus, logger));
+  const pipelineTriggers = new PipelineTriggers(db, () => log.latestSeq());
+  lifecycle.add(new PipelineTriggerer(pipelineTriggers, pipelines, bus, log, logger));
 
   let closing: Promise<void> | undefined;
   return {

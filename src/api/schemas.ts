@@ -504,5 +504,6 @@ export const PipelineTrigger = Type.Object({
   baseDir: Nullable(Type.String()),
   createdBy: Nullable(Type.String()),
   createdAt: Millis(),
+  createdSeq: Type.Integer({ description: 'the newest event when it was registered: only later events start it' }),
 });
 export const PipelineTriggerList = Type.Object({ triggers: Type.Array(PipelineTrigger) });

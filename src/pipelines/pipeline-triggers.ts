@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { FluxError, type Component } from '../core/index.js';
-import { EVENT_TYPES, type DomainEvent, type EventBus, type WriteContext } from '../events/index.js';
+import { EVENT_TYPES, type DomainEvent, type EventBus, type EventLog, type WriteContext } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
 import { isUniqueViolation, type Database, type MetadataDb } from '../storage/db/index.js';
 import { interpolate } from './expressions.js';
@@ -19,6 +19,8 @@ export interface PipelineTrigger {
   baseDir: string | null;
   createdBy: string | null;
   createdAt: number;
+  /** The newest event when it was registered: only later events start it. */
+  createdSeq: number;
 }
 
 /** An event pattern: an exact type, or a prefix with `*` (`model.*`). */
@@ -44,7 +46,11 @@ export function triggerMatches(t: Pick<PipelineTrigger, 'event' | 'filter'>, e: 
 export class PipelineTriggers {
   private readonly db: Kysely<Database>;
 
-  constructor(m: MetadataDb) {
+  constructor(
+    m: MetadataDb,
+    /** The newest event's seq (the outbox's), recorded with each trigger. */
+    private readonly latestSeq: () => Promise<number>,
+  ) {
     this.db = m.db;
   }
 
@@ -57,6 +63,7 @@ export class PipelineTriggers {
       }
     });
     const now = Date.now();
+    const createdSeq = await this.latestSeq();
     const rows = p.triggers.map((t, i) => ({
       id: `tr-${randomBytes(6).toString('hex')}`,
       pipeline: p.name,
@@ -68,12 +75,15 @@ export class PipelineTriggers {
       base_dir: baseDir ?? null,
       created_by: ctx?.actor ?? null,
       created_at: now,
+      created_seq: createdSeq,
     }));
     const replace = () =>
       this.db.transaction().execute(async (trx) => {
         await trx.deleteFrom('pipeline_triggers').where('pipeline', '=', p.name).execute();
         await trx.insertInto('pipeline_triggers').values(rows).execute();
       });
+    // The outbox is read for triggers from here on, even if no server runs until later.
+    await this.db.insertInto('pipeline_trigger_cursor').values({ name: 'triggers', seq: createdSeq }).onConflict((oc) => oc.column('name').doNothing()).execute();
     try {
       await replace();
     } catch (e) {
@@ -86,7 +96,7 @@ export class PipelineTriggers {
   }
 
   async list(pipeline?: string): Promise<PipelineTrigger[]> {
-    let q = this.db.selectFrom('pipeline_triggers').select(['id', 'pipeline', 'event', 'filter', 'params', 'base_dir', 'created_by', 'created_at']);
+    let q = this.db.selectFrom('pipeline_triggers').select(['id', 'pipeline', 'event', 'filter', 'params', 'base_dir', 'created_by', 'created_at', 'created_seq']);
     if (pipeline !== undefined) q = q.where('pipeline', '=', pipeline);
     const rows = await q.orderBy('pipeline').orderBy('position').execute();
     return rows.map((r) => ({
@@ -98,6 +108,7 @@ export class PipelineTriggers {
       baseDir: r.base_dir,
       createdBy: r.created_by,
       createdAt: Number(r.created_at),
+      createdSeq: Number(r.created_seq),
     }));
   }
 
@@ -106,30 +117,71 @@ export class PipelineTriggers {
     if (r.numDeletedRows === 0n) throw new FluxError('RESOURCE_DOES_NOT_EXIST', `pipeline ${pipeline} is not registered`);
   }
 
+  /** How far the triggers have read the outbox; undefined before any process read it. */
+  async cursor(): Promise<number | undefined> {
+    const r = await this.db.selectFrom('pipeline_trigger_cursor').select('seq').where('name', '=', 'triggers').executeTakeFirst();
+    return r === undefined ? undefined : Number(r.seq);
+  }
+
+  /** Moves the cursor forward (never back), whichever server gets there first. */
+  async advanceCursor(seq: number): Promise<void> {
+    await this.db
+      .insertInto('pipeline_trigger_cursor')
+      .values({ name: 'triggers', seq })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ seq: (eb) => eb.ref('excluded.seq') }).where('pipeline_trigger_cursor.seq', '<', seq))
+      .execute();
+  }
+
   async specOf(triggerId: string): Promise<string | undefined> {
     return (await this.db.selectFrom('pipeline_triggers').select('spec').where('id', '=', triggerId).executeTakeFirst())?.spec;
   }
 }
 
-/** Starts the runs of matching triggers for each event this process hears. */
+/**
+ * Starts the runs of matching triggers for each event: the ones this process hears, and on start
+ * the ones committed since the stored cursor (while no process ran), so an event is not missed
+ * because no server was up when it was committed. Every event is handled at least once; the
+ * runs' keys make a repeat (here or on another server) start nothing new.
+ */
 export class PipelineTriggerer implements Component {
   readonly name = 'pipeline triggers';
   private unsubscribe: (() => void) | undefined;
   private cache: { at: number; triggers: PipelineTrigger[] } | undefined;
+  private catchingUp: Promise<void> | undefined;
 
   constructor(
     private readonly triggers: PipelineTriggers,
     private readonly pipelines: PipelineService,
     private readonly bus: EventBus,
-    private readonly log?: Pick<Logger, 'warn' | 'info'>,
+    private readonly log: EventLog,
+    private readonly logger?: Pick<Logger, 'warn' | 'info'>,
   ) {}
 
   start(): void {
-    this.unsubscribe = this.bus.subscribe('*', (e) => this.onEvent(e));
+    this.unsubscribe = this.bus.subscribe('*', async (e) => {
+      await this.onEvent(e);
+      await this.triggers.advanceCursor(e.seq).catch(() => undefined);
+    });
+    this.catchingUp = this.catchUp().catch((err: unknown) => this.logger?.warn({ err }, 'event triggers could not catch up with the outbox'));
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.unsubscribe?.();
+    await this.catchingUp;
+  }
+
+  /** The events since the stored cursor (from now on a store whose triggers never read it). */
+  private async catchUp(): Promise<void> {
+    const stored = await this.triggers.cursor();
+    const latest = await this.log.latestSeq();
+    if (stored === undefined) return this.triggers.advanceCursor(latest);
+    for (let after = stored; after < latest; ) {
+      const page = await this.log.read({ after, limit: 1000 });
+      if (page.events.length === 0) break;
+      for (const e of page.events) if (e.seq <= latest) await this.onEvent(e);
+      after = page.nextAfter;
+      await this.triggers.advanceCursor(Math.min(after, latest));
+    }
   }
 
   private async current(): Promise<PipelineTrigger[]> {
@@ -141,15 +193,15 @@ export class PipelineTriggerer implements Component {
     // A run's own events never start runs: a pipeline triggered by pipeline.* would loop.
     if (e.type.startsWith('pipeline.') || e.type.startsWith('approval.')) return;
     for (const t of await this.current()) {
-      if (!triggerMatches(t, e)) continue;
+      if (e.seq <= t.createdSeq || !triggerMatches(t, e)) continue;
       try {
         const spec = await this.triggers.specOf(t.id);
         if (spec === undefined) continue; // re-registered meanwhile
         const params = interpolate(t.params, { event: { type: e.type, seq: e.seq, time: e.time, actor: e.actor, model: e.model, endpoint: e.endpoint, payload: e.payload } }) as Record<string, unknown>;
         const run = await this.pipelines.start({ text: spec, source: `trigger of ${t.pipeline}`, params, baseDir: t.baseDir ?? undefined, trigger: `event:${e.type}`, key: `trigger:${t.id}:${e.seq}` }, { actor: t.createdBy });
-        this.log?.info({ pipelineRun: run.id, event: e.seq, trigger: t.id }, 'event started a pipeline run');
+        this.logger?.info({ pipelineRun: run.id, event: e.seq, trigger: t.id }, 'event started a pipeline run');
       } catch (err) {
-        this.log?.warn({ err, trigger: t.id, event: e.seq }, 'an event trigger could not start its pipeline');
+        this.logger?.warn({ err, trigger: t.id, event: e.seq }, 'an event trigger could not start its pipeline');
       }
     }
   }

@@ -5,16 +5,22 @@ import { FluxError, type ErrorCode } from '../core/index.js';
 import { trainClassifier, type TrainClassifierInput, type TrainClassifierResult } from './trainer.js';
 
 const WORKER = new URL('./train-worker.js', import.meta.url);
+/**
+ * Below this many cells a training takes well under a second: starting a thread and copying the
+ * data cost more than the pause, so it trains here.
+ */
+const SMALL = 250_000;
 
 /**
  * Trains in a worker thread, so the process goes on answering (requests, a job's heartbeats)
- * while the solver runs; the built-in solvers compute synchronously. Where the compiled worker
- * is not beside this file (the TypeScript sources run by a test runner), it trains here instead.
- * An abort terminates the thread.
+ * while the solver runs; the built-in solvers compute synchronously. Small data (under SMALL
+ * cells) trains here, and so does everything where the compiled worker is not beside this file
+ * (the TypeScript sources run by a test runner). An abort terminates the thread.
  */
 export function trainOffThread(input: Omit<TrainClassifierInput, 'now'>, signal?: AbortSignal): Promise<TrainClassifierResult> {
   const file = fileURLToPath(WORKER);
-  if (!fs.existsSync(file)) return Promise.resolve(trainClassifier(input));
+  const cells = input.dataset !== undefined ? input.dataset.rowCount * input.dataset.columns.length : (input.csvText?.length ?? 0) / 4;
+  if (cells < SMALL || !fs.existsSync(file)) return Promise.resolve().then(() => trainClassifier(input));
   const { onProgress, ...data } = input;
   return new Promise((resolve, reject) => {
     const worker = new Worker(file, { workerData: data });

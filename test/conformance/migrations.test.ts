@@ -31,6 +31,7 @@ const EXPECTED_TABLES = [
   'pipeline_logs',
   'pipeline_runs',
   'pipeline_steps',
+  'pipeline_trigger_cursor',
   'pipeline_triggers',
   'registered_model_tags',
   'registered_models',

@@ -13,7 +13,9 @@ import { FluxClient } from '../../src/client/index.js';
 import type { PipelineRun } from '../../src/pipelines/index.js';
 import { generateDiabetesCsv } from '../../src/training/index.js';
 import { assertBuilt, runCli, startCli, stop } from '../helpers/cli.js';
-import { freshHome } from '../helpers/server.js';
+import { freshHome, seedModel } from '../helpers/server.js';
+import { openPlatform } from '../../src/platform.js';
+import { createLogger } from '../../src/logging/index.js';
 
 describe('pipelines on a real server', () => {
   const home = freshHome('fluxops-pipes-');
@@ -256,6 +258,27 @@ describe('pipelines on a real server', () => {
     expect(keys.filter((k) => k.name === `pipeline-${run.id}-smoke`).map((k) => [k.role, k.scopes, k.revokedAt !== null])).toEqual([['predict', ['endpoint:smoke'], true]]);
   });
 
+  it('trains a large data set off the server\'s thread (a worker thread), with its progress in the log', async () => {
+    // 30,000 rows × 10 columns: above the size trained on the calling thread.
+    write('big.csv', generateDiabetesCsv(30_000, 4));
+    const file = write('big.yaml', 'name: big\nsteps:\n  fit:\n    type: train\n    with: { data: big.csv, target: Diabetic, exclude: [PatientID], params: { solver: saga, max_iter: 20 } }\n');
+    const started = Date.now();
+    const run = await start(file);
+    // The server keeps answering while the solver runs.
+    let slowest = 0;
+    while ((await client.getPipelineRun(run.id)).status === 'running' && Date.now() - started < 120_000) {
+      const t0 = Date.now();
+      expect((await fetch(`${url}/api/health`)).status).toBe(200);
+      slowest = Math.max(slowest, Date.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const done = await ended(run.id);
+    expect(done.status, step(done, 'fit').error ?? '').toBe('succeeded');
+    expect(step(done, 'fit').outputs!['f1']).toBeGreaterThan(0);
+    expect(await logText(done.id, 'fit')).toMatch(/iteration \d+\/20 loss/);
+    console.log(`off-thread training of 30,000 rows took ${((step(done, 'fit').finishedAt! - step(done, 'fit').startedAt!) / 1000).toFixed(1)} s; slowest /api/health meanwhile ${slowest} ms`);
+  }, 150_000);
+
   it('pipelines run on a local home runs the steps in the command itself and exits by the outcome', async () => {
     const local = freshHome('fluxops-local-run-');
     try {
@@ -271,6 +294,41 @@ describe('pipelines on a real server', () => {
       expect(f.stdout).toMatch(/✗ nope failed: the command exited with code 3/);
     } finally {
       fs.rmSync(local, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('event triggers and downtime', () => {
+  it('starts the run of an event committed while no process ran, once the next one starts', async () => {
+    const home = freshHome('fluxops-trig-down-');
+    try {
+      const spec = 'name: on-alias\non:\n  - event: model.alias.changed\n    filter: { model: later, alias: production }\nsteps:\n  say:\n    run: echo moved\n';
+      const quiet = createLogger({ level: 'silent' });
+      // A CLI-like process: registers the trigger and makes the event, but runs no lifecycle.
+      const cli = await openPlatform({ home }, { logger: quiet });
+      await cli.pipelineTriggers.register(spec, 'on-alias.yaml', home);
+      const seeded = await seedModel(cli, { rows: 200, aliases: [] });
+      const v = await cli.registry.registerModel({ name: 'later', source: `runs:/${seeded.run.info.runId}/model`, runId: seeded.run.info.runId });
+      await cli.registry.setAlias('later', 'production', v.version);
+      await cli.close();
+      expect(fs.existsSync(home)).toBe(true);
+      // The next process to start its lifecycle goes over what it missed.
+      const server = await openPlatform({ home }, { logger: quiet });
+      try {
+        await server.start();
+        await expect.poll(async () => (await server.pipelines.list({ pipeline: 'on-alias' })).map((r) => r.trigger), { timeout: 10_000 }).toEqual(['event:model.alias.changed']);
+        // A second start finds the cursor past it: no second run.
+        await server.close();
+        const again = await openPlatform({ home }, { logger: quiet });
+        await again.start();
+        await new Promise((r) => setTimeout(r, 500));
+        expect((await again.pipelines.list({ pipeline: 'on-alias' })).length).toBe(1);
+        await again.close();
+      } finally {
+        await server.close();
+      }
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
     }
   });
 });

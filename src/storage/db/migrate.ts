@@ -13,6 +13,7 @@ import { jobs } from './migrations/0009-jobs.js';
 import { pipelines } from './migrations/0012-pipelines.js';
 import { pipelineTriggers } from './migrations/0013-pipeline-triggers.js';
 import { sweeps } from './migrations/0014-sweeps.js';
+import { triggerCursor } from './migrations/0015-trigger-cursor.js';
 import { webhooks } from './migrations/0010-webhooks.js';
 import { schedules } from './migrations/0011-schedules.js';
 
@@ -33,6 +34,7 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0012-pipelines': pipelines(dialect),
     '0013-pipeline-triggers': pipelineTriggers(),
     '0014-sweeps': sweeps(),
+    '0015-trigger-cursor': triggerCursor(),
   };
 }
 

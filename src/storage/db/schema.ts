@@ -389,6 +389,14 @@ export interface PipelineTriggersTable {
   base_dir: string | null;
   created_by: string | null;
   created_at: number;
+  /** The newest event when it was registered (migration 0015). */
+  created_seq: number;
+}
+
+/** How far event triggers have read the outbox (migration 0015). */
+export interface PipelineTriggerCursorTable {
+  name: string;
+  seq: number;
 }
 
 /** Sweeps and their trials (migration 0014); spec, params and intermediate are JSON. */
@@ -454,6 +462,7 @@ export interface Database {
   pipeline_steps: PipelineStepsTable;
   pipeline_logs: PipelineLogsTable;
   pipeline_triggers: PipelineTriggersTable;
+  pipeline_trigger_cursor: PipelineTriggerCursorTable;
   sweeps: SweepsTable;
   sweep_trials: SweepTrialsTable;
   schedules: SchedulesTable;
