@@ -266,3 +266,4 @@ async function currentSchema(m: MetadataDb): Promise<string> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(m.db);
   return rows[0]!.schema;
 }
+

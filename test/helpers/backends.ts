@@ -77,10 +77,9 @@ export function postgresBackend(pgUrl: string): StoreBackend {
       if (!pgUrl) throw new Error('Postgres is not reachable in this run (see the global setup message)');
       const schema = `s_${randomBytes(8).toString('hex')}`;
       await withClient(pgUrl, (c) => c.query(`create schema ${schema}`));
-      cleanups.push(async () => {
-        // The job queue's pg-boss schema sits beside the store's (see openJobQueue).
-        await withClient(pgUrl, (c) => c.query(`drop schema if exists ${schema} cascade; drop schema if exists ${schema}_jobs cascade`));
-      });
+      // Not dropped after the file: the run's database goes whole at the end (global setup).
+      // Dropping schemas while other files' stores start raced Kysely's migrator, which lists
+      // every schema's tables (has_schema_privilege fails for a schema dropped meanwhile).
       return withSearchPath(pgUrl, schema);
     },
     open() {

@@ -71,7 +71,15 @@ export async function migrateToLatest(m: MetadataDb): Promise<{ applied: string[
     allowUnorderedMigrations: true,
     ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's migrator looks for its tables by listing every schema's tables, and Postgres's
+  // has_schema_privilege() in that listing fails with 3F000 for a schema another session drops
+  // at that moment (tests drop theirs; so may other applications sharing the database). Nothing
+  // ran yet: look again.
+  for (let retry = 0; retry < 5 && error !== undefined && isOtherSchemaGone(error, schema); retry++) {
+    await new Promise((r) => setTimeout(r, 20 * (retry + 1)));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new FluxError('INTERNAL_ERROR', `database migration ${failed} failed: ${(error as Error).message}`);
@@ -87,6 +95,12 @@ async function appliedMigrations(m: MetadataDb, schema: string | undefined): Pro
   } catch {
     return []; // no migration table yet: a fresh database
   }
+}
+
+function isOtherSchemaGone(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  const named = typeof e.message === 'string' ? /schema "([^"]+)" does not exist/.exec(e.message)?.[1] : undefined;
+  return e.code === '3F000' && named !== undefined && named !== ours;
 }
 
 async function currentSchema(m: MetadataDb): Promise<string | undefined> {
