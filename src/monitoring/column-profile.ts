@@ -30,6 +30,12 @@ export interface NumericProfile {
    */
   quantiles: number[];
   /**
+   * Means of the lowest and the highest step of the quantile function (the bottom and top 1 % of
+   * the values). Between the min and the 1 % quantile a straight line would spread 1 % of the mass
+   * evenly up to a lone outlier, so the statistics shape the two outer steps by these means instead.
+   */
+  tailMeans: [number, number];
+  /**
    * Strictly increasing inner edges of the histogram: the reference deciles without repeats.
    * Bin 0 is (−∞, edges[0]], bin i is (edges[i−1], edges[i]], the last is (edges[last], ∞). When
    * the lowest decile is the minimum (an atom of at least 10 % there), an edge just below the
@@ -135,6 +141,7 @@ export function profileNumeric(values: ArrayLike<number>, field = 'values'): Num
   const min = sorted[0]!;
   const max = sorted[n - 1]!;
   quantiles[last] = max;
+  const tailMeans: [number, number] = [tailMean(sorted, last, false), tailMean(sorted, last, true)];
 
   let sum = 0;
   for (const v of sorted) sum += v;
@@ -152,7 +159,7 @@ export function profileNumeric(values: ArrayLike<number>, field = 'values'): Num
   const binCounts: number[] = new Array<number>(binEdges.length + 1).fill(0);
   for (const v of sorted) binCounts[binOf(binEdges, v)]!++;
 
-  return { kind: 'numeric', count: n, missing, min, max, mean, std, quantiles, binEdges, binCounts };
+  return { kind: 'numeric', count: n, missing, min, max, mean, std, quantiles, tailMeans, binEdges, binCounts };
 }
 
 export function profileCategorical(values: ArrayLike<string>, field = 'values'): CategoricalProfile {
@@ -220,33 +227,54 @@ export function parseColumnProfile(value: unknown, field = 'profile'): ColumnPro
   if (!isCount(count) || count < 1) throw bad('count must be a positive integer');
   if (!isCount(missing)) throw bad('missing must be a non-negative integer');
   if (o['kind'] === 'numeric') {
-    const { min, max, mean, std, quantiles, binEdges, binCounts } = o;
-    for (const [k, v] of Object.entries({ min, max, mean, std })) if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${k} must be a finite number`);
+    const { min, max, mean, std, quantiles, tailMeans, binEdges, binCounts } = o;
+    for (const [k, v] of Object.entries({ min, max, mean, std })) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${k} must be a finite number`);
+    }
     if ((std as number) < 0 || (min as number) > (max as number)) throw bad('std must be ≥ 0 and min ≤ max');
-    if (!isNumberArray(quantiles) || quantiles.length < 2) throw bad('quantiles must be an array of at least 2 finite numbers');
+    if (!isNumberArray(quantiles) || quantiles.length < 3) throw bad('quantiles must be an array of at least 3 finite numbers');
     if (quantiles.some((q, i) => i > 0 && q < quantiles[i - 1]!)) throw bad('quantiles must not decrease');
-    if (!isNumberArray(binEdges) || binEdges.some((e, i) => i > 0 && e <= binEdges[i - 1]!)) throw bad('binEdges must be strictly increasing finite numbers');
+    if (!isNumberArray(tailMeans) || tailMeans.length !== 2) throw bad('tailMeans must be 2 finite numbers');
+    if (!isNumberArray(binEdges) || binEdges.some((e, i) => i > 0 && e <= binEdges[i - 1]!)) {
+      throw bad('binEdges must be strictly increasing finite numbers');
+    }
     if (!Array.isArray(binCounts) || binCounts.length !== binEdges.length + 1 || !binCounts.every(isCount)) {
       throw bad('binCounts must be binEdges.length + 1 non-negative integers');
     }
     if (binCounts.reduce((s, n) => s + n, 0) !== count) throw bad('binCounts must add up to count');
     return {
       kind: 'numeric', count, missing, min: min as number, max: max as number, mean: mean as number, std: std as number,
-      quantiles: [...quantiles], binEdges: [...binEdges], binCounts: [...binCounts],
+      quantiles: [...quantiles], tailMeans: [tailMeans[0]!, tailMeans[1]!], binEdges: [...binEdges], binCounts: [...binCounts],
     };
   }
   if (o['kind'] === 'categorical') {
     const { categories, counts, otherCount, distinct } = o;
-    if (!Array.isArray(categories) || !categories.every((c): c is string => typeof c === 'string' && c !== '')) throw bad('categories must be non-empty strings');
+    if (!Array.isArray(categories) || !categories.every((c): c is string => typeof c === 'string' && c !== '')) {
+      throw bad('categories must be non-empty strings');
+    }
     if (new Set(categories).size !== categories.length) throw bad('categories must not repeat');
     if (!Array.isArray(counts) || counts.length !== categories.length || !counts.every((n) => isCount(n) && n > 0)) {
       throw bad('counts must be one positive integer per category');
     }
-    if (!isCount(otherCount) || !isCount(distinct) || distinct < categories.length) throw bad('otherCount and distinct must be non-negative integers, distinct ≥ the kept categories');
+    if (!isCount(otherCount) || !isCount(distinct) || distinct < categories.length) {
+      throw bad('otherCount and distinct must be non-negative integers, distinct ≥ the kept categories');
+    }
     if ((counts as number[]).reduce((s, n) => s + n, 0) + otherCount !== count) throw bad('counts and otherCount must add up to count');
     return { kind: 'categorical', count, missing, categories: [...categories], counts: [...(counts as number[])], otherCount, distinct };
   }
   throw bad(`kind must be "numeric" or "categorical"`);
+}
+
+/** Mean of the bottom (or top) 1 / steps of the values, a fraction of a value included where the share ends inside one. */
+function tailMean(sorted: Float64Array, steps: number, top: boolean): number {
+  const n = sorted.length;
+  const mass = n / steps;
+  const whole = Math.floor(mass);
+  const at = (k: number): number => sorted[top ? n - 1 - k : k]!;
+  let sum = 0;
+  for (let k = 0; k < whole; k++) sum += at(k);
+  if (mass > whole) sum += (mass - whole) * at(whole);
+  return sum / mass;
 }
 
 function checkArrayLike(values: unknown, field: string): asserts values is ArrayLike<unknown> {

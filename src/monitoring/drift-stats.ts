@@ -83,8 +83,8 @@ const refuse = (message: string, field: string): FluxError => new FluxError('INV
 
 /**
  * Two-sample Kolmogorov–Smirnov against the profile. The reference's CDF is the inverse of its
- * piecewise-linear quantile function, so D is within about one quantile step (0.01) of the D of
- * the raw samples. The p-value is the Kolmogorov distribution's with the effective size
+ * piecewise-linear quantile function (see referenceKnots), so D is within about one quantile
+ * step (0.01) of the D of the raw samples. The p-value is the Kolmogorov distribution's with the effective size
  * nₑ = n·m / (n + m) and Stephens' small-sample correction λ = (√nₑ + 0.12 + 0.11/√nₑ)·D.
  */
 export function ksAgainstProfile(profile: NumericProfile, live: ArrayLike<number>): KsResult {
@@ -92,9 +92,10 @@ export function ksAgainstProfile(profile: NumericProfile, live: ArrayLike<number
 }
 
 /**
- * Wasserstein-1 distance between the reference (its piecewise-linear quantile function) and the
- * live empirical distribution, divided by the reference std (floored at 0.001): Evidently's "normed"
- * Wasserstein, whose default drift threshold is 0.1 (a tenth of a standard deviation).
+ * Wasserstein-1 distance between the reference (its piecewise-linear quantile function, see
+ * referenceKnots) and the live empirical distribution, divided by the reference std (floored at
+ * 0.001): Evidently's "normed" Wasserstein, whose default drift threshold is 0.1 (a tenth of a
+ * standard deviation).
  */
 export function wassersteinNormalised(profile: NumericProfile, live: ArrayLike<number>): number {
   return wassersteinSorted(profile, sortedFinite(live, 'live').sorted);
@@ -105,8 +106,23 @@ export function psiNumeric(profile: NumericProfile, live: ArrayLike<number>): nu
   return psiNumericSorted(profile, sortedFinite(live, 'live').sorted);
 }
 
+/**
+ * The knots the statistics read the reference from: the stored quantile function, its two outer
+ * steps made straight lines from the 1 % (99 %) quantile whose mean is the tail's mean. A lone
+ * outlier then weighs what it weighs in the raw sample, not as if 1 % of the values were spread
+ * evenly up to it.
+ */
+function referenceKnots(profile: NumericProfile): number[] {
+  const k = [...profile.quantiles];
+  const last = k.length - 1;
+  const [low, high] = profile.tailMeans;
+  k[0] = Math.min(k[1]!, 2 * low - k[1]!);
+  k[last] = Math.max(k[last - 1]!, 2 * high - k[last - 1]!);
+  return k;
+}
+
 function ksSorted(profile: NumericProfile, sorted: Float64Array): KsResult {
-  const q = profile.quantiles;
+  const q = referenceKnots(profile);
   const m = sorted.length;
   let d = 0;
   // Between two live values F_live is flat and F_ref rises, so the supremum is reached at a live
@@ -156,7 +172,7 @@ function referenceCdfBelow(q: readonly number[], x: number): number {
 function wassersteinSorted(profile: NumericProfile, sorted: Float64Array): number {
   // W₁ = ∫₀¹ |Q_ref(u) − Q_live(u)| du. On the merged grid of the knots i/last and the steps j/m,
   // Q_live is constant and Q_ref linear, so each piece integrates exactly.
-  const q = profile.quantiles;
+  const q = referenceKnots(profile);
   const last = q.length - 1;
   const m = sorted.length;
   let total = 0;

@@ -1,0 +1,2 @@
+export * from './column-profile.js';
+export * from './drift-stats.js';
