@@ -21,6 +21,11 @@ export type RouteAuth =
        * also serves. `body` (the default): checked once the body is parsed.
        */
       from?: 'url' | 'body';
+      /**
+       * The resource only narrows scoped keys (a run a run-scoped key writes to): an unscoped
+       * caller skips the check, so the metric-ingest routes do no extra work for ordinary keys.
+       */
+      scopedOnly?: boolean;
     };
 
 export interface ResourceRef {
@@ -145,7 +150,9 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     const perm = permissionOf(declared);
     if (typeof declared === 'object' && declared.from !== 'url') {
       const resource = declared.resource;
+      const scopedOnly = declared.scopedOnly === true;
       const checkHook = (req: FastifyRequest, _reply: FastifyReply, done: (e?: Error) => void): void => {
+        if (scopedOnly && req.principal.scopes.length === 0) return done();
         try {
           checkResource(req.principal, resource(req), policy, perm);
         } catch (e) {
@@ -225,7 +232,7 @@ export function admitCall(
   const check = (p: Principal): Principal => {
     identified(p);
     checkPermission(p, auth, permission, policy, route);
-    if (typeof auth === 'object' && auth.from === 'url') checkResource(p, auth.resource(req), policy, permission);
+    if (typeof auth === 'object' && auth.from === 'url' && !(auth.scopedOnly === true && p.scopes.length === 0)) checkResource(p, auth.resource(req), policy, permission);
     return p;
   };
   const p = authenticate(authorization, keys, policy, permission === 'public');
@@ -349,6 +356,7 @@ function hooksOf<T>(h: T | T[] | undefined): T[] {
  */
 export const WRITES_RUN_IN_BODY: RouteAuth = {
   permission: 'write',
+  scopedOnly: true,
   resource: (req) => {
     const b = req.body as { run_id?: unknown; run_uuid?: unknown } | null | undefined;
     const v = typeof b === 'object' && b !== null ? (b.run_id ?? b.run_uuid) : undefined;
@@ -360,5 +368,6 @@ export const WRITES_RUN_IN_BODY: RouteAuth = {
 export const WRITES_RUN_IN_PATH: RouteAuth = {
   permission: 'write',
   from: 'url',
+  scopedOnly: true,
   resource: (req) => ({ run: (req.params as { runId?: string }).runId }),
 };

@@ -12,6 +12,7 @@ import type { RouteAuth } from '../http/index.js';
 const ARTIFACT_RUN_WRITE: RouteAuth = {
   permission: 'write',
   from: 'url',
+  scopedOnly: true,
   resource: (req) => ({ run: /^[^/]+\/([0-9a-f]{32})\/artifacts(\/|$)/.exec((req.params as Record<string, string | undefined>)['*'] ?? '')?.[1] }),
 };
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { KeyService } from '../auth/index.js';
-import { FluxError, parseDuration } from '../core/index.js';
+import { FluxError } from '../core/index.js';
 import type { EndpointService } from '../endpoints/index.js';
 import { describeCommandFailure, runCommand } from '../jobs/index.js';
 import { loadPredictor } from '../models/index.js';
@@ -55,9 +55,6 @@ function fileIn(ctx: StepContext, p: string, field: string): string {
   return full;
 }
 
-function checkAborted(ctx: StepContext): void {
-  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('stopped');
-}
 
 const train: StepExecutor = async (raw, ctx) => {
   const w = raw as StepInputs<'train'>;
@@ -339,4 +336,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** The built-in step types (sweep and approve are handled by their own runners). */
 export const EXECUTORS: Record<string, StepExecutor> = { train, evaluate, compare, register, deploy, 'smoke-test': smokeTest };
 
-export { checkAborted, parseDuration };

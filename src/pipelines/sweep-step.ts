@@ -15,7 +15,6 @@ import {
   shouldTerminate,
   type Direction,
   type EarlyTerminationPolicy,
-  type Params,
   type SamplerKind,
   type TrialRecord,
 } from './sweep/index.js';
@@ -274,4 +273,3 @@ export function trialHandler(store: SweepStore, services: StepServices): JobHand
   };
 }
 
-export type { Params };

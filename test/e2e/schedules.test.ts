@@ -7,7 +7,8 @@ import { FluxClient } from '../../src/client/index.js';
 import type { FluxError } from '../../src/core/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { openPlatform } from '../../src/platform.js';
-import type { Schedule, ScheduleTarget } from '../../src/schedules/index.js';
+import { addJobWorker } from '../../src/job-handlers.js';
+import type { Schedule } from '../../src/schedules/index.js';
 import { freshHome, startTestServer, type TestServer } from '../helpers/server.js';
 
 const SPEC = 'name: retrain\nparams:\n  C: { type: number, default: 1.0 }\n  solver: { type: string, default: lbfgs }\n  fast: { type: boolean, default: false }\nsteps:\n  train:\n    run: echo "C=${{ params.C }}"\n';
@@ -86,35 +87,36 @@ describe('schedules over the API', () => {
   });
 });
 
-describe('a server with a schedule target fires the schedules it was given over HTTP', () => {
-  it('fires the slot when its time comes, records the run, and publishes schedule.fired', async () => {
+describe('a server fires its schedules into the pipeline engine', () => {
+  it('starts a pipeline run when the slot comes, records it on the firing, runs it, and publishes schedule.fired', async () => {
     const home = freshHome();
     const clock = { ms: Date.parse('2025-03-01T22:40:00Z'), now() { return this.ms; } };
-    const started: Array<{ schedule: string; slot: number }> = [];
-    const target: ScheduleTarget = {
-      start: (sc: Schedule, slot: number) => {
-        started.push({ schedule: sc.name, slot });
-        return Promise.resolve(`pipeline-run-${started.length}`);
-      },
-      isActive: () => Promise.resolve(false),
-    };
-    const platform = await openPlatform({ home }, { logger: createLogger({ level: 'silent' }), scheduleTarget: target, scheduler: { clock, tickMs: 20 } });
+    const platform = await openPlatform({ home }, { logger: createLogger({ level: 'silent' }), scheduler: { clock, tickMs: 20 } });
     expect(platform.scheduler).toBeDefined();
     const app = await buildApp({ platform, logger: createLogger({ level: 'silent' }), auth: 'off' });
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const addr = app.server.address();
-      const client = new FluxClient({ url: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` });
-      const made = await client.createSchedule({ name: 'nightly', cron: '41 22 * * *', pipelineSpec: SPEC });
+      const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+      // The server's in-process job worker, as `fluxops server` runs on the embedded store.
+      await addJobWorker(platform, { concurrency: 2, serverUrl: () => url });
+      await platform.start();
+      const client = new FluxClient({ url });
+      const made = await client.createSchedule({ name: 'nightly', cron: '41 22 * * *', pipelineSpec: SPEC, params: { C: 0.5 } });
       expect(new Date(made.nextSlot!).toISOString()).toBe('2025-03-01T22:41:00.000Z');
       await new Promise((r) => setTimeout(r, 100));
       expect(await client.scheduleFirings('nightly')).toEqual([]);
       clock.ms = Date.parse('2025-03-01T22:41:00.200Z');
-      await expect.poll(async () => (await client.scheduleFirings('nightly')).map((f) => [f.state, f.pipelineRun]), { timeout: 5000 }).toEqual([['started', 'pipeline-run-1']]);
-      expect(started).toEqual([{ schedule: 'nightly', slot: Date.parse('2025-03-01T22:41:00Z') }]);
+      await expect.poll(async () => (await client.scheduleFirings('nightly')).map((f) => f.state), { timeout: 5000 }).toEqual(['started']);
+      const [firing] = await client.scheduleFirings('nightly');
+      expect(firing!.pipelineRun).toMatch(/^pr-[0-9a-f]{12}$/);
+      const run = await client.getPipelineRun(firing!.pipelineRun!);
+      expect(run).toMatchObject({ pipeline: 'retrain', trigger: 'schedule:nightly', params: { C: 0.5, solver: 'lbfgs', fast: false } });
+      await expect.poll(async () => (await client.getPipelineRun(run.id)).status, { timeout: 20_000 }).toBe('succeeded');
+      expect((await client.pipelineLogs(run.id)).lines.map((l) => l.text).join('')).toContain('C=0.5');
       expect((await client.getSchedule('nightly')).nextSlot).toBe(Date.parse('2025-03-02T22:41:00Z'));
       const events = await client.readEvents({ types: ['schedule.fired'] });
-      expect(events.events.map((e) => [e.payload, e.actor])).toEqual([[{ schedule: 'nightly', slot: Date.parse('2025-03-01T22:41:00Z'), pipeline_run: 'pipeline-run-1', skipped: null }, 'schedule:nightly']]);
+      expect(events.events.map((e) => [e.payload, e.actor])).toEqual([[{ schedule: 'nightly', slot: Date.parse('2025-03-01T22:41:00Z'), pipeline_run: run.id, skipped: null }, 'schedule:nightly']]);
     } finally {
       await app.close();
       await platform.close();

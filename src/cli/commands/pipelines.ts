@@ -11,17 +11,8 @@ import { openPlatform } from '../../platform.js';
 import { openBackend, pipelinesOf, withBackend, type GlobalOptions } from '../context.js';
 import { checkInputFile } from '../file-flags.js';
 import { EXIT, formatTime, printResult, renderTable } from '../output.js';
-import { collect } from './train.js';
+import { collect, parseParamFlags } from './train.js';
 
-function parseParams(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new FluxError('INVALID_PARAMETER_VALUE', `--param must be name=value; got '${p}'`);
-    out[p.slice(0, eq).trim()] = p.slice(eq + 1);
-  }
-  return out;
-}
 
 function readSpec(file: string): string {
   checkInputFile('the pipeline file', file);
@@ -131,7 +122,7 @@ export function registerPipelines(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const spec = readSpec(file);
       parsePipeline(spec, file); // refused here, with line and column, before anything is opened
-      const input = { spec, source: file, params: parseParams(o.param), baseDir: path.dirname(path.resolve(file)), noCache: !o.cache };
+      const input = { spec, source: file, params: parseParamFlags(o.param), baseDir: path.dirname(path.resolve(file)), noCache: !o.cache };
       const remote = (g.url ?? process.env.FLUXOPS_URL ?? '') !== '';
       let run: PipelineRun;
       if (remote || o.detach === true) {

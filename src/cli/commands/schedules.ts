@@ -4,7 +4,7 @@ import { FluxError } from '../../core/index.js';
 import type { Firing, Schedule } from '../../schedules/index.js';
 import { withBackend, type Backend, type GlobalOptions } from '../context.js';
 import { printResult, renderKeyValues, renderTable } from '../output.js';
-import { collect } from './train.js';
+import { collect, parseParamFlags } from './train.js';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -56,15 +56,6 @@ function describe(s: Schedule, firings?: Firing[]): string {
   return lines.join('\n');
 }
 
-function parseParams(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new FluxError('INVALID_PARAMETER_VALUE', `--param must be name=value; got '${p}'`);
-    out[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  return out;
-}
 
 function readSpec(file: string): string {
   try {
@@ -100,7 +91,7 @@ export function registerSchedules(program: Command): void {
     .action(async (name: string, o: { pipeline: string; cron: string; tz: string; overlap: string; catchUp: string; param: string[] }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const pipelineSpec = readSpec(o.pipeline);
-      const params = parseParams(o.param);
+      const params = parseParamFlags(o.param);
       await withBackend(g, async (b) => {
         const s = await b.schedules.createSchedule({ name, cron: o.cron, timezone: o.tz, pipelineSpec, params, overlap: o.overlap as Schedule['overlap'], catchUp: o.catchUp as Schedule['catchUp'] });
         printResult(g, s, () => `created schedule ${s.name}\n${describe(s)}`);

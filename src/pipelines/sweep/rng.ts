@@ -1,8 +1,8 @@
+import { Random } from '../../training/index.js';
+
 /**
- * A small seeded pseudo-random generator for the samplers. Sweeps must be reproducible from their
- * seed alone (a restarted runner proposes the same trials), so nothing here reads Math.random.
- * mulberry32 (Tommy Ettinger's 32-bit generator) is plenty for drawing hyperparameters: it is fast,
- * passes the usual statistical batteries for this use, and its whole state is one integer.
+ * The samplers' seeded randomness. Sweeps must be reproducible from their seed alone (a
+ * restarted runner proposes the same trials), so nothing here reads Math.random.
  */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -13,39 +13,10 @@ export interface Rng {
   int(n: number): number;
 }
 
-class Mulberry32 implements Rng {
-  private state: number;
-  /** Box–Muller yields two normals per pair of uniforms; the second waits here. */
-  private spare: number | null = null;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  normal(): number {
-    if (this.spare !== null) {
-      const z = this.spare;
-      this.spare = null;
-      return z;
-    }
-    // 1 - next() is in (0, 1], so the logarithm is finite.
-    const r = Math.sqrt(-2 * Math.log(1 - this.next()));
-    const theta = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  }
-
-  int(n: number): number {
-    return Math.min(n - 1, Math.floor(this.next() * n));
-  }
+/** The project's seeded generator (xoshiro128**, `training/random.ts`) under the samplers' names. */
+function seeded(word: number): Rng {
+  const r = new Random(word);
+  return { next: () => r.uniform(), normal: () => r.normal(), int: (n) => r.int(n) };
 }
 
 /** Scrambles 32-bit words so that nearby seeds (1, 2, 3 …) start far apart. */
@@ -65,7 +36,7 @@ function seedWord(seed: number): number {
 }
 
 export function createRng(seed: number): Rng {
-  return new Mulberry32(mix(0x2545f491, seedWord(seed)));
+  return seeded(mix(0x2545f491, seedWord(seed)));
 }
 
 /**
@@ -73,5 +44,5 @@ export function createRng(seed: number): Rng {
  * suggestion does not depend on how many suggestions an earlier process made before it stopped.
  */
 export function trialRng(seed: number, trialNumber: number): Rng {
-  return new Mulberry32(mix(mix(0x2545f491, seedWord(seed)), seedWord(trialNumber)));
+  return seeded(mix(mix(0x2545f491, seedWord(seed)), seedWord(trialNumber)));
 }
