@@ -82,8 +82,9 @@ export class PipelineTriggers {
         await trx.deleteFrom('pipeline_triggers').where('pipeline', '=', p.name).execute();
         await trx.insertInto('pipeline_triggers').values(rows).execute();
       });
-    // The outbox is read for triggers from here on, even if no server runs until later.
-    await this.db.insertInto('pipeline_trigger_cursor').values({ name: 'triggers', seq: createdSeq }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    // The outbox is read for triggers from here on, even if no server runs until later (the
+    // cursor is kept only while triggers exist, so it may be behind: move it up to now).
+    await this.advanceCursor(createdSeq);
     try {
       await replace();
     } catch (e) {
@@ -159,6 +160,8 @@ export class PipelineTriggerer implements Component {
 
   start(): void {
     this.unsubscribe = this.bus.subscribe('*', async (e) => {
+      // Without triggers there is nothing to start and no cursor to keep: no write per event.
+      if ((await this.current()).length === 0) return;
       await this.onEvent(e);
       await this.triggers.advanceCursor(e.seq).catch(() => undefined);
     });
@@ -173,8 +176,8 @@ export class PipelineTriggerer implements Component {
   /** The events since the stored cursor (from now on a store whose triggers never read it). */
   private async catchUp(): Promise<void> {
     const stored = await this.triggers.cursor();
+    if (stored === undefined || (await this.current()).length === 0) return;
     const latest = await this.log.latestSeq();
-    if (stored === undefined) return this.triggers.advanceCursor(latest);
     for (let after = stored; after < latest; ) {
       const page = await this.log.read({ after, limit: 1000 });
       if (page.events.length === 0) break;
