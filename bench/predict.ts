@@ -8,6 +8,9 @@
  *   size. Target: endpoint predict ≥ 0.7 × bare.
  * - Router overhead: p50 latency of endpoint predict minus that of `/api/predict` on the same
  *   server (the direct predictor), one connection. Target ≤ 0.3 ms.
+ * - Inference logging: the same split with every request logged to the inference table (the
+ *   default) against a copy of it that logs nothing (sample rate 0). Target: logged ≥ 0.9 ×
+ *   unlogged.
  * - `--workers 2` against `--workers 1`, endpoint predict.
  * - An ONNX model (the export of the trained model) through an endpoint, with and without
  *   micro-batching.
@@ -24,6 +27,7 @@ import { fmt, isMain, machine, requireBuild, ROOT, seconds, spawnListening, star
 
 export const PREDICT_TARGET_RATIO = 0.7;
 export const ROUTER_OVERHEAD_TARGET_MS = 0.3;
+export const INFERENCE_LOG_TARGET_RATIO = 0.9;
 const CONNECTIONS = 32;
 const ROUNDS = 12;
 const BATCHING = { maxBatch: 32, maxWaitMs: 2 };
@@ -49,6 +53,8 @@ export interface PredictReport {
   endpointRatio: number;
   pass: boolean;
   router: { directP50Ms: number; endpointP50Ms: number; overheadMs: number; pass: boolean };
+  /** `endpoint` logs every request; `unlogged` is the same split with sampling 0. */
+  inferenceLog: { unlogged: LoadFigures; ratio: number; written: number; dropped: number; pass: boolean };
   workers: { one: LoadFigures; two: LoadFigures; ratio: number };
   onnx: { plain: LoadFigures; batched: LoadFigures; ratio: number; batches: number; rows: number };
 }
@@ -142,6 +148,10 @@ async function prepareEndpoints(url: string, key: string): Promise<void> {
   await call('PUT', '/api/v1/endpoints/split/deployments/blue', { model: 'diabetes/1' });
   await call('PUT', '/api/v1/endpoints/split/deployments/green', { model: 'diabetes/2' });
   await call('PUT', '/api/v1/endpoints/split/traffic', { traffic: { blue: 50, green: 50 } });
+  await call('POST', '/api/v1/endpoints', { name: 'split-unlogged', inferenceLog: { sampleRate: 0 } });
+  await call('PUT', '/api/v1/endpoints/split-unlogged/deployments/blue', { model: 'diabetes/1' });
+  await call('PUT', '/api/v1/endpoints/split-unlogged/deployments/green', { model: 'diabetes/2' });
+  await call('PUT', '/api/v1/endpoints/split-unlogged/traffic', { traffic: { blue: 50, green: 50 } });
   await call('POST', '/api/v1/endpoints', { name: 'onnx' });
   await call('PUT', '/api/v1/endpoints/onnx/deployments/plain', { model: 'diabetes-onnx/1' });
   await call('PUT', '/api/v1/endpoints/onnx/deployments/batched', { model: 'diabetes-onnx/1', batching: BATCHING });
@@ -178,6 +188,8 @@ export async function runPredictBench(log: (line: string) => void = console.log)
     const endpointUrl = `${flux.url}/api/v1/endpoints/split/predict`;
     await ready(directUrl, headers, body);
     const template = await ready(endpointUrl, headers, body);
+    const unloggedUrl = `${flux.url}/api/v1/endpoints/split-unlogged/predict`;
+    await ready(unloggedUrl, headers, body);
     const bare = await spawnListening([path.join(ROOT, 'dist-bench', 'bench', 'bare-server.js')], { BARE_RESPONSE_TEMPLATE: template }, 'bare server');
     children.push(bare);
     const bareText = await ready(bare.url, headers, body);
@@ -191,7 +203,7 @@ export async function runPredictBench(log: (line: string) => void = console.log)
     );
 
     // 1. Throughput against the bare server.
-    const [bareF, directF, endpointF] = await interleaved(load, [bare.url, directUrl, endpointUrl], durationS, warmupS);
+    const [bareF, directF, endpointF, unloggedF] = await interleaved(load, [bare.url, directUrl, endpointUrl, unloggedUrl], durationS, warmupS);
     const ratio = directF!.requestsPerSecond / bareF!.requestsPerSecond;
     const endpointRatio = endpointF!.requestsPerSecond / bareF!.requestsPerSecond;
     const pass = endpointRatio >= PREDICT_TARGET_RATIO;
@@ -199,8 +211,20 @@ export async function runPredictBench(log: (line: string) => void = console.log)
     line('bare node:http', bareF!);
     line('/api/predict (--model)', directF!);
     line('endpoint predict (blue 50, green 50)', endpointF!);
+    line('same split, not logged (sample 0)', unloggedF!);
     log(`predict: ratio /api/predict / bare = ${ratio.toFixed(3)}`);
     log(`predict: ratio endpoint predict / bare = ${endpointRatio.toFixed(3)} (target ≥ ${PREDICT_TARGET_RATIO}): ${pass ? 'PASS' : 'BELOW TARGET'}`);
+
+    // 1b. Inference logging at full sampling against none, on the same server and load.
+    await new Promise((r) => setTimeout(r, 1000));
+    const metricsText = await (await fetch(`${flux.url}/metrics`, { headers })).text();
+    const series = (re: RegExp): number => [...metricsText.matchAll(re)].reduce((s, m) => s + Number(m[1]), 0);
+    const written = series(/^fluxops_inference_log_records_total\{endpoint="split"\} (\S+)$/gm);
+    const dropped = series(/^fluxops_inference_log_dropped_total\{endpoint="split",[^}]*\} (\S+)$/gm);
+    const logRatio = endpointF!.requestsPerSecond / unloggedF!.requestsPerSecond;
+    const logPass = logRatio >= INFERENCE_LOG_TARGET_RATIO;
+    log(`inference log: ${fmt(written)} requests written to the inference table, ${fmt(dropped)} dropped by back-pressure`);
+    log(`inference log: ratio logged / unlogged = ${logRatio.toFixed(3)} (target ≥ ${INFERENCE_LOG_TARGET_RATIO}): ${logPass ? 'PASS' : 'BELOW TARGET'}`);
 
     // 2. Router overhead: one connection, so latency is service time, not queueing.
     const [directOne, endpointOne] = await interleaved(load, [directUrl, endpointUrl], Math.max(4, durationS / 2), 1, 1);
@@ -253,6 +277,7 @@ export async function runPredictBench(log: (line: string) => void = console.log)
       endpointRatio,
       pass,
       router: { directP50Ms: directOne!.p50Ms, endpointP50Ms: endpointOne!.p50Ms, overheadMs, pass: routerPass },
+      inferenceLog: { unlogged: unloggedF!, ratio: logRatio, written, dropped, pass: logPass },
       workers: { one: oneW!, two: twoW!, ratio: workersRatio },
       onnx: { plain: plainR.figures(), batched: batchedR.figures(), ratio: onnxRatio, batches: batchedStatus.batches, rows: batchedStatus.rows },
     };

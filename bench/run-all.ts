@@ -2,7 +2,7 @@
 import { runIngestBench, INGEST_TARGET } from './ingest.js';
 import { runLogMetricBench, LOG_METRIC_TARGET } from './log-metric.js';
 import { runMlflowBench, MLFLOW_INGEST_TARGET, MLFLOW_SEARCH_TARGET_MS } from './mlflow.js';
-import { runPredictBench, PREDICT_TARGET_RATIO, ROUTER_OVERHEAD_TARGET_MS } from './predict.js';
+import { runPredictBench, INFERENCE_LOG_TARGET_RATIO, PREDICT_TARGET_RATIO, ROUTER_OVERHEAD_TARGET_MS } from './predict.js';
 import { runReplicaBench, PROPAGATION_TARGET_MS } from './replica-propagation.js';
 import { fmt, machine } from './support.js';
 
@@ -28,6 +28,10 @@ console.log(
     `ratio ${predict.endpointRatio.toFixed(3)} (target ≥ ${PREDICT_TARGET_RATIO}) ${predict.pass ? 'PASS' : 'BELOW TARGET'}`,
 );
 console.log(`router   overhead p50 ${fmt(predict.router.overheadMs, 3)} ms (endpoint ${fmt(predict.router.endpointP50Ms, 3)} ms − direct ${fmt(predict.router.directP50Ms, 3)} ms; target ≤ ${ROUTER_OVERHEAD_TARGET_MS} ms) ${predict.router.pass ? 'PASS' : 'ABOVE TARGET'}`);
+console.log(
+  `inflog   endpoint logging every request ${fmt(predict.endpoint.requestsPerSecond)} req/s vs not logging ${fmt(predict.inferenceLog.unlogged.requestsPerSecond)} req/s  ` +
+    `ratio ${predict.inferenceLog.ratio.toFixed(3)} (target ≥ ${INFERENCE_LOG_TARGET_RATIO}) ${predict.inferenceLog.pass ? 'PASS' : 'BELOW TARGET'}; ${fmt(predict.inferenceLog.written)} written, ${fmt(predict.inferenceLog.dropped)} dropped`,
+);
 console.log(`workers  --workers 2 ${fmt(predict.workers.two.requestsPerSecond)} req/s vs --workers 1 ${fmt(predict.workers.one.requestsPerSecond)} req/s  ratio ${predict.workers.ratio.toFixed(3)}`);
 console.log(
   `onnx     endpoint batched ${fmt(predict.onnx.batched.requestsPerSecond)} req/s (p99 ${fmt(predict.onnx.batched.p99Ms, 3)} ms) vs unbatched ${fmt(predict.onnx.plain.requestsPerSecond)} req/s (p99 ${fmt(predict.onnx.plain.p99Ms, 3)} ms)  ` +

@@ -15,6 +15,7 @@ import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
 import { KyselyWebhookStore, WebhookDeliverer, WebhookService } from './webhooks/index.js';
 import { openJobQueue, type JobQueue } from './jobs/index.js';
 import { KyselyPipelineStore, PipelineService, PipelineTriggerer, PipelineTriggers, pipelineScheduleTarget } from './pipelines/index.js';
+import { AlertService, InferenceService, KyselyAlertStore, KyselyInferenceStore, KyselyMonitorStore, MonitorService, PlatformMetricSource, type InferenceStore } from './monitoring/index.js';
 import { KyselyScheduleStore, ScheduleService, type Scheduler, type SchedulerOptions, type ScheduleTarget } from './schedules/index.js';
 
 /** The domain events of one instance: the outbox read by cursor, and the in-process subscribers. */
@@ -53,6 +54,14 @@ export interface Platform {
   /** The component firing the schedules, in the lifecycle when a schedule target was given; undefined otherwise. */
   scheduler: Scheduler | undefined;
   events: PlatformEvents;
+  /** The inference table: logged predictions, labels, export, retention. */
+  inferences: InferenceService;
+  /** Its store, which servers' inference logs write to. */
+  inferenceStore: InferenceStore;
+  /** Drift monitors and their results; scheduled checks run in every process whose lifecycle runs (one process takes each). */
+  monitors: MonitorService;
+  /** Alert rules, SLOs, silences and synthetic checks; servers evaluate them (`alerts.component`). */
+  alerts: AlertService;
   /** Pipeline runs: start, advance, approvals, cancel, retry (their steps run on job workers). */
   pipelines: PipelineService;
   /** Registered pipelines' event triggers (`on:`), fired by every process whose lifecycle runs. */
@@ -111,6 +120,11 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   const keys = new KeyService(new KyselyKeyStore(db));
   const endpoints = new EndpointService(new KyselyEndpointStore(db), registry);
   const rollouts = new RolloutService(new KyselyRolloutStore(db), endpoints);
+  const inferenceStore = new KyselyInferenceStore(db);
+  const inferences = new InferenceService(inferenceStore, endpoints);
+  const monitors = new MonitorService(new KyselyMonitorStore(db), inferences, registry, endpoints);
+  const alertStore = new KyselyAlertStore(db);
+  const alerts = new AlertService(alertStore, new PlatformMetricSource(inferenceStore, monitors, alertStore, endpoints), endpoints, { smtpUrl: config.smtp.url, smtpFrom: config.smtp.from, log: logger });
   const audit = new AuditLog(new KyselyAuditStore(db, { groupCommit: config.groupCommit }));
   let jobs: Promise<JobQueue> | undefined;
   const wakers = new Set<() => void>();
@@ -141,6 +155,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
   if (scheduler !== undefined) lifecycle.add(scheduler);
   const pipelineTriggers = new PipelineTriggers(db, () => log.latestSeq());
   lifecycle.add(new PipelineTriggerer(pipelineTriggers, pipelines, bus, log, logger));
+  lifecycle.add(monitors.scheduler(logger, config.monitorTickMs));
 
   let closing: Promise<void> | undefined;
   return {
@@ -160,6 +175,10 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     schedules,
     scheduler,
     events: { log, bus, dispatcher, listener },
+    inferences,
+    inferenceStore,
+    monitors,
+    alerts,
     lifecycle,
     jobs: openJobs,
     pipelines,

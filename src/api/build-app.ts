@@ -4,9 +4,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import path from 'node:path';
 import { createLogger, type Logger } from '../logging/index.js';
+import { InferenceLog, offThreadSqliteWriter } from '../monitoring/index.js';
 import type { Platform } from '../platform.js';
-import { DefaultTarget, EndpointRouter, ModelServer, RolloutController } from '../serving/index.js';
+import { DefaultTarget, EndpointRouter, ModelServer, RolloutController, TIMEOUT_HEADER } from '../serving/index.js';
 import { DataPlane, parseJsonBody, clientErrorHandler, installErrorHandling, installRouteAuth, setScopeRouteAuth, toErrorResponse, HttpMetrics, type AuthMode, type RouteEntry } from '../http/index.js';
 import { schemaValidatorCompiler } from './validators.js';
 import { openapiOptions } from './openapi.js';
@@ -21,6 +23,9 @@ import { rolloutRoutes } from './routes/rollouts.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { inferenceRoutes } from './routes/inferences.js';
+import { monitorRoutes } from './routes/monitors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { mlflowScoringRoutes, oipRoutes } from './routes/protocols.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
@@ -65,6 +70,13 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 function requestIdOf(headers: IncomingHttpHeaders): string {
   const given = headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The embedded store's file (whose disk the inference log watches and whose writer thread it uses), or undefined on Postgres. */
+function embeddedStoreFile(p: Platform): string | undefined {
+  if (p.db.dialect !== 'sqlite') return undefined;
+  const file = p.db.location.replace(/^sqlite:/, '');
+  return file === ':memory:' || file === '' ? undefined : path.resolve(file);
 }
 
 /** Builds the HTTP app without listening; tests use `inject()`, the CLI calls `listen()`. */
@@ -150,7 +162,18 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   if (opts.workerId !== undefined) metrics.shareWithPrimary();
   const modelServer =
     opts.model !== undefined ? new ModelServer(opts.platform.registry, opts.model, logger, { pollMs: opts.aliasPollMs, events: opts.platform.events.bus }) : undefined;
-  const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics });
+  // Predictions through endpoints go to the inference table, written in batches off the request path.
+  const storeFile = embeddedStoreFile(opts.platform);
+  const inferenceLog = new InferenceLog(opts.platform.inferenceStore, {
+    log: logger,
+    diskPath: storeFile === undefined ? undefined : path.dirname(storeFile),
+    // On the embedded store a thread of its own writes the batches (on Postgres the writes are the driver's I/O).
+    writer: storeFile === undefined ? undefined : offThreadSqliteWriter(storeFile),
+  });
+  metrics.watchInferenceLog(() => inferenceLog.stats());
+  metrics.watchMonitors(() => opts.platform.monitors.latest());
+  metrics.watchAlerts({ checks: () => opts.platform.alerts.listChecks(), alerts: () => opts.platform.alerts.listAlerts() });
+  const router = new EndpointRouter(opts.platform.endpoints, opts.platform.registry, logger, { aliasPollMs: opts.aliasPollMs, events: opts.platform.events.bus, metrics, inferences: inferenceLog });
   const served = new DefaultTarget(router, modelServer, opts.endpoint);
   metrics.watchRollouts({
     active: () => opts.platform.rollouts.list({ active: true, limit: 1000 }),
@@ -196,6 +219,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(pipelineRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(webhookRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(scheduleRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(inferenceRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(monitorRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(alertRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
   await app.register(mlflowScoringRoutes, deps);
   await app.register(oipRoutes, deps);
@@ -224,7 +250,21 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // close() has stopped taking requests and finished those in flight, they stop in reverse order
   // (model server poll, LISTEN client, dispatcher after a last flush); the caller then closes the store.
   if (modelServer) opts.platform.lifecycle.add(modelServer);
+  // Before the router, so it stops after it: what the last requests logged is written.
+  opts.platform.lifecycle.add(inferenceLog);
+  opts.platform.lifecycle.add(opts.platform.inferences.retention(logger));
   opts.platform.lifecycle.add(router);
+  // Servers evaluate alert rules and SLOs (one server takes each due rule) and run synthetic checks through their own router.
+  opts.platform.lifecycle.add(
+    opts.platform.alerts.component(opts.platform.config.monitorTickMs, async (endpoint, body, timeoutMs) => {
+      try {
+        await router.predict(endpoint, body, { [TIMEOUT_HEADER]: String(timeoutMs) }, `synthetic-${randomUUID().slice(0, 8)}`);
+        return { status: 200, error: null };
+      } catch (e) {
+        return { status: toErrorResponse(e).status, error: (e as Error).message };
+      }
+    }),
+  );
   // After the router (it routes the steps' traffic); stopped before it.
   opts.platform.lifecycle.add(rolloutController);
   app.addHook('onClose', async () => {

@@ -298,6 +298,7 @@ export const Endpoint = Type.Object({
   description: Type.String(),
   predictRoles: Nullable(Type.Array(Type.String())),
   stickyHeader: Nullable(Type.String()),
+  inferenceLog: Type.Object({ sampleRate: Type.Number(), retentionDays: Type.Integer() }, { description: 'what of its traffic is logged to the inference table' }),
   deployments: Type.Array(Deployment),
   traffic: Weights,
   mirror: Weights,

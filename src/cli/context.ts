@@ -1,5 +1,7 @@
 import { FluxClient, type AuditApi, type EndpointsApi, type EventsApi, type RolloutsApi, type SchedulesApi, type KeysApi, type RegistryApi, type TrackingApi } from '../client/index.js';
-import type { PipelinesApi, WebhooksApi } from '../client/index.js';
+import type { AlertsApi, InferencesApi, MonitorsApi, PipelinesApi, WebhooksApi } from '../client/index.js';
+import { alertView, csvLines, jsonLines, silenceView } from '../monitoring/index.js';
+import { profileFromCsv } from '../workflows/index.js';
 import { summarizePipeline } from '../pipelines/index.js';
 import { openPlatform, type Platform } from '../platform.js';
 
@@ -22,6 +24,9 @@ export interface Backend {
   webhooks: WebhooksApi;
   schedules: SchedulesApi;
   pipelines: PipelinesApi;
+  monitors: MonitorsApi;
+  inferences: InferencesApi;
+  alerts: AlertsApi;
   platform: Platform | undefined;
   where: string;
   close(): Promise<void>;
@@ -31,7 +36,7 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
   const url = opts.url ?? process.env.FLUXOPS_URL;
   if (url !== undefined && url !== '') {
     const client = new FluxClient({ url, apiKey: opts.apiKey ?? process.env.FLUXOPS_API_KEY });
-    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, rollouts: client, webhooks: client, schedules: client, pipelines: client, platform: undefined, where: url, close: async () => undefined };
+    return { tracking: client, registry: client, keys: client, audit: { list: (q) => client.listAudit(q) }, events: client, endpoints: client, rollouts: client, webhooks: client, schedules: client, pipelines: client, monitors: client, inferences: client, alerts: client, platform: undefined, where: url, close: async () => undefined };
   }
   const platform = await openPlatform({ home: opts.home });
   return {
@@ -50,6 +55,9 @@ export async function openBackend(opts: GlobalOptions): Promise<Backend> {
     schedules: schedulesOf(platform),
     webhooks: platform.webhooks,
     pipelines: pipelinesOf(platform),
+    monitors: monitorsOf(platform),
+    inferences: inferencesOf(platform),
+    alerts: alertsOf(platform),
     platform,
     where: platform.config.home,
     close: () => platform.close(),
@@ -64,6 +72,54 @@ export async function withBackend<T>(opts: GlobalOptions, body: (b: Backend) => 
   } finally {
     await backend.close();
   }
+}
+
+/** The in-process monitor service under the client's names. */
+export function monitorsOf(platform: Platform): MonitorsApi {
+  const m = platform.monitors;
+  return {
+    createMonitor: (input) => m.create(input),
+    listMonitors: () => m.list(),
+    getMonitor: (name) => m.get(name),
+    updateMonitor: (name, patch) => m.update(name, patch),
+    deleteMonitor: (name) => m.delete(name),
+    runMonitor: (name) => m.run(name),
+    monitorResults: (name, q) => m.results(name, q),
+    putProfileCsv: async (model, version, csv, opts = {}) => {
+      const mv = await platform.registry.getModelVersion(model, version);
+      const profile = await profileFromCsv(platform.registry, mv, csv, { target: opts.target, source: opts.source ?? 'upload' });
+      await m.putProfile(mv.name, mv.version, profile);
+      return { model: mv.name, version: mv.version, source: profile.source, rows: profile.rows, columns: Object.keys(profile.features) };
+    },
+  };
+}
+
+/** The in-process alert service under the client's names (servers evaluate the rules; this only reads and writes them). */
+export function alertsOf(platform: Platform): AlertsApi {
+  const a = platform.alerts;
+  return {
+    createAlertRule: (body) => a.createRule(body),
+    createSlo: (body) => a.createSlo(body),
+    listAlertRules: () => a.listDefinitions(),
+    deleteAlertRule: (name) => a.deleteDefinition(name),
+    listAlerts: async (q) => (await a.listAlerts(q)).map(alertView),
+    createSilence: async (body) => silenceView(await a.createSilence(body, process.env.USER ?? 'cli')),
+    listSilences: async (q) => (await a.listSilences({ active: q?.active === true })).map(silenceView),
+    expireSilence: (id) => a.expireSilence(id),
+    createSyntheticCheck: (body) => a.createCheck(body),
+    listSyntheticChecks: () => a.listChecks(),
+    deleteSyntheticCheck: (name) => a.deleteCheck(name),
+  };
+}
+
+/** The in-process inference table under the client's names. */
+export function inferencesOf(platform: Platform): InferencesApi {
+  const i = platform.inferences;
+  return {
+    listInferences: (q) => i.list(q),
+    exportInferences: (q) => (q.format === 'csv' ? csvLines(i.export(q)) : jsonLines(i.export(q))),
+    putLabels: (endpoint, labels) => i.putLabels(endpoint, labels),
+  };
 }
 
 /** The in-process pipeline service under the client's names. */

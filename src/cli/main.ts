@@ -5,6 +5,9 @@ import { registerSchedules } from './commands/schedules.js';
 import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerWebhooks } from './commands/webhooks.js';
+import { registerMonitors } from './commands/monitors.js';
+import { registerInferences } from './commands/inferences.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerAudit } from './commands/audit.js';
@@ -39,6 +42,9 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerEvents(program);
   registerWebhooks(program);
+  registerMonitors(program);
+  registerInferences(program);
+  registerAlerts(program);
   registerPipelines(program);
   registerJobs(program);
   const override = (cmd: Command): void => {

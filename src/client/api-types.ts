@@ -7,6 +7,7 @@ import type { CatchUpPolicy, Firing, OverlapPolicy, Schedule, ScheduleParam } fr
 import type { TrackingService } from '../tracking/index.js';
 import type { LogLine, PipelineRun, PipelineRunStatus, PipelineTrigger } from '../pipelines/index.js';
 import type { DeliveryState, Webhook, WebhookDelivery, WebhookFormat } from '../webhooks/index.js';
+import type { AlertDefinition, ExportFormat, InferenceRecord, Monitor, MonitorInput, MonitorResult, SyntheticCheck } from '../monitoring/index.js';
 
 /**
  * The service surfaces a remote caller uses. The in-process services satisfy them as they are;
@@ -178,4 +179,67 @@ export interface LogBatch {
   metrics?: MetricPoint[] | undefined;
   params?: Record<string, string> | KeyValue[] | undefined;
   tags?: Record<string, string> | KeyValue[] | undefined;
+}
+
+/** Drift monitors, their results and reference profiles, under names of their own. */
+export interface MonitorsApi {
+  createMonitor(input: MonitorInput): Promise<Monitor>;
+  listMonitors(): Promise<Monitor[]>;
+  getMonitor(name: string): Promise<Monitor>;
+  updateMonitor(name: string, patch: Partial<Omit<MonitorInput, 'name'>>): Promise<Monitor>;
+  deleteMonitor(name: string): Promise<void>;
+  /** Checks it now and records the result. */
+  runMonitor(name: string): Promise<MonitorResult>;
+  /** Newest first. */
+  monitorResults(name: string, q?: { limit?: number | undefined; before?: number | undefined; since?: string | undefined }): Promise<MonitorResult[]>;
+  /** Computes a version's reference profile from CSV text (by the server, which loads the model) and stores it. */
+  putProfileCsv(model: string, version: string, csv: string, opts?: { target?: string | undefined; source?: string | undefined }): Promise<{ model: string; version: string; source: string; rows: number; columns: string[] }>;
+}
+
+/** The inference table, under names of its own. */
+export interface InferencesApi {
+  listInferences(q: { endpoint: string; deployment?: string | undefined; since?: string | undefined; until?: string | undefined; limit?: number | undefined; before?: number | undefined }): Promise<{ inferences: InferenceRecord[]; next: number | null }>;
+  /** A window as text chunks of JSON Lines or CSV, oldest first. */
+  exportInferences(q: { endpoint: string; deployment?: string | undefined; since?: string | undefined; until?: string | undefined; format: ExportFormat }): AsyncIterable<string>;
+  /** Labels as `[{request_id, row?, label}]`, or CSV text (`request_id,label[,row]`). */
+  putLabels(endpoint: string, labels: Array<{ request_id: string; row?: number; label: number | string }> | string): Promise<{ written: number; matched: number }>;
+}
+
+/** An alert as the API lists it (times in ms since the epoch). */
+export interface AlertView {
+  alert: string;
+  rule: string;
+  status: 'inactive' | 'pending' | 'firing';
+  severity: string;
+  labels: Record<string, string>;
+  value: number | null;
+  activeSince: number | null;
+  firingSince: number | null;
+  resolvedAt: number | null;
+  lastEvaluated: number;
+  silencedBy: string | null;
+}
+
+export interface SilenceView {
+  id: string;
+  matchers: { rule?: string; labels?: Record<string, string> };
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+}
+
+/** Alert rules, SLOs, alerts, silences and synthetic checks (over HTTP: servers evaluate them). */
+export interface AlertsApi {
+  createAlertRule(body: { rule: unknown; every?: string | undefined; notify?: { email?: string[] } | undefined }): Promise<AlertDefinition>;
+  createSlo(body: { slo: unknown; every?: string | undefined; notify?: { email?: string[] } | undefined }): Promise<AlertDefinition>;
+  listAlertRules(): Promise<AlertDefinition[]>;
+  deleteAlertRule(name: string): Promise<void>;
+  listAlerts(q?: { status?: 'firing' | 'pending' | 'inactive' | undefined }): Promise<AlertView[]>;
+  createSilence(body: { matchers: { rule?: string; labels?: Record<string, string> }; startsAt?: string; endsAt?: string; duration?: string; comment: string }): Promise<SilenceView>;
+  listSilences(q?: { active?: boolean | undefined }): Promise<SilenceView[]>;
+  expireSilence(id: string): Promise<void>;
+  createSyntheticCheck(body: { name: string; endpoint: string; body: unknown; expectStatus?: number; every?: string; timeout?: string; alertAfter?: number; notify?: { email?: string[] } }): Promise<SyntheticCheck>;
+  listSyntheticChecks(): Promise<SyntheticCheck[]>;
+  deleteSyntheticCheck(name: string): Promise<void>;
 }

@@ -22,7 +22,8 @@ import type { RolloutSpecInput } from '../rollouts/index.js';
 import type { LogLine, PipelineRun, PipelineRunStatus, PipelineTrigger } from '../pipelines/index.js';
 import type { Firing, Schedule } from '../schedules/index.js';
 import type { EndpointsApi, EventsApi, KeysApi, KeyValue, LogBatch, MetricPoint, RegistryApi, RolloutsApi, RolloutView, ScheduleInput, SchedulesApi, TrackingApi, PipelinesApi, PipelineSummaryView } from './api-types.js';
-import type { WebhookInput, WebhooksApi } from './api-types.js';
+import type { AlertsApi, AlertView, InferencesApi, MonitorsApi, SilenceView, WebhookInput, WebhooksApi } from './api-types.js';
+import type { AlertDefinition, ExportFormat, InferenceRecord, Monitor, MonitorInput, MonitorResult, SyntheticCheck } from '../monitoring/index.js';
 import type { DeliveryState, Webhook, WebhookDelivery } from '../webhooks/index.js';
 import { RunLogger, type StartRunOptions } from './run-logger.js';
 
@@ -41,7 +42,7 @@ const enc = encodeURIComponent;
  * Typed HTTP client of the native API. It implements the same service surfaces as the
  * in-process services; server errors come back as FluxError with the server's code and message.
  */
-export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi, RolloutsApi, SchedulesApi, WebhooksApi, PipelinesApi {
+export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi, EndpointsApi, RolloutsApi, SchedulesApi, WebhooksApi, PipelinesApi, MonitorsApi, InferencesApi, AlertsApi {
   private readonly base: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -49,12 +50,18 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi,
     if (!/^https?:\/\//.test(this.base)) throw new FluxError('INVALID_PARAMETER_VALUE', `server URL '${opts.url}' must start with http:// or https://`);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, raw?: Buffer | string, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: Buffer | string,
+    opts: { signal?: AbortSignal | undefined; timeoutMs?: number; contentType?: string | undefined } = {},
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let payload: string | Buffer | undefined;
     if (raw !== undefined) {
-      headers['content-type'] = 'application/octet-stream';
+      headers['content-type'] = opts.contentType ?? 'application/octet-stream';
       payload = raw;
     } else if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -253,6 +260,97 @@ export class FluxClient implements TrackingApi, RegistryApi, KeysApi, EventsApi,
   }
   setMirror(endpoint: string, mirror: Record<string, number>): Promise<Endpoint> {
     return this.request('PUT', `/api/v1/endpoints/${enc(endpoint)}/mirror`, { mirror });
+  }
+
+  // ---- monitors ----
+  createMonitor(input: MonitorInput): Promise<Monitor> {
+    return this.request('POST', '/api/v1/monitors', input);
+  }
+  async listMonitors(): Promise<Monitor[]> {
+    return (await this.request<{ monitors: Monitor[] }>('GET', '/api/v1/monitors')).monitors;
+  }
+  getMonitor(name: string): Promise<Monitor> {
+    return this.request('GET', `/api/v1/monitors/${enc(name)}`);
+  }
+  updateMonitor(name: string, patch: Partial<Omit<MonitorInput, 'name'>>): Promise<Monitor> {
+    return this.request('PATCH', `/api/v1/monitors/${enc(name)}`, patch);
+  }
+  async deleteMonitor(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/monitors/${enc(name)}`);
+  }
+  runMonitor(name: string): Promise<MonitorResult> {
+    return this.request('POST', `/api/v1/monitors/${enc(name)}/run`, undefined, undefined, { timeoutMs: 120_000 });
+  }
+  async monitorResults(name: string, q: { limit?: number | undefined; before?: number | undefined; since?: string | undefined } = {}): Promise<MonitorResult[]> {
+    return (await this.request<{ results: MonitorResult[] }>('GET', `/api/v1/monitors/${enc(name)}/results${query({ ...q })}`)).results;
+  }
+  putProfileCsv(model: string, version: string, csv: string, opts: { target?: string | undefined; source?: string | undefined } = {}): Promise<{ model: string; version: string; source: string; rows: number; columns: string[] }> {
+    return this.request('PUT', `/api/v1/models/${enc(model)}/versions/${enc(version)}/profile${query({ ...opts })}`, undefined, csv, { contentType: 'text/csv', timeoutMs: 300_000 });
+  }
+
+  // ---- alerts ----
+  createAlertRule(body: { rule: unknown; every?: string | undefined; notify?: { email?: string[] } | undefined }): Promise<AlertDefinition> {
+    return this.request('POST', '/api/v1/alerts/rules', body);
+  }
+  createSlo(body: { slo: unknown; every?: string | undefined; notify?: { email?: string[] } | undefined }): Promise<AlertDefinition> {
+    return this.request('POST', '/api/v1/alerts/slos', body);
+  }
+  async listAlertRules(): Promise<AlertDefinition[]> {
+    return (await this.request<{ rules: AlertDefinition[] }>('GET', '/api/v1/alerts/rules')).rules;
+  }
+  async deleteAlertRule(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/alerts/rules/${enc(name)}`);
+  }
+  async listAlerts(q: { status?: 'firing' | 'pending' | 'inactive' | undefined } = {}): Promise<AlertView[]> {
+    return (await this.request<{ alerts: AlertView[] }>('GET', `/api/v1/alerts${query({ ...q })}`)).alerts;
+  }
+  createSilence(body: { matchers: { rule?: string; labels?: Record<string, string> }; startsAt?: string; endsAt?: string; duration?: string; comment: string }): Promise<SilenceView> {
+    return this.request('POST', '/api/v1/alerts/silences', body);
+  }
+  async listSilences(q: { active?: boolean | undefined } = {}): Promise<SilenceView[]> {
+    return (await this.request<{ silences: SilenceView[] }>('GET', `/api/v1/alerts/silences${query({ ...q })}`)).silences;
+  }
+  async expireSilence(id: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/alerts/silences/${enc(id)}`);
+  }
+  createSyntheticCheck(body: { name: string; endpoint: string; body: unknown; expectStatus?: number; every?: string; timeout?: string; alertAfter?: number; notify?: { email?: string[] } }): Promise<SyntheticCheck> {
+    return this.request('POST', '/api/v1/synthetic-checks', body);
+  }
+  async listSyntheticChecks(): Promise<SyntheticCheck[]> {
+    return (await this.request<{ checks: SyntheticCheck[] }>('GET', '/api/v1/synthetic-checks')).checks;
+  }
+  async deleteSyntheticCheck(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/synthetic-checks/${enc(name)}`);
+  }
+
+  // ---- inferences ----
+  listInferences(q: { endpoint: string; deployment?: string | undefined; since?: string | undefined; until?: string | undefined; limit?: number | undefined; before?: number | undefined }): Promise<{ inferences: InferenceRecord[]; next: number | null }> {
+    const { endpoint, ...rest } = q;
+    return this.request('GET', `/api/v1/endpoints/${enc(endpoint)}/inferences${query({ ...rest })}`);
+  }
+  async *exportInferences(q: { endpoint: string; deployment?: string | undefined; since?: string | undefined; until?: string | undefined; format: ExportFormat }): AsyncIterable<string> {
+    const { endpoint, ...rest } = q;
+    const headers: Record<string, string> = {};
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/api/v1/endpoints/${enc(endpoint)}/inferences/export${query({ ...rest })}`, { headers });
+    } catch (e) {
+      throw new FluxError('TEMPORARILY_UNAVAILABLE', `cannot reach FluxOps at ${this.base}: ${(e as Error).message}`);
+    }
+    if (!res.ok || res.body === null) {
+      const e = (await res.json().catch(() => ({}))) as { error_code?: ErrorCode; message?: string };
+      throw new FluxError(e.error_code ?? 'INTERNAL_ERROR', e.message ?? `the export failed with ${res.status}`);
+    }
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+    const rest2 = decoder.decode();
+    if (rest2 !== '') yield rest2;
+  }
+  putLabels(endpoint: string, labels: Array<{ request_id: string; row?: number; label: number | string }> | string): Promise<{ written: number; matched: number }> {
+    return typeof labels === 'string'
+      ? this.request('POST', `/api/v1/endpoints/${enc(endpoint)}/labels`, undefined, labels, { contentType: 'text/csv' })
+      : this.request('POST', `/api/v1/endpoints/${enc(endpoint)}/labels`, { labels });
   }
 
   // ---- rollouts ----

@@ -43,6 +43,10 @@ export interface FluxConfig {
   artifactsMode: ArtifactsMode;
   /** Webhook deliveries: retries, timeout, how often due ones are looked for (FLUXOPS_WEBHOOK_*). */
   webhooks: WebhookSettings;
+  /** How often scheduled monitor checks (and alert rules) are looked for, in ms (FLUXOPS_MONITOR_TICK_MS, default 5000). */
+  monitorTickMs: number;
+  /** Where alert email goes out (FLUXOPS_SMTP_URL: smtp://user:pass@host:port or smtps://…) and from whom (FLUXOPS_SMTP_FROM). */
+  smtp: { url: string | undefined; from: string | undefined };
 }
 
 /** How webhook deliveries are sent and retried. */
@@ -69,6 +73,8 @@ export interface ConfigInput {
   groupCommit?: boolean | undefined;
   artifactsMode?: string | undefined;
   webhooks?: Partial<WebhookSettings> | undefined;
+  monitorTickMs?: number | undefined;
+  smtp?: { url?: string | undefined; from?: string | undefined } | undefined;
 }
 
 /** Bounds of the database settings, shared by the environment variables and the URL parameters. */
@@ -81,6 +87,10 @@ export const DB_STATEMENT_TIMEOUT_RANGE = [0, 2_147_483_647] as const;
  * outbox is their wake-up. On Postgres NOTIFY wakes the replicas; the slow poll only backs it up.
  */
 const EVENTS_POLL_MS = { sqlite: 500, postgres: 10_000 };
+
+function nonEmptyEnv(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
 
 /**
  * Resolves where state lives: flags first, then FLUXOPS_HOME / FLUXOPS_DATABASE_URL /
@@ -98,7 +108,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const groupCommit = input.groupCommit ?? !/^(off|0|false|no)$/i.test(env.FLUXOPS_GROUP_COMMIT ?? '');
   const artifactsMode = resolveArtifactsMode(input.artifactsMode ?? env.FLUXOPS_ARTIFACTS_MODE);
   const webhooks = resolveWebhookSettings(input.webhooks, env);
-  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit, artifactsMode, webhooks };
+  const tickEnv = env.FLUXOPS_MONITOR_TICK_MS;
+  const monitorTickMs = input.monitorTickMs ?? (tickEnv !== undefined && tickEnv !== '' ? Math.max(50, nonNegativeInt(tickEnv, 'FLUXOPS_MONITOR_TICK_MS')) : 5000);
+  const smtp = { url: input.smtp?.url ?? nonEmptyEnv(env.FLUXOPS_SMTP_URL), from: input.smtp?.from ?? nonEmptyEnv(env.FLUXOPS_SMTP_FROM) };
+  return { home, database, databaseUrl, artifactRoot, eventsListen, eventsPollMs, groupCommit, artifactsMode, webhooks, monitorTickMs, smtp };
 }
 
 /** The FLUXOPS_WEBHOOK_* settings (or the programmatic values), validated. */

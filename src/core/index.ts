@@ -5,3 +5,4 @@ export * from './settings.js';
 export * from './lifecycle.js';
 export * from './serial-job.js';
 export * from './duration.js';
+export * from './random.js';

@@ -8,6 +8,7 @@ import {
   deploymentName,
   endpointName,
   headerName,
+  inferenceLogOf,
   mainDeployment,
   parseMirror,
   parseWeights,
@@ -25,6 +26,7 @@ export interface CreateEndpointInput {
   description?: unknown;
   predictRoles?: unknown;
   stickyHeader?: unknown;
+  inferenceLog?: unknown;
 }
 
 export interface DeployInput {
@@ -56,6 +58,7 @@ export class EndpointService {
         description: text(input.description, 'description'),
         predictRoles: predictRoles(input.predictRoles),
         stickyHeader: input.stickyHeader === undefined || input.stickyHeader === null ? null : headerName(input.stickyHeader),
+        inferenceLog: inferenceLogOf(input.inferenceLog),
       },
       actorOf(ctx),
     );
@@ -73,8 +76,14 @@ export class EndpointService {
     return this.store.list();
   }
 
-  async updateEndpoint(name: unknown, patch: { environment?: unknown; description?: unknown; predictRoles?: unknown; stickyHeader?: unknown }, ctx?: WriteContext): Promise<Endpoint> {
+  async updateEndpoint(
+    name: unknown,
+    patch: { environment?: unknown; description?: unknown; predictRoles?: unknown; stickyHeader?: unknown; inferenceLog?: unknown },
+    ctx?: WriteContext,
+  ): Promise<Endpoint> {
     const n = endpointName(name);
+    // Fields of inferenceLog left out keep their value.
+    const inferenceLog = patch.inferenceLog === undefined ? undefined : inferenceLogOf(patch.inferenceLog, (await this.getEndpoint(n)).inferenceLog);
     const ok = await this.store.update(
       n,
       {
@@ -82,6 +91,7 @@ export class EndpointService {
         ...(patch.description !== undefined ? { description: text(patch.description, 'description') } : {}),
         ...(patch.predictRoles !== undefined ? { predictRoles: predictRoles(patch.predictRoles) } : {}),
         ...(patch.stickyHeader !== undefined ? { stickyHeader: patch.stickyHeader === null || patch.stickyHeader === '' ? null : headerName(patch.stickyHeader) } : {}),
+        ...(inferenceLog !== undefined ? { inferenceLog } : {}),
       },
       actorOf(ctx),
     );

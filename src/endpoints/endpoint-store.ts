@@ -1,5 +1,5 @@
 import type { Actor } from '../events/index.js';
-import type { Batching, Endpoint, Weights } from './types.js';
+import type { Batching, Endpoint, InferenceLogSettings, Weights } from './types.js';
 
 export interface NewEndpoint {
   name: string;
@@ -7,6 +7,7 @@ export interface NewEndpoint {
   description: string;
   predictRoles: string[] | null;
   stickyHeader: string | null;
+  inferenceLog: InferenceLogSettings;
 }
 
 export interface EndpointPatch {
@@ -14,6 +15,7 @@ export interface EndpointPatch {
   description?: string;
   predictRoles?: string[] | null;
   stickyHeader?: string | null;
+  inferenceLog?: InferenceLogSettings;
 }
 
 /**

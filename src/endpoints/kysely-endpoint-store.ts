@@ -2,7 +2,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { outboxFor, type Actor, type Outbox } from '../events/index.js';
 import { uniqueOrAlreadyExists, type Database, type Dialect, type MetadataDb } from '../storage/db/index.js';
 import type { EndpointChange, EndpointPatch, EndpointStore, NewEndpoint } from './endpoint-store.js';
-import type { Batching, Deployment, Endpoint, Weights } from './types.js';
+import { DEFAULT_INFERENCE_LOG, type Batching, type Deployment, type Endpoint, type InferenceLogSettings, type Weights } from './types.js';
 
 type EndpointRow = Selectable<Database['endpoints']>;
 type DeploymentRow = Selectable<Database['deployments']>;
@@ -31,6 +31,7 @@ export class KyselyEndpointStore implements EndpointStore {
               description: input.description,
               predict_roles: input.predictRoles === null ? null : JSON.stringify(input.predictRoles),
               sticky_header: input.stickyHeader,
+              inference_log: JSON.stringify({ sample_rate: input.inferenceLog.sampleRate, retention_days: input.inferenceLog.retentionDays }),
               traffic: '{}',
               mirror: '{}',
               generation: 1,
@@ -62,6 +63,7 @@ export class KyselyEndpointStore implements EndpointStore {
       if (patch.description !== undefined) set.description = patch.description;
       if (patch.predictRoles !== undefined) set.predict_roles = patch.predictRoles === null ? null : JSON.stringify(patch.predictRoles);
       if (patch.stickyHeader !== undefined) set.sticky_header = patch.stickyHeader;
+      if (patch.inferenceLog !== undefined) set.inference_log = JSON.stringify({ sample_rate: patch.inferenceLog.sampleRate, retention_days: patch.inferenceLog.retentionDays });
       const r = await trx
         .updateTable('endpoints')
         .set((eb) => ({ ...set, generation: eb('generation', '+', 1) }))
@@ -154,6 +156,7 @@ function toEndpoint(r: EndpointRow, deployments: DeploymentRow[]): Endpoint {
     description: r.description,
     predictRoles: r.predict_roles === null ? null : (JSON.parse(r.predict_roles) as string[]),
     stickyHeader: r.sticky_header,
+    inferenceLog: inferenceLogRow(r.inference_log),
     deployments: deployments.map(toDeployment),
     traffic: JSON.parse(r.traffic) as Weights,
     mirror: JSON.parse(r.mirror) as Weights,
@@ -161,6 +164,12 @@ function toEndpoint(r: EndpointRow, deployments: DeploymentRow[]): Endpoint {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
+}
+
+function inferenceLogRow(text: string | null): InferenceLogSettings {
+  if (text === null) return { ...DEFAULT_INFERENCE_LOG };
+  const o = JSON.parse(text) as { sample_rate?: number; retention_days?: number };
+  return { sampleRate: o.sample_rate ?? DEFAULT_INFERENCE_LOG.sampleRate, retentionDays: o.retention_days ?? DEFAULT_INFERENCE_LOG.retentionDays };
 }
 
 function toDeployment(r: DeploymentRow): Deployment {

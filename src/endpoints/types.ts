@@ -18,6 +18,16 @@ export interface Deployment {
 /** Deployment name → integer percent. A split sums to 100 (or is empty when nothing is deployed). */
 export type Weights = Record<string, number>;
 
+/** How an endpoint's predictions are logged to the inference table. */
+export interface InferenceLogSettings {
+  /** Share of requests logged, from 0 (none) to 1 (every one). */
+  sampleRate: number;
+  /** Logged requests older than this many days are deleted. */
+  retentionDays: number;
+}
+
+export const DEFAULT_INFERENCE_LOG: Readonly<InferenceLogSettings> = Object.freeze({ sampleRate: 1, retentionDays: 30 });
+
 export interface Endpoint {
   name: string;
   /** A label such as `staging` or `production`. */
@@ -31,6 +41,8 @@ export interface Endpoint {
   traffic: Weights;
   /** Deployment → percent of live requests it receives a copy of. */
   mirror: Weights;
+  /** What of its traffic goes to the inference table. */
+  inferenceLog: InferenceLogSettings;
   /** Grows with every change of the endpoint, its deployments or its traffic. */
   generation: number;
   createdAt: number;
@@ -60,6 +72,19 @@ export function deploymentName(v: unknown, field = 'deployment'): string {
 export function headerName(v: unknown, field = 'stickyHeader'): string {
   if (typeof v !== 'string' || !HEADER_NAME.test(v)) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be an HTTP header name such as X-User-Id; got ${JSON.stringify(v)}`, { field });
   return v.toLowerCase();
+}
+
+/** Inference-log settings as given (`{sampleRate?, retentionDays?}`), over `base` for the fields left out. */
+export function inferenceLogOf(v: unknown, base: InferenceLogSettings = DEFAULT_INFERENCE_LOG, field = 'inferenceLog'): InferenceLogSettings {
+  if (v === undefined || v === null) return { ...base };
+  if (typeof v !== 'object' || Array.isArray(v)) throw new FluxError('INVALID_PARAMETER_VALUE', `${field} must be an object {sampleRate, retentionDays}`, { field });
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'sampleRate' && k !== 'retentionDays') throw new FluxError('INVALID_PARAMETER_VALUE', `unknown field ${field}.${k} (known: sampleRate, retentionDays)`, { field: `${field}.${k}` });
+  const rate = o.sampleRate ?? base.sampleRate;
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new FluxError('INVALID_PARAMETER_VALUE', `${field}.sampleRate must be a number from 0 (log nothing) to 1 (log every request), got ${JSON.stringify(rate)}`, { field: `${field}.sampleRate` });
+  const days = o.retentionDays ?? base.retentionDays;
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 3650) throw new FluxError('INVALID_PARAMETER_VALUE', `${field}.retentionDays must be a whole number of days from 1 to 3650, got ${JSON.stringify(days)}`, { field: `${field}.retentionDays` });
+  return { sampleRate: rate, retentionDays: days };
 }
 
 export function batchingOf(v: unknown, field = 'batching'): Batching | null {

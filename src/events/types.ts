@@ -52,6 +52,26 @@ export interface EventPayloads {
   'sweep.completed': { sweep: string; run_id: string; status: string; best_trial: number | null; best_value: number | null };
   /** A schedule's slot fired (once per slot across servers); run is the pipeline run it started, null when skipped. */
   'schedule.fired': { schedule: string; slot: number; pipeline_run: string | null; skipped: string | null };
+  /** An alert went firing (a rule's condition held for its `for`, or an SLO window pair burns too fast); not emitted while silenced. */
+  'alert.firing': { alert: string; rule: string; severity: string; value: number | null; threshold: number; summary: string; labels: Record<string, string>; starts_at: number };
+  'alert.resolved': { alert: string; rule: string; severity: string; value: number | null; threshold: number; summary: string; labels: Record<string, string>; starts_at: number; ends_at: number };
+  /** A monitor checked a window: its status (ok, drift, insufficient_data, no_reference, error) and figures. */
+  'monitor.checked': { monitor: string; endpoint: string; result: number; status: string; rows: number; drift_share: number | null; estimated_accuracy: number | null };
+  /** A monitor found the dataset drifted (share of drifted columns ≥ its driftShare) or the predictions drifted. */
+  'drift.detected': {
+    monitor: string;
+    endpoint: string;
+    result: number;
+    model: string | null;
+    version: string | null;
+    dataset_drift: boolean;
+    prediction_drift: boolean;
+    drift_share: number;
+    drifted_columns: string[];
+    rows: number;
+    window_start: number;
+    window_end: number;
+  };
 }
 
 export type EventType = keyof EventPayloads;
@@ -92,6 +112,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'sweep.trial.finished',
   'sweep.completed',
   'schedule.fired',
+  'monitor.checked',
+  'alert.firing',
+  'alert.resolved',
+  'drift.detected',
 ];
 
 export function isEventType(s: string): s is EventType {

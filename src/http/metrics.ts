@@ -1,3 +1,4 @@
+import type { InferenceLogStats, MonitorResult } from '../monitoring/index.js';
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Rollout } from '../rollouts/index.js';
 import type { DeploymentMeter, MirrorStats, ServingMetricsSink } from '../serving/index.js';
@@ -251,6 +252,130 @@ export class HttpMetrics implements ServingMetricsSink {
       collect() {
         this.reset();
         for (const m of source()) if (m.stats.rows > 0) this.set({ endpoint: m.endpoint, deployment: m.deployment }, m.stats.meanAbsScoreDiff);
+      },
+    });
+  }
+
+  /**
+   * Monitor results: the newest of every monitor, read from the store at each scrape (every
+   * replica reports the same values, so a cluster scrape takes one).
+   */
+  watchMonitors(latest: () => Promise<MonitorResult[]>): void {
+    let cached: { at: number; value: Promise<MonitorResult[]> } | undefined;
+    // One read per scrape, shared by the gauges.
+    const read = (): Promise<MonitorResult[]> => {
+      if (cached === undefined || Date.now() - cached.at > 1000) cached = { at: Date.now(), value: latest().catch(() => []) };
+      return cached.value;
+    };
+    const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, r: MonitorResult) => void): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        aggregator: 'first',
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const r of await read()) fill(this, r);
+        },
+      });
+    };
+    gauge('fluxops_monitor_dataset_drift', "1 when the monitor's last check found the dataset drifted, else 0", ['monitor', 'endpoint'], (g, r) => {
+      if (r.dataset !== null) g.set({ monitor: r.monitor, endpoint: r.endpoint }, r.dataset.drifted ? 1 : 0);
+    });
+    gauge('fluxops_monitor_drift_share', 'Share of columns that drifted in the last check', ['monitor', 'endpoint'], (g, r) => {
+      if (r.dataset !== null) g.set({ monitor: r.monitor, endpoint: r.endpoint }, r.dataset.driftedShare);
+    });
+    gauge('fluxops_monitor_drift_score', "A column's drift statistic in the last check (KS D, normalised Wasserstein, chi-squared, Jensen-Shannon or PSI: see the method label)", ['monitor', 'column', 'method'], (g, r) => {
+      for (const [column, c] of Object.entries(r.columns)) if (Number.isFinite(c.statistic)) g.set({ monitor: r.monitor, column, method: c.method }, c.statistic);
+    });
+    gauge('fluxops_monitor_column_drift', '1 when the column drifted in the last check, else 0', ['monitor', 'column'], (g, r) => {
+      for (const [column, c] of Object.entries(r.columns)) g.set({ monitor: r.monitor, column }, c.drifted ? 1 : 0);
+    });
+    gauge('fluxops_monitor_prediction_drift', '1 when the predicted class or score distribution drifted in the last check, else 0', ['monitor', 'endpoint'], (g, r) => {
+      if (r.status === 'ok' || r.status === 'drift') g.set({ monitor: r.monitor, endpoint: r.endpoint }, r.predictionDrift ? 1 : 0);
+    });
+    gauge('fluxops_monitor_window_rows', 'Logged rows in the last check\'s window', ['monitor', 'endpoint'], (g, r) => g.set({ monitor: r.monitor, endpoint: r.endpoint }, r.rows));
+    gauge('fluxops_monitor_last_check_timestamp_seconds', 'When the monitor was last checked', ['monitor', 'status'], (g, r) => g.set({ monitor: r.monitor, status: r.status }, r.time / 1000));
+    for (const metric of ['accuracy', 'f1', 'roc_auc'] as const) {
+      const key = metric === 'roc_auc' ? 'rocAuc' : metric;
+      gauge(`fluxops_monitor_estimated_${metric}`, `${metric} estimated without labels (CBPE) on the last window`, ['monitor', 'endpoint'], (g, r) => {
+        const e = r.performance?.estimated;
+        if (e != null) g.set({ monitor: r.monitor, endpoint: r.endpoint }, e[key]);
+      });
+      gauge(`fluxops_monitor_realised_${metric}`, `${metric} on the rows of the last window that have labels`, ['monitor', 'endpoint'], (g, r) => {
+        const e = r.performance?.realised;
+        if (e != null) g.set({ monitor: r.monitor, endpoint: r.endpoint }, e[key]);
+      });
+    }
+  }
+
+  /** Synthetic checks and alert states, read from the store at each scrape. */
+  watchAlerts(source: { checks: () => Promise<Array<{ name: string; endpoint: string; consecutiveFailures: number; lastMs: number | null }>>; alerts: () => Promise<Array<{ alert: string; rule: string; severity: string; status: string }>> }): void {
+    new Gauge({
+      name: 'fluxops_synthetic_check_consecutive_failures',
+      aggregator: 'first',
+      help: 'Failures of a synthetic check since its last success',
+      labelNames: ['check', 'endpoint'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of await source.checks().catch(() => [])) this.set({ check: c.name, endpoint: c.endpoint }, c.consecutiveFailures);
+      },
+    });
+    new Gauge({
+      name: 'fluxops_alert_firing',
+      aggregator: 'first',
+      help: '1 for an alert that is firing, 0 for one pending or inactive (rules and SLO burn-rate pairs FluxOps evaluates itself)',
+      labelNames: ['alert', 'rule', 'severity'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const a of await source.alerts().catch(() => [])) this.set({ alert: a.alert, rule: a.rule, severity: a.severity }, a.status === 'firing' ? 1 : 0);
+      },
+    });
+  }
+
+  /** The inference log's counters, read at each scrape (the serving path touches no series for it). */
+  watchInferenceLog(source: () => InferenceLogStats): void {
+    new Counter({
+      name: 'fluxops_inference_log_records_total',
+      help: 'Requests written to the inference table, by endpoint',
+      labelNames: ['endpoint'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [endpoint, n] of source().written) this.inc({ endpoint }, n);
+      },
+    });
+    new Counter({
+      name: 'fluxops_inference_log_dropped_total',
+      help: "Requests the endpoint's sample rate would have logged that were not: backpressure (writing fell behind and sampling dropped), queue_full, disk_full, write_error",
+      labelNames: ['endpoint', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of source().dropped) {
+          const [endpoint, reason] = key.split('\u0000') as [string, string];
+          this.inc({ endpoint, reason }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'fluxops_inference_log_queue_records',
+      help: 'Requests waiting to be written to the inference table',
+      registers: [this.registry],
+      collect() {
+        this.set(source().queued);
+      },
+    });
+    new Gauge({
+      name: 'fluxops_inference_log_sampling_factor',
+      aggregator: 'min',
+      help: "What back-pressure multiplies every endpoint's sample rate by now (1: none; 0: the disk is nearly full)",
+      registers: [this.registry],
+      collect() {
+        this.set(source().pressure);
       },
     });
   }

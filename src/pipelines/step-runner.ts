@@ -5,6 +5,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { FluxError, parseDuration, type Component } from '../core/index.js';
 import type { ClaimedJob, JobContext, JobHandler, JobQueue } from '../jobs/index.js';
 import type { Logger } from '../logging/index.js';
+import { STEP_ATTR, STEP_SPAN, tracing, type Tracing } from '../tracing/index.js';
 import { interpolate } from './expressions.js';
 import type { PipelineStep } from './parse-pipeline.js';
 import { APPROVAL_EXPIRY_JOB, STEP_JOB, type PipelineService } from './pipeline-service.js';
@@ -39,7 +40,7 @@ export class StepRunner {
 
   handlers(): Map<string, JobHandler> {
     return new Map<string, JobHandler>([
-      [STEP_JOB, (job, ctx) => this.run(job, ctx)],
+      [STEP_JOB, (job, ctx) => (tracing === undefined ? this.run(job, ctx) : this.traced(tracing, job, ctx))],
       [
         APPROVAL_EXPIRY_JOB,
         async (job) => {
@@ -63,6 +64,7 @@ export class StepRunner {
     const mine = { attempt: job.attempt };
     const pipeline = await this.pipelines.pipelineOf(run);
     const def = pipeline.steps.find((x) => x.name === stepName)!;
+    tracing?.annotate({ [STEP_ATTR.pipeline]: run.pipeline, [STEP_ATTR.type]: def.kind });
     const logs = new LogBuffer((lines) => store.appendLogs(runId, lines), stepName);
     const timeout = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -126,6 +128,23 @@ export class StepRunner {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** `run` inside a `fluxops.pipeline.step` span (tracing on only): one span per attempt, with its outcome. */
+  private traced(t: Tracing, job: ClaimedJob, jctx: JobContext): Promise<Outputs> {
+    const attributes = { [STEP_ATTR.runId]: String(job.data['run']), [STEP_ATTR.step]: String(job.data['step']), [STEP_ATTR.attempt]: job.attempt };
+    return t.inSpan(STEP_SPAN, attributes, async (span) => {
+      try {
+        const out = await this.run(job, jctx);
+        const outcome = out['ignored'] !== undefined ? 'ignored' : out['cached'] === true ? 'cached' : String(out['status']);
+        span.setAttribute(STEP_ATTR.outcome, outcome);
+        if (outcome === 'failed') t.fail(span, String(out['error']));
+        return out;
+      } catch (e) {
+        span.setAttribute(STEP_ATTR.outcome, jctx.signal.aborted ? 'aborted' : 'retrying');
+        throw e;
+      }
+    });
   }
 
   private async finish(logs: LogBuffer, runId: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { FluxError, SerialJob, type Component } from '../core/index.js';
 import { mainDeployment, type Batching, type Deployment, type Endpoint, type EndpointService } from '../endpoints/index.js';
 import type { EventBus, EventType } from '../events/index.js';
@@ -5,6 +6,8 @@ import type { Logger } from '../logging/index.js';
 import { parseModelRefName, type RegistryService } from '../registry/index.js';
 import { DeploymentStats, MirrorTally, type MirrorStats } from './deployment-stats.js';
 import { ModelServer, type PredictResult } from './model-server.js';
+import type { PendingInference } from '../monitoring/index.js';
+import { tracing, type Tracing } from '../tracing/index.js';
 
 /** The header that pins a request to one deployment (for testing a deployment in isolation). */
 export const PIN_HEADER = 'x-fluxops-deployment';
@@ -76,6 +79,13 @@ export interface EndpointRouterOptions {
   aliasPollMs?: number | undefined;
   events?: EventBus | undefined;
   metrics?: ServingMetricsSink | undefined;
+  /** Where requests are logged (the inference table), at each endpoint's sample rate. */
+  inferences?: InferenceSink | undefined;
+}
+
+/** The inference log as the router sees it (see monitoring's InferenceLog). */
+export interface InferenceSink {
+  record(p: PendingInference, sampleRate: number): void;
 }
 
 const ENDPOINT_EVENTS: EventType[] = ['endpoint.created', 'endpoint.updated', 'endpoint.deleted', 'deployment.created', 'deployment.updated', 'deployment.deleted', 'traffic.changed'];
@@ -166,36 +176,149 @@ export class EndpointRouter implements Component {
    * latency and outcome are recorded for the deployment (a refusal of bad input is the caller's,
    * not the model's, and is not); mirrors get their copy after the answer, never delaying it.
    */
-  async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<RoutedResult> {
-    return this.predictNow(endpoint, body, headers);
+  async predict(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>, requestId?: string): Promise<RoutedResult> {
+    return this.predictNow(endpoint, body, headers, requestId);
   }
 
-  /** `predict`, answered without a promise when the deployment's model computes on this thread (see ModelServer.predictNow). */
-  predictNow(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>): RoutedResult | Promise<RoutedResult> {
+  /**
+   * `predict`, answered without a promise when the deployment's model computes on this thread (see
+   * ModelServer.predictNow). `requestId` is what the request is logged under (else its
+   * X-Request-Id, else a new one).
+   */
+  predictNow(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>, requestId?: string): RoutedResult | Promise<RoutedResult> {
+    if (tracing !== undefined) return this.predictTraced(tracing, endpoint, body, headers, requestId); // tracing: the one check when off
     const s = this.snapshot(endpoint);
-    const d = this.pick(s, headers);
+    const d = this.routed(s, body, headers, requestId);
     const deadline = deadlineOf(headers);
     const t0 = performance.now();
     let out: PredictResult | Promise<PredictResult>;
     try {
       out = d.server.predictNow(body, deadline);
     } catch (e) {
-      return failed(d, t0, e);
+      return this.failed(s, d, t0, e, body, headers, requestId);
     }
-    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0), (e: unknown) => failed(d, t0, e));
-    return this.answered(endpoint, s, d, body, out, t0);
+    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0, headers, requestId), (e: unknown) => this.failed(s, d, t0, e, body, headers, requestId));
+    return this.answered(endpoint, s, d, body, out, t0, headers, requestId);
   }
 
-  private answered(endpoint: string, s: EndpointSnapshot, d: DeploymentRuntime, body: unknown, result: PredictResult, t0: number): RoutedResult {
+  // --- tracing (src/tracing): taken only while tracing is on ---------------------------------
+  /**
+   * predictNow inside a `fluxops.predict` span that continues the caller's W3C trace. The same
+   * steps as predictNow (keep the two alike), with the span ended by whichever way it ends.
+   */
+  private predictTraced(t: Tracing, endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined): RoutedResult | Promise<RoutedResult> {
+    const span = t.startPredict(endpoint, headers);
+    try {
+      const s = this.snapshot(endpoint);
+      const d = this.routed(s, body, headers, requestId);
+      t.predictRouted(span, d.name, d.server.model);
+      const deadline = deadlineOf(headers);
+      const t0 = performance.now();
+      let out: PredictResult | Promise<PredictResult>;
+      try {
+        out = d.server.predictNow(body, deadline);
+      } catch (e) {
+        return this.failed(s, d, t0, e, body, headers, requestId);
+      }
+      if (out instanceof Promise) {
+        return out
+          .then((r) => this.answered(endpoint, s, d, body, r, t0, headers, requestId), (e: unknown) => this.failed(s, d, t0, e, body, headers, requestId))
+          .then((r) => t.predictAnswered(span, r), (e: unknown) => t.predictFailed(span, e));
+      }
+      return t.predictAnswered(span, this.answered(endpoint, s, d, body, out, t0, headers, requestId));
+    } catch (e) {
+      return t.predictFailed(span, e);
+    }
+  }
+  // --- end of tracing --------------------------------------------------------------------------
+
+  private answered(
+    endpoint: string,
+    s: EndpointSnapshot,
+    d: DeploymentRuntime,
+    body: unknown,
+    result: PredictResult,
+    t0: number,
+    headers: Record<string, string | string[] | undefined>,
+    requestId: string | undefined,
+  ): RoutedResult {
     const ms = performance.now() - t0;
     d.stats.record(ms, true, result.predictions);
     d.meter.answered(result, ms / 1000);
+    const log = this.opts.inferences;
+    if (log !== undefined) {
+      log.record(
+        { endpoint, deployment: d.name, requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(), time: Date.now(), model: result.model, version: result.version, status: 200, latencyMs: ms, body, result, error: null },
+        s.endpoint.inferenceLog.sampleRate,
+      );
+    }
     for (const m of s.mirrors) {
       if (m.deployment !== d && Math.random() * 100 < m.percent) this.shadow(endpoint, m.deployment, body, result, ms);
     }
     // Built field by field: an object spread of results of several shapes (classifier, regressor)
     // is a slow generic copy on every request.
     return { model: result.model, version: result.version, classes: result.classes, predictions: result.predictions, probabilities: result.probabilities, endpoint, deployment: d.name };
+  }
+
+  /** Counts (and logs) a failed prediction for its deployment and rethrows it. */
+  private failed(s: EndpointSnapshot, d: DeploymentRuntime, t0: number, e: unknown, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined): never {
+    const ms = performance.now() - t0;
+    const status = e instanceof FluxError ? e.httpStatus : 500;
+    // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
+    if (status >= 500) d.stats.record(ms, false, undefined);
+    d.meter.failed(status, ms / 1000);
+    const log = this.opts.inferences;
+    if (log !== undefined) {
+      const m = d.server.model;
+      log.record(
+        {
+          endpoint: s.endpoint.name,
+          deployment: d.name,
+          requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(),
+          time: Date.now(),
+          model: m?.name ?? null,
+          version: m?.version ?? null,
+          status,
+          latencyMs: ms,
+          body,
+          result: undefined,
+          error: e instanceof Error ? e.message : String(e),
+        },
+        s.endpoint.inferenceLog.sampleRate,
+      );
+    }
+    throw e;
+  }
+
+  /** The deployment that takes the request; a refusal (no deployment takes traffic: 503; a bad pin header: 400) is logged, since the endpoint's caller saw it. */
+  private routed(s: EndpointSnapshot, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined): DeploymentRuntime {
+    try {
+      return this.pick(s, headers);
+    } catch (e) {
+      this.logUnrouted(s, body, headers, requestId, e);
+      throw e;
+    }
+  }
+
+  private logUnrouted(s: EndpointSnapshot, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined, e: unknown): void {
+    const log = this.opts.inferences;
+    if (log === undefined) return;
+    log.record(
+      {
+        endpoint: s.endpoint.name,
+        deployment: '',
+        requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(),
+        time: Date.now(),
+        model: null,
+        version: null,
+        status: e instanceof FluxError ? e.httpStatus : 500,
+        latencyMs: 0,
+        body,
+        result: undefined,
+        error: e instanceof Error ? e.message : String(e),
+      },
+      s.endpoint.inferenceLog.sampleRate,
+    );
   }
 
   /** Every mirror tally of this server, for the metrics. */
@@ -302,15 +425,6 @@ export class EndpointRouter implements Component {
   }
 }
 
-/** Counts a failed prediction for its deployment and rethrows it. */
-function failed(d: DeploymentRuntime, t0: number, e: unknown): never {
-  const ms = performance.now() - t0;
-  const status = e instanceof FluxError ? e.httpStatus : 500;
-  // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
-  if (status >= 500) d.stats.record(ms, false, undefined);
-  d.meter.failed(status, ms / 1000);
-  throw e;
-}
 
 /**
  * Rows compared, rows where both predicted the same, and the summed difference per row: the total

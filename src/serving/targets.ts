@@ -30,7 +30,8 @@ export interface Target {
   /** The input order positional data follows. */
   readonly features: readonly string[];
   readonly classes: ReadonlyArray<number | string> | undefined;
-  predict(body: unknown, headers: Headers): Promise<PredictResult | RoutedResult>;
+  /** `requestId`: what an endpoint logs the request under. */
+  predict(body: unknown, headers: Headers, requestId?: string): Promise<PredictResult | RoutedResult>;
 }
 
 /** The endpoint as a target, or undefined when this server does not route it (yet). */
@@ -56,7 +57,7 @@ export function endpointTarget(router: EndpointRouter, name: string): Target | u
     versions: [...new Set([...s.deployments.values()].flatMap((d) => (d.server.model ? [d.server.model.version] : [])))],
     features: main?.features ?? [],
     classes: main?.predictor.classes.length ? [...main.predictor.classes] : undefined,
-    predict: (body, headers) => router.predict(name, body, headers),
+    predict: (body, headers, requestId) => router.predict(name, body, headers, requestId),
   };
 }
 
@@ -122,8 +123,8 @@ export class DefaultTarget {
    * Predicts on it without building a Target (the hot path of `/api/predict`): through the
    * endpoint's traffic split, or on the model.
    */
-  predict(body: unknown, headers: Headers): PredictResult | RoutedResult | Promise<PredictResult | RoutedResult> {
-    if (this.endpoint !== undefined) return this.router.predictNow(this.endpoint, body, headers);
+  predict(body: unknown, headers: Headers, requestId?: string): PredictResult | RoutedResult | Promise<PredictResult | RoutedResult> {
+    if (this.endpoint !== undefined) return this.router.predictNow(this.endpoint, body, headers, requestId);
     if (this.modelServer !== undefined) return this.modelServer.predictNow(body, deadlineOf(headers));
     throw this.missing();
   }

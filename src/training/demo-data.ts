@@ -1,5 +1,5 @@
 import { invalid } from '../core/index.js';
-import { Random } from './random.js';
+import { Random } from '../core/index.js';
 
 export const DIABETES_COLUMNS = [
   'PatientID',

@@ -19,5 +19,5 @@ export type {
   TrainParamName,
   TrainParams,
 } from './trainer.js';
-export { Random } from './random.js';
+export { Random } from '../core/index.js';
 export { trainOffThread } from './train-off-thread.js';

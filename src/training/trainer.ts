@@ -11,6 +11,7 @@ import { type DataFingerprint, fingerprintDataset, selectFeatures } from './feat
 import { type ProgressCallback, SOLVERS, type Solver, fitLogisticRegression, isSolver } from './logistic-regression.js';
 import { type ClassificationMetrics, classificationMetrics } from './metrics.js';
 import { stratifiedSplit, takeRows, takeValues } from './split.js';
+import { buildModelProfile, type ModelProfile } from '../monitoring/index.js';
 import { fitStandardizer, standardizeInPlace } from './standardize.js';
 
 /** Parameter names trainClassifier accepts (as `--param name=value` on the CLI). */
@@ -63,6 +64,8 @@ export interface TrainClassifierResult {
   iterations: number;
   converged: boolean;
   fingerprint: DataFingerprint;
+  /** The reference drift and performance estimation compare live traffic with (stored as model/profile.json). */
+  profile: ModelProfile;
 }
 
 /**
@@ -134,6 +137,24 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
   for (let i = 0; i < nTest; i++) positive[i] = probabilities[2 * i + 1]!;
   const metrics = classificationMetrics(ytest, positive);
 
+  // The reference of monitoring: the inputs as trained on (raw, before standardisation), and the
+  // predictions and scores of the held-out rows, which stand for live traffic of the same data.
+  const columns: Record<string, Float64Array> = {};
+  for (let j = 0; j < d; j++) {
+    const col = new Float64Array(nTrain);
+    for (let i = 0; i < nTrain; i++) col[i] = X[split.train[i]! * d + j]!;
+    columns[featureNames[j]!] = col;
+  }
+  const profile = buildModelProfile({
+    source: 'training',
+    columns,
+    rows: nTrain,
+    predictedLabels: Array.from(positive, (p) => (p > 0.5 ? classes[1]! : classes[0]!)),
+    scores: positive,
+    performance: { classes: [classes[0]!, classes[1]!], threshold: 0.5, scores: Array.from(positive), labels: Array.from(ytest, (v) => (v === 1 ? 1 : 0)) },
+    now: input.now?.(),
+  });
+
   return {
     model,
     metrics,
@@ -145,6 +166,7 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
     iterations: fit.iterations,
     converged: fit.converged,
     fingerprint,
+    profile,
   };
 }
 

@@ -5,6 +5,7 @@ import type { ModelVersion } from '../registry/index.js';
 import { MODEL_FILE, serializeModel } from '../models/index.js';
 import type { Run } from '../tracking/index.js';
 import { judgeImprovement, type ImprovementRule, type ImprovementVerdict } from './improvement.js';
+import { PROFILE_FILE } from '../monitoring/index.js';
 import { loadCsv, trainClassifier, type RawTrainParams, type TrainClassifierResult } from '../training/index.js';
 
 export interface TrainRunInput {
@@ -96,6 +97,8 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
       },
     ]);
     await tracking.logArtifact(runId, `${MODEL_ARTIFACT_DIR}/${MODEL_FILE}`, serializeModel(training.model));
+    // Beside the model, so a version registered from this run carries its monitoring reference.
+    await tracking.logArtifact(runId, `${MODEL_ARTIFACT_DIR}/${PROFILE_FILE}`, JSON.stringify(training.profile));
     await tracking.logArtifact(
       runId,
       'metrics.json',

@@ -16,6 +16,15 @@ const EndpointIn = Type.Object({
   description: Type.Optional(Type.String()),
   predictRoles: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'roles that may predict (developer, predict, admin); null for all' })),
   stickyHeader: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'a header whose value keeps a caller on one deployment, such as X-User-Id' })),
+  inferenceLog: Type.Optional(
+    Type.Object(
+      {
+        sampleRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of requests logged to the inference table (default 1: every one)' })),
+        retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'logged requests older than this are deleted (default 30)' })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
 });
 
 /**
@@ -120,7 +129,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       // A key scoped to the endpoint, or to every model behind it, may predict; the endpoint's
       // predict roles, when set, narrow who may.
       auth: { permission: 'predict', resource: (req) => router.resourceOf((req.params as { name: string }).name), from: 'url' },
-      handle: (call) => answerPrediction(router.predictNow(call.params.name!, call.body, call.headers), call, metrics),
+      handle: (call) => answerPrediction(router.predictNow(call.params.name!, call.body, call.headers, call.id), call, metrics),
     },
     { schema: { response: ok(EndpointPrediction), tags, summary: "Predict through the endpoint's traffic split (or the deployment x-fluxops-deployment names)", params: Name } },
   );

@@ -29,7 +29,7 @@ export const mlflowScoringRoutes: FastifyPluginAsync<RouteDeps> = async (app, { 
   const tags = ['mlflow scoring'];
   const invoke = async (target: Target, req: FastifyRequest) => {
     const native = mlflowScoringBody(req.headers['content-type'], req.body, target.features);
-    const result = await target.predict(native, req.headers);
+    const result = await target.predict(native, req.headers, req.id);
     metrics.countPredictions(result);
     return mlflowScoringAnswer(result);
   };
@@ -107,7 +107,8 @@ export const oipRoutes: FastifyPluginAsync<RouteDeps> = async (app, { modelServe
       const t = target(p.name);
       const pin = pinFor(p.name, p.version);
       const { native, request } = oipBody(req.body, t.features);
-      const result = await t.predict(native, pinHeaders(pin));
+      // The OIP request's own id, when it gives one, is what the request is logged under.
+      const result = await t.predict(native, pinHeaders(pin), typeof request.id === 'string' && request.id !== '' ? request.id : req.id);
       metrics.countPredictions(result);
       return oipAnswer(result, request, p.name);
     });

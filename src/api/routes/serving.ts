@@ -73,7 +73,7 @@ export const servingRoutes: FastifyPluginAsync<RouteDeps> = async (app, { platfo
       // A scoped key may predict only on what it names: the default endpoint (or every model
       // behind it, within its predict roles), or the served model.
       auth: { permission: 'predict', resource: () => served.resource(), from: 'url' },
-      handle: (call) => answerPrediction(served.predict(call.body, call.headers), call, metrics),
+      handle: (call) => answerPrediction(served.predict(call.body, call.headers, call.id), call, metrics),
     },
     {
       schema: {

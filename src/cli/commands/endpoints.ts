@@ -18,13 +18,28 @@ export function parseAssignments(args: string[], what: string): Record<string, n
 }
 
 function describe(e: Endpoint & { status?: Array<{ name: string; version: string | null; error: string | null }> }): string {
-  const head = `endpoint ${e.name} (${e.environment})${e.description ? ` — ${e.description}` : ''}${e.stickyHeader ? `, sticky on ${e.stickyHeader}` : ''}${e.predictRoles ? `, predictions by ${e.predictRoles.join('/')}` : ''}`;
+  const logged = e.inferenceLog.sampleRate === 0 ? 'predictions not logged' : `${e.inferenceLog.sampleRate * 100} % of predictions logged for ${e.inferenceLog.retentionDays} days`;
+  const head = `endpoint ${e.name} (${e.environment})${e.description ? ` — ${e.description}` : ''}${e.stickyHeader ? `, sticky on ${e.stickyHeader}` : ''}${e.predictRoles ? `, predictions by ${e.predictRoles.join('/')}` : ''}; ${logged}`;
   if (e.deployments.length === 0) return `${head}\nno deployments yet: fluxops deploy ${e.name} --name blue --model <name>/<version>`;
   const rows = e.deployments.map((d) => {
     const s = e.status?.find((x) => x.name === d.name);
     return [d.name, d.model, s === undefined ? '-' : (s.version ?? `not loaded${s.error ? `: ${s.error}` : ''}`), `${e.traffic[d.name] ?? 0} %`, e.mirror[d.name] ? `${e.mirror[d.name]} %` : '-', d.batching ? `${d.batching.maxBatch} rows / ${d.batching.maxWaitMs} ms` : '-'];
   });
   return `${head}\n${renderTable(['deployment', 'model', 'serving', 'traffic', 'mirror', 'batching'], rows)}`;
+}
+
+/** `--log-sample` and `--log-retention` as the API's inferenceLog (the service validates the numbers). */
+function inferenceLogFlags(o: { logSample?: string; logRetention?: string }): { sampleRate?: number; retentionDays?: number } | undefined {
+  if (o.logSample === undefined && o.logRetention === undefined) return undefined;
+  const num = (v: string, flag: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new FluxError('INVALID_PARAMETER_VALUE', `${flag} must be a number, got '${v}'`, { field: flag });
+    return n;
+  };
+  return {
+    ...(o.logSample !== undefined ? { sampleRate: num(o.logSample, '--log-sample') } : {}),
+    ...(o.logRetention !== undefined ? { retentionDays: num(o.logRetention, '--log-retention') } : {}),
+  };
 }
 
 export function registerEndpoints(program: Command): void {
@@ -36,17 +51,42 @@ export function registerEndpoints(program: Command): void {
     .option('--description <text>', 'what it is for')
     .option('--predict-roles <roles>', 'comma-separated roles that may predict on it (developer, predict, admin; default: all of them)')
     .option('--sticky-header <header>', 'keep each caller on one deployment by hashing this request header, such as X-User-Id')
-    .action(async (name: string, o: { env: string; description?: string; predictRoles?: string; stickyHeader?: string }, cmd: Command) => {
+    .option('--log-sample <rate>', 'share of requests logged to the inference table, 0 to 1 (default 1: every one)')
+    .option('--log-retention <days>', 'delete logged requests older than this many days (default 30)')
+    .action(async (name: string, o: { env: string; description?: string; predictRoles?: string; stickyHeader?: string; logSample?: string; logRetention?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await withBackend(g, async (b) => {
+        const inferenceLog = inferenceLogFlags(o);
         const e = await b.endpoints.createEndpoint({
           name,
           environment: o.env,
           description: o.description,
           predictRoles: o.predictRoles?.split(',').map((r) => r.trim()),
           stickyHeader: o.stickyHeader,
+          ...(inferenceLog !== undefined ? { inferenceLog } : {}),
         });
         printResult(g, e, () => `created endpoint ${e.name} (${e.environment}); deploy a model with: fluxops deploy ${e.name} --name blue --model <name>/<version>`);
+      });
+    });
+  endpoints
+    .command('update <name>')
+    .description("change an endpoint's description, predict roles, sticky header or inference logging")
+    .option('--description <text>', 'what it is for')
+    .option('--predict-roles <roles>', "comma-separated roles that may predict on it ('' for all)")
+    .option('--sticky-header <header>', "the header that keeps a caller on one deployment ('' for none)")
+    .option('--log-sample <rate>', 'share of requests logged to the inference table, 0 to 1')
+    .option('--log-retention <days>', 'delete logged requests older than this many days')
+    .action(async (name: string, o: { description?: string; predictRoles?: string; stickyHeader?: string; logSample?: string; logRetention?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      await withBackend(g, async (b) => {
+        const inferenceLog = inferenceLogFlags(o);
+        const e = await b.endpoints.updateEndpoint(name, {
+          ...(o.description !== undefined ? { description: o.description } : {}),
+          ...(o.predictRoles !== undefined ? { predictRoles: o.predictRoles === '' ? null : o.predictRoles.split(',').map((r) => r.trim()) } : {}),
+          ...(o.stickyHeader !== undefined ? { stickyHeader: o.stickyHeader === '' ? null : o.stickyHeader } : {}),
+          ...(inferenceLog !== undefined ? { inferenceLog } : {}),
+        });
+        printResult(g, e, () => describe(e));
       });
     });
   endpoints

@@ -4,6 +4,7 @@ import { addJobWorker } from '../../job-handlers.js';
 import { COMMAND_JOB, JOB_STATES, commandJobData, type JobRecord, type JobState } from '../../jobs/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform } from '../../platform.js';
+import { startTracing } from '../../tracing/index.js';
 import type { GlobalOptions } from '../context.js';
 import { formatTime, printResult, renderTable } from '../output.js';
 
@@ -37,19 +38,26 @@ export function registerJobs(program: Command): void {
       const leaseMs = parseDuration(o.lease, '--lease');
       if (leaseMs < 500) throw new FluxError('INVALID_PARAMETER_VALUE', '--lease must be at least 500ms');
       const logger = createLogger({}, true);
-      const platform = await openPlatform({ home: g.home }, { logger });
+      const tracing = await startTracing({ log: logger });
+      const platform = await openPlatform({ home: g.home }, { logger }).catch(async (e: unknown) => {
+        await tracing?.shutdown();
+        throw e;
+      });
       const queue = await platform.jobs();
       const serverUrl = o.serverUrl ?? process.env.FLUXOPS_PUBLIC_URL;
       const worker = await addJobWorker(platform, { concurrency, leaseMs, logger, serverUrl: () => (serverUrl === '' ? undefined : serverUrl) });
       await platform.start();
-      process.stdout.write(`worker ${worker.id} taking jobs from ${platform.db.location} (${queue.name} queue), ${concurrency} at a time\n`);
+      process.stdout.write(`worker ${worker.id} taking jobs from ${platform.db.location} (${queue.name} queue), ${concurrency} at a time${tracing !== undefined ? `; traces: ${tracing.description}` : ''}\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {
           if (stopping) process.exit(130); // a second signal: now
           stopping = true;
           process.stderr.write(`${signal}: finishing running jobs (a second signal stops at once)\n`);
-          void platform.close().finally(resolve);
+          void platform
+            .close()
+            .finally(() => tracing?.shutdown())
+            .finally(resolve);
         };
         process.on('SIGINT', () => stop('SIGINT'));
         process.on('SIGTERM', () => stop('SIGTERM'));

@@ -6,6 +6,7 @@ import { addJobWorker } from '../../job-handlers.js';
 import { endpointName } from '../../endpoints/index.js';
 import { createLogger } from '../../logging/index.js';
 import { openPlatform, type Platform } from '../../platform.js';
+import { startTracing, type TracingHandle } from '../../tracing/index.js';
 import type { GlobalOptions } from '../context.js';
 import { isServingWorker, parseWorkers, reportListening, runPrimary } from './workers.js';
 
@@ -22,6 +23,8 @@ export interface ServeOptions {
   protectedAliases?: readonly string[] | undefined;
   /** Fallback re-resolution of the served alias, in ms; events move it at once (default 2 s). */
   aliasPollMs?: number | undefined;
+  /** Tracing started for this process: flushed and stopped last on shutdown. */
+  tracing?: TracingHandle | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -93,6 +96,7 @@ export async function startServing(platform: Platform, opts: ServeOptions): Prom
     void app
       .close()
       .then(() => platform.close())
+      .then(() => opts.tracing?.shutdown())
       .then(
         () => process.exit(0),
         (e: unknown) => {
@@ -155,7 +159,11 @@ export function registerServer(program: Command): void {
         await runPrimary(workers);
         return;
       }
-      const platform = await openPlatform({ home: g.home, artifactsMode: o.artifactsMode });
+      const tracing = await startTracing({ log: createLogger({}, true) });
+      const platform = await openPlatform({ home: g.home, artifactsMode: o.artifactsMode }).catch(async (e: unknown) => {
+        await tracing?.shutdown();
+        throw e;
+      });
       try {
         const model = endpoint !== undefined ? undefined : (o.model ?? nonEmpty(process.env.FLUXOPS_MODEL) ?? (await defaultModel(platform)));
         if (endpoint !== undefined && !(await platform.endpoints.listEndpoints()).some((e) => e.name === endpoint)) {
@@ -163,7 +171,7 @@ export function registerServer(program: Command): void {
         }
         const jobText = o.jobConcurrency ?? nonEmpty(process.env.FLUXOPS_JOB_CONCURRENCY);
         const jobConcurrency = jobText !== undefined ? parseIntegerSetting(jobText, '--job-concurrency', 0, 256) : platform.db.dialect === 'sqlite' ? 2 : 0;
-        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, endpoint, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases });
+        const { url, bound, auth } = await startServing(platform, { port, host: o.host, model, endpoint, aliasPollMs, auth: o.auth, insecure: o.insecure, protectedAliases, tracing });
         if (jobConcurrency > 0) {
           const publicUrl = nonEmpty(process.env.FLUXOPS_PUBLIC_URL);
           await addJobWorker(platform, { concurrency: jobConcurrency, serverUrl: () => publicUrl ?? url, logger: createLogger({}, true) });
@@ -173,12 +181,14 @@ export function registerServer(program: Command): void {
           `FluxOps listening on ${bound}${bound !== url ? ` (${url} from this machine)` : ''}  (store: ${platform.db.location}, artifacts: ${platform.artifacts.uri}${endpoint ? `, serving endpoint ${endpoint}` : model ? `, serving ${model}` : ''})\n` +
             `auth: ${auth === 'off' ? 'off — tracking and registry are open to anyone who can reach this address; keys and predictions need a key' : 'required — every call but /api/health, /api/model-info and the docs needs an API key'}\n` +
             `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
+            (tracing !== undefined ? `traces: ${tracing.description}\n` : '') +
             `jobs: ${jobConcurrency > 0 ? `${jobConcurrency} at a time in this process (pipeline steps, sweeps, commands)` : 'none in this process — run `fluxops worker` beside it'}\n` +
             `API docs: ${url}/api/docs\n`;
         if (isServingWorker()) reportListening(banner);
         else process.stdout.write(banner);
       } catch (e) {
         await platform.close();
+        await tracing?.shutdown();
         throw e;
       }
     });

@@ -14,6 +14,8 @@ import { pipelines } from './migrations/0012-pipelines.js';
 import { pipelineTriggers } from './migrations/0013-pipeline-triggers.js';
 import { sweeps } from './migrations/0014-sweeps.js';
 import { triggerCursor } from './migrations/0015-trigger-cursor.js';
+import { monitoring } from './migrations/0016-monitoring.js';
+import { alerts } from './migrations/0017-alerts.js';
 import { webhooks } from './migrations/0010-webhooks.js';
 import { schedules } from './migrations/0011-schedules.js';
 
@@ -35,6 +37,8 @@ export function migrationsFor(dialect: MetadataDb['dialect']): Record<string, Mi
     '0013-pipeline-triggers': pipelineTriggers(),
     '0014-sweeps': sweeps(),
     '0015-trigger-cursor': triggerCursor(),
+    '0016-monitoring': monitoring(dialect),
+    '0017-alerts': alerts(),
   };
 }
 

@@ -185,6 +185,8 @@ export interface EndpointsTable {
   generation: number;
   created_at: number;
   updated_at: number;
+  /** Migration 0016: JSON {sample_rate, retention_days}, or null for the defaults. */
+  inference_log: string | null;
 }
 
 export interface DeploymentsTable {
@@ -428,6 +430,126 @@ export interface SweepTrialsTable {
   finished_at: number | null;
 }
 
+/** Logged predictions (migration 0016); inputs and outputs are JSON. */
+export interface InferencesTable {
+  seq: Generated<number>;
+  endpoint: string;
+  deployment: string;
+  request_id: string;
+  time: number;
+  model: string | null;
+  version: string | null;
+  status: number;
+  latency_ms: number;
+  row_count: number;
+  inputs: string;
+  outputs: string | null;
+  error: string | null;
+}
+
+/** True values attached to logged predictions by request id and row (migration 0016); label is JSON. */
+export interface InferenceLabelsTable {
+  endpoint: string;
+  request_id: string;
+  row: number;
+  label: string;
+  time: number;
+}
+
+/** Reference profiles of model versions computed from a dataset the user named (migration 0016). */
+export interface ModelProfilesTable {
+  model: string;
+  version: string;
+  profile: string;
+  source: string;
+  created_at: number;
+}
+
+/** Drift monitors (migration 0016); spec is JSON. */
+export interface MonitorsTable {
+  name: string;
+  endpoint: string;
+  spec: string;
+  every_ms: number | null;
+  enabled: number;
+  next_run_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The time series of monitor checks (migration 0016); result is JSON. */
+export interface MonitorResultsTable {
+  seq: Generated<number>;
+  monitor: string;
+  time: number;
+  window_start: number;
+  window_end: number;
+  row_count: number;
+  status: string;
+  drifted: number;
+  drift_share: number | null;
+  result: string;
+}
+
+/** Alert rules and SLOs (migration 0017); spec and notify are JSON. */
+export interface AlertRulesTable {
+  name: string;
+  kind: string;
+  spec: string;
+  notify: string;
+  every_ms: number;
+  enabled: number;
+  next_run_at: number;
+  owner: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The state of each alert between evaluations (migration 0017); labels and state are JSON. */
+export interface AlertStatesTable {
+  alert: string;
+  rule: string;
+  status: string;
+  severity: string;
+  labels: string;
+  state: string;
+  silenced_by: string | null;
+  updated_at: number;
+}
+
+/** Silences (migration 0017); matchers are JSON. */
+export interface SilencesTable {
+  id: string;
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  comment: string;
+  created_by: string;
+  created_at: number;
+}
+
+/** Synthetic checks (migration 0017); body is JSON. */
+export interface SyntheticChecksTable {
+  name: string;
+  endpoint: string;
+  body: string;
+  expect_status: number;
+  every_ms: number;
+  timeout_ms: number;
+  alert_after: number;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  last_status: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  last_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  last_run_at: ColumnType<number | null, number | null | undefined, number | null>;
+  runs: ColumnType<number, number | undefined, number>;
+  failures: ColumnType<number, number | undefined, number>;
+  enabled: number;
+  next_run_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -467,4 +589,13 @@ export interface Database {
   sweep_trials: SweepTrialsTable;
   schedules: SchedulesTable;
   schedule_firings: ScheduleFiringsTable;
+  inferences: InferencesTable;
+  inference_labels: InferenceLabelsTable;
+  model_profiles: ModelProfilesTable;
+  monitors: MonitorsTable;
+  monitor_results: MonitorResultsTable;
+  alert_rules: AlertRulesTable;
+  alert_states: AlertStatesTable;
+  silences: SilencesTable;
+  synthetic_checks: SyntheticChecksTable;
 }

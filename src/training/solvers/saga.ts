@@ -1,4 +1,4 @@
-import { Random } from '../random.js';
+import { Random } from '../../core/index.js';
 import { type ProgressCallback, type Problem, type SolverResult, lossGrad } from './objective.js';
 
 /**
