@@ -72,7 +72,7 @@ function requestIdOf(headers: IncomingHttpHeaders): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** The embedded store's file (whose disk the inference log watches and whose writer thread it uses), or undefined on Postgres. */
+/** The embedded store's file (whose disk the inference log watches), or undefined on Postgres. */
 function embeddedStoreFile(p: Platform): string | undefined {
   if (p.db.dialect !== 'sqlite') return undefined;
   const file = p.db.location.replace(/^sqlite:/, '');
@@ -167,7 +167,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const inferenceLog = new InferenceLog(opts.platform.inferenceStore, {
     log: logger,
     diskPath: storeFile === undefined ? undefined : path.dirname(storeFile),
-    // On the embedded store a thread of its own writes the batches (on Postgres the writes are the driver's I/O).
+    // On the embedded store a thread of its own inserts the segments (on Postgres the insert is the driver's I/O).
     writer: storeFile === undefined ? undefined : offThreadSqliteWriter(storeFile),
   });
   metrics.watchInferenceLog(() => inferenceLog.stats());

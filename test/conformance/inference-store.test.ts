@@ -63,13 +63,27 @@ for (const backend of storeBackends()) {
       expect((await s.labelsOf('other', ['req-1'])).size).toBe(0);
     });
 
-    it('retention deletes only what is older than the bound, of that endpoint', async () => {
+    it('retention deletes the batches wholly older than the bound, of that endpoint', async () => {
       const s = await open();
-      await s.insertBatch(Array.from({ length: 50 }, (_, i) => row(i)));
+      await s.insertBatch(Array.from({ length: 20 }, (_, i) => row(i)));
+      await s.insertBatch(Array.from({ length: 30 }, (_, i) => row(20 + i)));
       await s.insertBatch([row(0, { endpoint: 'other' })]);
-      expect(await s.deleteOlderThan('diabetes-prod', 1_000_000 + 20_000)).toBe(20);
+      // The first batch ends at 19 s, the second at 49 s: a bound at 25 s takes the first only.
+      expect(await s.deleteOlderThan('diabetes-prod', 1_000_000 + 25_000)).toBe(20);
       expect(await s.count({ endpoint: 'diabetes-prod' })).toBe(30);
       expect(await s.count({ endpoint: 'other' })).toBe(1);
+    });
+
+    it('sums requests, errors and latency of a window from the batches that overlap it', async () => {
+      const s = await open();
+      await s.insertBatch(Array.from({ length: 10 }, (_, i) => row(i, { latencyMs: i < 8 ? 2 : 800, status: i === 9 ? 503 : 200 })));
+      await s.insertBatch([row(100, { endpoint: 'other', status: 500 })]);
+      expect(await s.aggregate('diabetes-prod', 0, 10_000_000, 500)).toEqual({ count: 10, errors: 1, slow: 2 });
+      expect(await s.aggregate('diabetes-prod', 5_000_000, 10_000_000)).toEqual({ count: 0, errors: 0, slow: 0 });
+      const h = await s.latencyHistogram('diabetes-prod', 0, 10_000_000);
+      expect(h.counts.reduce((a, b) => a + b, 0)).toBe(10);
+      expect(h.counts[h.boundsMs.indexOf(2.5)]).toBe(8);
+      expect(h.counts[h.boundsMs.indexOf(1000)]).toBe(2);
     });
 
     it('the inference log writes what it samples in batches and counts what it drops by reason', async () => {

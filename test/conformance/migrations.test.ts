@@ -19,7 +19,7 @@ const EXPECTED_TABLES = [
   'experiment_tags',
   'experiments',
   'inference_labels',
-  'inferences',
+  'inference_segments',
   'jobs',
   'latest_metrics',
   'logged_model_metrics',

@@ -36,5 +36,5 @@ export { DEFAULT_EMAIL_TIMEOUT_MS, EmailNotifier, alertEmail, alertSubject, form
 export { AlertService, type AlertServiceOptions, type CheckCaller, type CheckInput, type RuleInput, type SloInput } from './alert-service.js';
 export type { AlertDefinition, AlertRecord, AlertStore, SyntheticCheck } from './alert-store.js';
 export { KyselyAlertStore } from './kysely-alert-store.js';
-export { PlatformMetricSource, quantile } from './platform-metrics.js';
+export { PlatformMetricSource, histogramQuantile } from './platform-metrics.js';
 export { alertView, silenceView } from './alert-views.js';

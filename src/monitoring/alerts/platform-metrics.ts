@@ -1,12 +1,11 @@
 import { parseDuration } from '../../core/index.js';
 import type { EndpointService } from '../../endpoints/index.js';
-import type { InferenceStore } from '../inferences/index.js';
+import type { InferenceStore, LatencyHistogram } from '../inferences/index.js';
 import type { MonitorService } from '../monitors/index.js';
 import type { MetricSelector, MetricSource } from './alert-rule.js';
 import type { AlertStore } from './alert-store.js';
 import type { Slo } from './slo.js';
 
-const MAX_LATENCIES = 100_000;
 
 /**
  * The values alert rules and SLOs read, as every server sees them: request figures from the
@@ -31,8 +30,8 @@ export class PlatformMetricSource implements MetricSource {
         return a.count === 0 ? undefined : a.errors / a.count;
       }
       case 'latency': {
-        const l = await this.inferences.latencies(s.endpoint, t - parseDuration(s.window, 'window'), t + 1, MAX_LATENCIES);
-        return l.length === 0 ? undefined : quantile(l, s.quantile) / 1000;
+        const h = await this.inferences.latencyHistogram(s.endpoint, t - parseDuration(s.window, 'window'), t + 1);
+        return histogramQuantile(h, s.quantile);
       }
       case 'request_rate': {
         const ms = parseDuration(s.window, 'window');
@@ -71,10 +70,24 @@ export class PlatformMetricSource implements MetricSource {
   }
 }
 
-/** The q-quantile of the values (linear between order statistics, as numpy's default). */
-export function quantile(values: number[], q: number): number {
-  const s = Float64Array.from(values).sort();
-  const h = (s.length - 1) * q;
-  const lo = Math.floor(h);
-  return lo + 1 < s.length ? s[lo]! + (h - lo) * (s[lo + 1]! - s[lo]!) : s[lo]!;
+/**
+ * The q-quantile of a latency histogram in seconds, as Prometheus's histogram_quantile reads one:
+ * linear within the bucket it falls in (the lowest bucket from 0; above the last bound, the last
+ * bound). Undefined for an empty histogram.
+ */
+export function histogramQuantile(h: LatencyHistogram, q: number): number | undefined {
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < h.counts.length; i++) {
+    const c = h.counts[i]!;
+    if (seen + c >= rank && c > 0) {
+      if (i >= h.boundsMs.length) return h.boundsMs.at(-1)! / 1000;
+      const lo = i === 0 ? 0 : h.boundsMs[i - 1]!;
+      return (lo + ((h.boundsMs[i]! - lo) * (rank - seen)) / c) / 1000;
+    }
+    seen += c;
+  }
+  return h.boundsMs.at(-1)! / 1000;
 }

@@ -1,10 +1,10 @@
 export { InferenceLog, rowsOf, type DropReason, type InferenceLogOptions, type InferenceLogStats, type PendingInference } from './inference-log.js';
-export type { InferenceStore } from './inference-store.js';
-export { KyselyInferenceStore } from './kysely-inference-store.js';
+export type { InferenceStore, LatencyHistogram } from './inference-store.js';
+export { KyselyInferenceStore, LATENCY_BUCKETS_MS, segmentsOf, type SegmentValues } from './kysely-inference-store.js';
+export { offThreadSqliteWriter, type BatchWriter } from './off-thread-writer.js';
 export * from './types.js';
 export { InferenceService, type ExportInferencesInput, type ListInferencesInput } from './inference-service.js';
 export { parseLabels, parseLabelsCsv, MAX_LABELS } from './labels.js';
 export { parseTimeBound } from './time-bound.js';
 export { windowColumns, type WindowColumns } from './window.js';
 export { csvLines, jsonLines, type ExportFormat } from './export-format.js';
-export { offThreadSqliteWriter, type BatchWriter } from './off-thread-writer.js';

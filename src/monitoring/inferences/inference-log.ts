@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { SerialJob, type Component } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { InferenceStore } from './inference-store.js';
+import { segmentsOf } from './kysely-inference-store.js';
 import type { BatchWriter } from './off-thread-writer.js';
 import type { NewInference } from './types.js';
 
@@ -28,14 +29,14 @@ export interface InferenceLogOptions {
   flushMs?: number | undefined;
   /** Most records waiting to be written; past it a request is not logged (default 20,000). */
   maxQueue?: number | undefined;
-  /** Most records written in one transaction (default 2,000). */
+  /** Most records written in one statement (default 1,000); the flush yields to requests between two. */
   batchMax?: number | undefined;
   /** A folder on the disk the store writes to (the embedded store's): below `minFreeBytes` free there, nothing is logged. */
   diskPath?: string | undefined;
   /** Free bytes the disk must keep (default 512 MiB). */
   minFreeBytes?: number | undefined;
   log?: Pick<Logger, 'warn' | 'info'> | undefined;
-  /** Writes batches elsewhere than this thread (the embedded store's writer thread); default: the store, here. */
+  /** Inserts the batches' segments elsewhere than this thread (the embedded store's writer thread); default: the store, here. */
   writer?: BatchWriter | undefined;
 }
 
@@ -88,7 +89,7 @@ export class InferenceLog implements Component {
   ) {
     this.flushMs = opts.flushMs ?? 250;
     this.maxQueue = opts.maxQueue ?? 20_000;
-    this.batchMax = opts.batchMax ?? 2000;
+    this.batchMax = opts.batchMax ?? 1000;
   }
 
   start(): void {
@@ -145,12 +146,14 @@ export class InferenceLog implements Component {
 
   private async flush(): Promise<void> {
     let slow = false;
-    while (this.queue.length > 0) {
+    for (let n = 0; this.queue.length > 0; n++) {
+      // Requests that arrived meanwhile are answered before the next batch is written.
+      if (n > 0) await new Promise((r) => setImmediate(r));
       const batch = this.queue.length <= this.batchMax ? this.queue : this.queue.slice(0, this.batchMax);
       this.queue = this.queue.length <= this.batchMax ? [] : this.queue.slice(this.batchMax);
       const t0 = performance.now();
       try {
-        if (this.opts.writer !== undefined) await this.opts.writer.write(batch);
+        if (this.opts.writer !== undefined) await this.opts.writer.write(segmentsOf(batch.map(serialise)));
         else await this.store.insertBatch(batch.map(serialise));
       } catch (e) {
         this.failures++;

@@ -1,8 +1,15 @@
 import type { InferenceLabel, InferenceQuery, InferenceRecord, NewInference } from './types.js';
 
+/** Requests of a window by latency: counts per bucket, the last one above the last bound. */
+export interface LatencyHistogram {
+  boundsMs: readonly number[];
+  counts: number[];
+}
+
 /**
- * Port for the inference table. Writes come in batches from the inference log (one transaction
- * per batch); reads are windows of one endpoint in time order.
+ * Port for the inference table. Writes come in batches from the inference log; reads are windows
+ * of one endpoint in write order. Figures for alerts (counts, errors, latency) may be answered at
+ * the resolution of a batch (a window takes every batch that overlaps it).
  */
 export interface InferenceStore {
   insertBatch(rows: NewInference[]): Promise<void>;
@@ -19,8 +26,8 @@ export interface InferenceStore {
   deleteOlderThan(endpoint: string, before: number): Promise<number>;
   /** Requests of a window: all, failed (status ≥ 500) and, with `slowerThanMs`, slower than it. */
   aggregate(endpoint: string, since: number, until: number, slowerThanMs?: number): Promise<{ count: number; errors: number; slow: number }>;
-  /** Latencies (ms) of the newest `max` requests of a window that were answered. */
-  latencies(endpoint: string, since: number, until: number, max: number): Promise<number[]>;
+  /** Latencies of a window's requests, as a histogram. */
+  latencyHistogram(endpoint: string, since: number, until: number): Promise<LatencyHistogram>;
   /** Endpoints that have logged records (retention goes over them, including deleted endpoints). */
   endpoints(): Promise<string[]>;
 }

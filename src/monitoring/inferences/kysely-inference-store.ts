@@ -1,88 +1,126 @@
 import type { Kysely, Selectable } from 'kysely';
-import { RowInsert, type Database, type MetadataDb } from '../../storage/db/index.js';
-import type { InferenceStore } from './inference-store.js';
+import type { Database, MetadataDb } from '../../storage/db/index.js';
+import type { InferenceStore, LatencyHistogram } from './inference-store.js';
 import type { InferenceLabel, InferenceOutputs, InferenceQuery, InferenceRecord, NewInference } from './types.js';
 
-type Row = Selectable<Database['inferences']>;
-type InsertRow = Database['inferences'] extends infer T ? Omit<{ [K in keyof T]: T[K] }, 'seq'> : never;
+type SegmentRow = Selectable<Database['inference_segments']>;
+/** A record as a segment keeps it: [deployment, request_id, time, model, version, status, latency_ms, rows, inputs, outputs, error]. */
+type Packed = [string, string, number, string | null, string | null, number, number, number, unknown, InferenceOutputs | null, string | null];
 
-/** Rows per INSERT statement: 12 parameters each stays far under SQLite's and Postgres's limits. */
-const CHUNK = 250;
-/** Rows deleted per statement by retention, so a large purge never holds the write lock long. */
-const DELETE_CHUNK = 5000;
+/** Upper bounds (ms) of the latency buckets a segment counts; one more bucket holds what is slower. */
+export const LATENCY_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+/** A record's seq is its segment's seq × this + its place in the segment. */
+const PER_SEGMENT = 65_536;
+const SEGMENT_PAGE = 50;
+const DELETE_CHUNK = 1000;
+/** How far back an upload of labels looks for the requests it names (to say how many matched). */
+const LABEL_MATCH_MS = 7 * 86_400_000;
 
+/**
+ * The inference table on the metadata store, one row per segment: the records one flush wrote
+ * for one endpoint, packed as one JSON array, with their count, errors and latency histogram beside
+ * it. Writing is one INSERT per endpoint per flush whatever the traffic (a row per request cost
+ * more than the prediction it logged); windows read the segments that overlap them and unpack
+ * them; alert figures (counts, errors, latency) are read from the summaries, at the resolution of a
+ * segment (one flush interval).
+ */
 export class KyselyInferenceStore implements InferenceStore {
   private readonly db: Kysely<Database>;
-  private readonly insert: RowInsert<InsertRow>;
 
   constructor(m: MetadataDb) {
     this.db = m.db;
-    this.insert = new RowInsert<InsertRow>((rows) => this.db.insertInto('inferences').values(rows));
   }
 
   async insertBatch(rows: NewInference[]): Promise<void> {
-    if (rows.length === 0) return;
-    const values: InsertRow[] = rows.map((r) => ({
-      endpoint: r.endpoint,
-      deployment: r.deployment,
-      request_id: r.requestId,
-      time: r.time,
-      model: r.model,
-      version: r.version,
-      status: r.status,
-      latency_ms: r.latencyMs,
-      row_count: r.rows,
-      inputs: r.inputs,
-      outputs: r.outputs,
-      error: r.error,
-    }));
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < values.length; i += CHUNK) await trx.executeQuery(this.insert.bind(values.slice(i, i + CHUNK)));
-    });
+    await this.insertSegments(segmentsOf(rows));
+  }
+
+  /** Writes segments already built (by `segmentsOf`; the inference log's writer thread does the same). */
+  async insertSegments(values: SegmentValues[]): Promise<void> {
+    if (values.length === 0) return;
+    await this.db.insertInto('inference_segments').values(values).execute();
   }
 
   async list(q: InferenceQuery): Promise<InferenceRecord[]> {
-    let s = this.db.selectFrom('inferences').selectAll().where('endpoint', '=', q.endpoint);
-    if (q.deployment !== undefined) s = s.where('deployment', '=', q.deployment);
-    if (q.since !== undefined) s = s.where('time', '>=', q.since);
-    if (q.until !== undefined) s = s.where('time', '<', q.until);
-    if (q.okOnly === true) s = s.where('status', '<', 300);
-    if (q.afterSeq !== undefined) s = s.where('seq', q.newestFirst === true ? '<' : '>', q.afterSeq);
-    const rows = await s
-      .orderBy('seq', q.newestFirst === true ? 'desc' : 'asc')
-      .limit(q.limit)
-      .execute();
-    return rows.map(toRecord);
+    const out: InferenceRecord[] = [];
+    const desc = q.newestFirst === true;
+    for await (const [seg, records] of this.segments(q.endpoint, q.since, q.until, q.afterSeq === undefined ? undefined : Math.floor(q.afterSeq / PER_SEGMENT), desc)) {
+      const n = records.length;
+      for (let k = 0; k < n; k++) {
+        const i = desc ? n - 1 - k : k;
+        const seq = seg * PER_SEGMENT + i;
+        if (q.afterSeq !== undefined && (desc ? seq >= q.afterSeq : seq <= q.afterSeq)) continue;
+        const p = records[i]!;
+        if (!matches(p, q)) continue;
+        out.push(unpack(seq, q.endpoint, p));
+        if (out.length >= q.limit) return out;
+      }
+    }
+    return out;
   }
 
   async count(q: Omit<InferenceQuery, 'limit' | 'afterSeq' | 'newestFirst'>): Promise<number> {
-    let s = this.db.selectFrom('inferences').select((eb) => eb.fn.countAll<number>().as('n')).where('endpoint', '=', q.endpoint);
-    if (q.deployment !== undefined) s = s.where('deployment', '=', q.deployment);
-    if (q.since !== undefined) s = s.where('time', '>=', q.since);
-    if (q.until !== undefined) s = s.where('time', '<', q.until);
-    if (q.okOnly === true) s = s.where('status', '<', 300);
-    const r = await s.executeTakeFirstOrThrow();
-    return Number(r.n);
+    let n = 0;
+    for await (const [, records] of this.segments(q.endpoint, q.since, q.until, undefined, false)) for (const p of records) if (matches(p, q)) n++;
+    return n;
+  }
+
+  async aggregate(endpoint: string, since: number, until: number, slowerThanMs?: number): Promise<{ count: number; errors: number; slow: number }> {
+    const rows = await this.db
+      .selectFrom('inference_segments')
+      .select(['record_count', 'error_count', 'latency_buckets'])
+      .where('endpoint', '=', endpoint)
+      .where('max_time', '>=', since)
+      .where('min_time', '<', until)
+      .execute();
+    let count = 0;
+    let errors = 0;
+    let slow = 0;
+    // Buckets wholly above the threshold are slow; a bound is the threshold when it is one (0.5 s is).
+    const first = slowerThanMs === undefined ? Infinity : LATENCY_BUCKETS_MS.findIndex((b) => b >= slowerThanMs) + 1 || LATENCY_BUCKETS_MS.length;
+    for (const r of rows) {
+      count += Number(r.record_count);
+      errors += Number(r.error_count);
+      if (first !== Infinity) {
+        const b = JSON.parse(r.latency_buckets) as number[];
+        for (let i = first; i < b.length; i++) slow += b[i]!;
+      }
+    }
+    return { count, errors, slow };
+  }
+
+  async latencyHistogram(endpoint: string, since: number, until: number): Promise<LatencyHistogram> {
+    const rows = await this.db
+      .selectFrom('inference_segments')
+      .select('latency_buckets')
+      .where('endpoint', '=', endpoint)
+      .where('max_time', '>=', since)
+      .where('min_time', '<', until)
+      .execute();
+    const counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+    for (const r of rows) (JSON.parse(r.latency_buckets) as number[]).forEach((c, i) => (counts[i]! += c));
+    return { boundsMs: LATENCY_BUCKETS_MS, counts };
   }
 
   async putLabels(endpoint: string, labels: InferenceLabel[], now: number): Promise<{ written: number; matched: number }> {
     if (labels.length === 0) return { written: 0, matched: 0 };
-    let matched = 0;
     await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < labels.length; i += CHUNK) {
-        const chunk = labels.slice(i, i + CHUNK);
+      for (let i = 0; i < labels.length; i += 250) {
         await trx
           .insertInto('inference_labels')
-          .values(chunk.map((l) => ({ endpoint, request_id: l.requestId, row: l.row, label: JSON.stringify(l.label), time: now })))
+          .values(labels.slice(i, i + 250).map((l) => ({ endpoint, request_id: l.requestId, row: l.row, label: JSON.stringify(l.label), time: now })))
           .onConflict((oc) => oc.columns(['endpoint', 'request_id', 'row']).doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), time: eb.ref('excluded.time') })))
           .execute();
-        const ids = [...new Set(chunk.map((l) => l.requestId))];
-        const found = await trx.selectFrom('inferences').select('request_id').distinct().where('endpoint', '=', endpoint).where('request_id', 'in', ids).execute();
-        const known = new Set(found.map((f) => f.request_id));
-        matched += chunk.filter((l) => known.has(l.requestId)).length;
       }
     });
-    return { written: labels.length, matched };
+    // How many name a logged request: the segments of the last week, newest first, until all are found.
+    const wanted = new Set(labels.map((l) => l.requestId));
+    const found = new Set<string>();
+    for await (const [, records] of this.segments(endpoint, now - LABEL_MATCH_MS, undefined, undefined, true)) {
+      for (const p of records) if (wanted.has(p[1])) found.add(p[1]);
+      if (found.size === wanted.size) break;
+    }
+    return { written: labels.length, matched: labels.filter((l) => found.has(l.requestId)).length };
   }
 
   async labelsOf(endpoint: string, requestIds: readonly string[]): Promise<Map<string, Map<number, number | string>>> {
@@ -107,67 +145,106 @@ export class KyselyInferenceStore implements InferenceStore {
   async deleteOlderThan(endpoint: string, before: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const r = await this.db
-        .deleteFrom('inferences')
-        .where('seq', 'in', (eb) => eb.selectFrom('inferences').select('seq').where('endpoint', '=', endpoint).where('time', '<', before).limit(DELETE_CHUNK))
-        .executeTakeFirst();
-      const n = Number(r.numDeletedRows);
-      total += n;
-      if (n < DELETE_CHUNK) break;
+      const doomed = await this.db.selectFrom('inference_segments').select(['seq', 'record_count']).where('endpoint', '=', endpoint).where('max_time', '<', before).limit(DELETE_CHUNK).execute();
+      if (doomed.length === 0) break;
+      await this.db
+        .deleteFrom('inference_segments')
+        .where(
+          'seq',
+          'in',
+          doomed.map((d) => d.seq),
+        )
+        .execute();
+      total += doomed.reduce((s, d) => s + Number(d.record_count), 0);
+      if (doomed.length < DELETE_CHUNK) break;
     }
     await this.db.deleteFrom('inference_labels').where('endpoint', '=', endpoint).where('time', '<', before).execute();
     return total;
   }
 
-  async aggregate(endpoint: string, since: number, until: number, slowerThanMs?: number): Promise<{ count: number; errors: number; slow: number }> {
-    const r = await this.db
-      .selectFrom('inferences')
-      .select((eb) => [
-        eb.fn.countAll<number>().as('count'),
-        eb.fn.sum<number>(eb.case().when('status', '>=', 500).then(1).else(0).end()).as('errors'),
-        eb.fn.sum<number>(eb.case().when('latency_ms', '>', slowerThanMs ?? Number.MAX_VALUE).then(1).else(0).end()).as('slow'),
-      ])
-      .where('endpoint', '=', endpoint)
-      .where('time', '>=', since)
-      .where('time', '<', until)
-      .executeTakeFirstOrThrow();
-    return { count: Number(r.count), errors: Number(r.errors ?? 0), slow: Number(r.slow ?? 0) };
-  }
-
-  async latencies(endpoint: string, since: number, until: number, max: number): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom('inferences')
-      .select('latency_ms')
-      .where('endpoint', '=', endpoint)
-      .where('time', '>=', since)
-      .where('time', '<', until)
-      .where('status', '<', 500)
-      .orderBy('seq', 'desc')
-      .limit(max)
-      .execute();
-    return rows.map((r) => Number(r.latency_ms));
-  }
-
   async endpoints(): Promise<string[]> {
-    const rows = await this.db.selectFrom('inferences').select('endpoint').distinct().execute();
+    const rows = await this.db.selectFrom('inference_segments').select('endpoint').distinct().execute();
     return rows.map((r) => r.endpoint).sort();
+  }
+
+  /** The segments overlapping a window, unpacked, a page of them at a time. */
+  private async *segments(endpoint: string, since: number | undefined, until: number | undefined, fromSeg: number | undefined, desc: boolean): AsyncGenerator<[number, Packed[]]> {
+    let bound = fromSeg;
+    let first = true;
+    for (;;) {
+      let s = this.db.selectFrom('inference_segments').select(['seq', 'records']).where('endpoint', '=', endpoint);
+      if (since !== undefined) s = s.where('max_time', '>=', since);
+      if (until !== undefined) s = s.where('min_time', '<', until);
+      // The first page includes the segment the cursor is in; later ones go strictly past the last read.
+      if (bound !== undefined) s = s.where('seq', desc ? (first ? '<=' : '<') : first ? '>=' : '>', bound);
+      const rows: Array<Pick<SegmentRow, 'seq' | 'records'>> = await s.orderBy('seq', desc ? 'desc' : 'asc').limit(SEGMENT_PAGE).execute();
+      for (const r of rows) yield [Number(r.seq), JSON.parse(r.records) as Packed[]];
+      if (rows.length < SEGMENT_PAGE) return;
+      bound = Number(rows.at(-1)!.seq);
+      first = false;
+    }
   }
 }
 
-function toRecord(r: Row): InferenceRecord {
-  return {
-    seq: Number(r.seq),
-    endpoint: r.endpoint,
-    deployment: r.deployment,
-    requestId: r.request_id,
-    time: Number(r.time),
-    model: r.model,
-    version: r.version,
-    status: Number(r.status),
-    latencyMs: Number(r.latency_ms),
-    rows: Number(r.row_count),
-    inputs: JSON.parse(r.inputs) as unknown,
-    outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as InferenceOutputs),
-    error: r.error,
-  };
+/** The columns of one segment row. */
+export interface SegmentValues {
+  endpoint: string;
+  min_time: number;
+  max_time: number;
+  record_count: number;
+  error_count: number;
+  latency_buckets: string;
+  records: string;
+}
+
+/** The segments of a batch: one per endpoint (split past PER_SEGMENT records). */
+export function segmentsOf(rows: readonly NewInference[]): SegmentValues[] {
+  const byEndpoint = new Map<string, NewInference[]>();
+  for (const r of rows) {
+    let list = byEndpoint.get(r.endpoint);
+    if (list === undefined) byEndpoint.set(r.endpoint, (list = []));
+    list.push(r);
+  }
+  const out: SegmentValues[] = [];
+  for (const [endpoint, list] of byEndpoint) for (let i = 0; i < list.length; i += PER_SEGMENT - 1) out.push(segmentOf(endpoint, list.slice(i, i + PER_SEGMENT - 1)));
+  return out;
+}
+
+/** Names, ids and versions are almost always plain tokens: quoted without JSON.stringify's scan. */
+const PLAIN = /^[\w.@:/ -]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+function segmentOf(endpoint: string, list: NewInference[]): SegmentValues {
+  let min = Infinity;
+  let max = -Infinity;
+  let errors = 0;
+  const buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  let text = '[';
+  for (let k = 0; k < list.length; k++) {
+    const r = list[k]!;
+    if (r.time < min) min = r.time;
+    if (r.time > max) max = r.time;
+    if (r.status >= 500) errors++;
+    let b = 0;
+    while (b < LATENCY_BUCKETS_MS.length && r.latencyMs > LATENCY_BUCKETS_MS[b]!) b++;
+    buckets[b]!++;
+    // inputs and outputs are JSON text already: spliced in, not encoded again.
+    text +=
+      (k === 0 ? '[' : ',[') +
+      quote(r.deployment) + ',' + quote(r.requestId) + ',' + r.time + ',' + (r.model === null ? 'null' : quote(r.model)) + ',' + (r.version === null ? 'null' : quote(r.version)) + ',' +
+      r.status + ',' + (Number.isFinite(r.latencyMs) ? r.latencyMs : 0) + ',' + r.rows + ',' + r.inputs + ',' + (r.outputs ?? 'null') + ',' + (r.error === null ? 'null' : JSON.stringify(r.error)) + ']';
+  }
+  return { endpoint, min_time: min, max_time: max, record_count: list.length, error_count: errors, latency_buckets: JSON.stringify(buckets), records: text + ']' };
+}
+
+function matches(p: Packed, q: { deployment?: string | undefined; since?: number | undefined; until?: number | undefined; okOnly?: boolean | undefined }): boolean {
+  if (q.deployment !== undefined && p[0] !== q.deployment) return false;
+  if (q.since !== undefined && p[2] < q.since) return false;
+  if (q.until !== undefined && p[2] >= q.until) return false;
+  if (q.okOnly === true && p[5] >= 300) return false;
+  return true;
+}
+
+function unpack(seq: number, endpoint: string, p: Packed): InferenceRecord {
+  return { seq, endpoint, deployment: p[0], requestId: p[1], time: p[2], model: p[3], version: p[4], status: p[5], latencyMs: p[6], rows: p[7], inputs: p[8], outputs: p[9], error: p[10] };
 }

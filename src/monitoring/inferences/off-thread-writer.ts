@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PendingInference } from './inference-log.js';
+import type { SegmentValues } from './kysely-inference-store.js';
 
 const WORKER = new URL('./sqlite-writer-worker.js', import.meta.url);
 
 /** Where the inference log hands its batches, instead of writing them on its own thread. */
 export interface BatchWriter {
-  write(batch: PendingInference[]): Promise<void>;
+  write(segments: SegmentValues[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export function offThreadSqliteWriter(sqliteFile: string): BatchWriter | undefin
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the inference writer thread stopped (exit code ${code})`)));
-  const send = (msg: { text?: string; close?: boolean }): Promise<void> =>
+  const send = (msg: { segments?: SegmentValues[]; close?: boolean }): Promise<void> =>
     dead !== undefined
       ? Promise.reject(dead)
       : new Promise((resolve, reject) => {
@@ -46,8 +46,8 @@ export function offThreadSqliteWriter(sqliteFile: string): BatchWriter | undefin
           worker.postMessage({ id, ...msg });
         });
   return {
-    // One string per batch: far cheaper to pass than the records themselves (structured clone).
-    write: (batch) => send({ text: JSON.stringify(batch) }),
+    // A few strings per batch: cheap to pass (copied whole), unlike the records (structured clone).
+    write: (segments) => send({ segments }),
     close: async () => {
       if (dead === undefined) await send({ close: true }).catch(() => undefined);
       await worker.terminate();

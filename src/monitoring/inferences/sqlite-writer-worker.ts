@@ -1,57 +1,33 @@
 /**
  * The inference log's writer thread for the embedded store: it opens its own connection to the
- * SQLite file and writes the batches the serving thread sends, so the serving thread only
- * serialises a batch into one string (a copy to pass, not a statement to run). Each message is
- * `{id, text}` with `text` the JSON of the batch's PendingInference records; the answer is `{id}`
- * or `{id, error}`.
+ * SQLite file and inserts the segments the serving thread built (one string each, cheap to pass),
+ * so the serving thread does not spend the insert's copy of every record into the file's pages.
+ * Each message is `{id, segments}`; the answer is `{id}` or `{id, error}`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { rowsOf, type PendingInference } from './inference-log.js';
-
-/** Rows per transaction: the write lock is held for one of these at a time, so other writers of the file wait little. */
-const TX_ROWS = 500;
+import type { SegmentValues } from './kysely-inference-store.js';
 
 const { file } = workerData as { file: string };
 const db = new Database(file);
 db.pragma('journal_mode = WAL');
-// A logged request is a sample, not an acknowledged write: NORMAL keeps the file sound on a crash
-// and skips the fsync of every batch.
-db.pragma('synchronous = NORMAL');
+db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare(
-  'insert into inferences (endpoint, deployment, request_id, time, model, version, status, latency_ms, row_count, inputs, outputs, error) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  'insert into inference_segments (endpoint, min_time, max_time, record_count, error_count, latency_buckets, records) values (?, ?, ?, ?, ?, ?, ?)',
 );
-const write = db.transaction((batch: PendingInference[], from: number, to: number) => {
-  for (let i = from; i < to; i++) {
-    const p = batch[i]!;
-    const r = p.result;
-    insert.run(
-      p.endpoint,
-      p.deployment,
-      p.requestId,
-      p.time,
-      p.model,
-      p.version,
-      p.status,
-      p.latencyMs,
-      rowsOf(p.body),
-      JSON.stringify(p.body ?? null),
-      r === undefined || r === null ? null : JSON.stringify({ predictions: r.predictions, probabilities: r.probabilities, classes: r.classes }),
-      p.error,
-    );
-  }
+const write = db.transaction((segments: SegmentValues[]) => {
+  for (const s of segments) insert.run(s.endpoint, s.min_time, s.max_time, s.record_count, s.error_count, s.latency_buckets, s.records);
 });
 
-parentPort!.on('message', (m: { id: number; text?: string; close?: boolean }) => {
+parentPort!.on('message', (m: { id: number; segments?: SegmentValues[]; close?: boolean }) => {
   if (m.close === true) {
     db.close();
     parentPort!.postMessage({ id: m.id });
     return;
   }
   try {
-    const batch = JSON.parse(m.text!) as PendingInference[];
-    for (let i = 0; i < batch.length; i += TX_ROWS) write(batch, i, Math.min(batch.length, i + TX_ROWS));
+    write(m.segments!);
     parentPort!.postMessage({ id: m.id });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });

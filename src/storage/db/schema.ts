@@ -430,21 +430,16 @@ export interface SweepTrialsTable {
   finished_at: number | null;
 }
 
-/** Logged predictions (migration 0016); inputs and outputs are JSON. */
-export interface InferencesTable {
+/** Segments of logged predictions (migration 0016): the records of one flush for one endpoint, as JSON. */
+export interface InferenceSegmentsTable {
   seq: Generated<number>;
   endpoint: string;
-  deployment: string;
-  request_id: string;
-  time: number;
-  model: string | null;
-  version: string | null;
-  status: number;
-  latency_ms: number;
-  row_count: number;
-  inputs: string;
-  outputs: string | null;
-  error: string | null;
+  min_time: number;
+  max_time: number;
+  record_count: number;
+  error_count: number;
+  latency_buckets: string;
+  records: string;
 }
 
 /** True values attached to logged predictions by request id and row (migration 0016); label is JSON. */
@@ -589,7 +584,7 @@ export interface Database {
   sweep_trials: SweepTrialsTable;
   schedules: SchedulesTable;
   schedule_firings: ScheduleFiringsTable;
-  inferences: InferencesTable;
+  inference_segments: InferenceSegmentsTable;
   inference_labels: InferenceLabelsTable;
   model_profiles: ModelProfilesTable;
   monitors: MonitorsTable;

@@ -2,11 +2,11 @@ import type { Kysely } from 'kysely';
 import type { MetadataDb } from '../database.js';
 
 /**
- * Monitoring: the inference table (every logged prediction, with its inputs and outputs), labels
+ * Monitoring: the inference table (every logged prediction, with its inputs and outputs, in segments), labels
  * attached later by request id, reference profiles of model versions given by a dataset the user
  * names (those computed at training travel in the model folder instead), monitors and the time
- * series of their results. `seq` orders inferences and results as they were written, so exports
- * and readers page by it; `time` is when the request was answered.
+ * series of their results. `seq` orders segments and results as they were written, so exports
+ * and readers page by it.
  */
 export function monitoring(dialect: MetadataDb['dialect']) {
   const identity = (table: string) => (db: Kysely<unknown>) =>
@@ -17,24 +17,22 @@ export function monitoring(dialect: MetadataDb['dialect']) {
       );
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await identity('inferences')(db)
+      // The inference table, stored as segments: the records one flush wrote for one endpoint, as
+      // one JSON array, with the figures alerts read summed beside it. A row per request cost
+      // more to insert than the prediction it logged.
+      await identity('inference_segments')(db)
         .addColumn('endpoint', 'text', (c) => c.notNull())
-        .addColumn('deployment', 'text', (c) => c.notNull())
-        .addColumn('request_id', 'text', (c) => c.notNull())
-        .addColumn('time', 'bigint', (c) => c.notNull())
-        .addColumn('model', 'text')
-        .addColumn('version', 'text')
-        .addColumn('status', 'integer', (c) => c.notNull())
-        .addColumn('latency_ms', 'double precision', (c) => c.notNull())
-        .addColumn('row_count', 'integer', (c) => c.notNull())
-        // The request's native body ({"inputs": [records]} or {"columns", "data"}), as JSON.
-        .addColumn('inputs', 'text', (c) => c.notNull())
-        // {"predictions", "probabilities"?, "classes"?} as JSON; null for a failed request.
-        .addColumn('outputs', 'text')
-        .addColumn('error', 'text')
+        .addColumn('min_time', 'bigint', (c) => c.notNull())
+        .addColumn('max_time', 'bigint', (c) => c.notNull())
+        .addColumn('record_count', 'integer', (c) => c.notNull())
+        // Requests answered with a status of 500 or more.
+        .addColumn('error_count', 'integer', (c) => c.notNull())
+        // JSON list of counts per latency bucket (LATENCY_BUCKETS_MS, then one above the last).
+        .addColumn('latency_buckets', 'text', (c) => c.notNull())
+        // JSON list of records: [deployment, request_id, time, model, version, status, latency_ms, rows, inputs, outputs, error].
+        .addColumn('records', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('inferences_endpoint_time_idx').on('inferences').columns(['endpoint', 'time']).execute();
-      await db.schema.createIndex('inferences_request_idx').on('inferences').columns(['endpoint', 'request_id']).execute();
+      await db.schema.createIndex('inference_segments_endpoint_time_idx').on('inference_segments').columns(['endpoint', 'max_time']).execute();
       await db.schema
         .createTable('inference_labels')
         .addColumn('endpoint', 'text', (c) => c.notNull())
