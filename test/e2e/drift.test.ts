@@ -172,6 +172,15 @@ describe('drift: logged traffic, monitors, drift.detected, retraining', () => {
     const made = await client.createMonitor({ name: 'scheduled', endpoint: 'diabetes-prod', every: '10s', window: '1h' });
     expect(made.nextRunAt).toBeGreaterThan(Date.now());
     await expect.poll(async () => (await client.monitorResults('scheduled')).length, { timeout: 30_000, interval: 500 }).toBeGreaterThan(0);
+    // A profile from a dataset the user names replaces the model folder's.
+    const prof = await runCli(['--url', url, '--json', 'monitors', 'profile', 'diabetes/1', '--data', csvFile, '--target', 'Diabetic']);
+    expect(prof.code, prof.stderr).toBe(0);
+    expect(JSON.parse(prof.stdout)).toMatchObject({ model: 'diabetes', version: '1', rows: rows.length, columns: FEATURES });
+    const stored = (await (await fetch(`${url}/api/v1/models/diabetes/versions/1/profile`)).json()) as { source: string; performance: { scores: number[] } };
+    expect(stored.source).toBe(`dataset:${csvFile}`);
+    expect(stored.performance.scores.length).toBe(5000);
+    const badProfile = await runCli(['--url', url, 'monitors', 'profile', 'diabetes', '--data', csvFile]);
+    expect(badProfile.code).toBe(2);
     const shown = await runCli(['--url', url, 'monitors', 'show', 'scheduled']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('every');

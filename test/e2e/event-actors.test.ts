@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * carry the flow's key.
  */
 /** Event types only the native API can cause. */
-const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.', 'rollout.', 'pipeline.', 'approval.', 'sweep.', 'schedule.'];
+const NATIVE_ONLY = ['key.', 'endpoint.', 'deployment.', 'traffic.', 'rollout.', 'pipeline.', 'approval.', 'sweep.', 'schedule.', 'monitor.', 'drift.', 'alert.'];
 /**
  * Rollout events a rollout's controller makes (actor `rollout:<id>`), or an approver's promote:
  * test/e2e/rollouts.test.ts checks their actors.
@@ -19,8 +19,10 @@ const BY_CONTROLLER_OR_APPROVER = ['rollout.step', 'rollout.completed', 'rollout
 /**
  * Events the pipeline engine, a sweep or a scheduler makes as it moves on (actor null, or
  * `schedule:<name>`): test/e2e/reference-pipeline.test.ts, the sweep and schedule tests cover them.
+ * Drift found by a check and alert transitions need drifted traffic or a failing endpoint:
+ * test/e2e/drift.test.ts and test/e2e/alerts.test.ts make them.
  */
-const BY_ENGINE = ['pipeline.run.succeeded', 'pipeline.run.failed', 'approval.requested', 'sweep.started', 'sweep.trial.finished', 'sweep.completed', 'schedule.fired'];
+const BY_ENGINE = ['pipeline.run.succeeded', 'pipeline.run.failed', 'approval.requested', 'sweep.started', 'sweep.trial.finished', 'sweep.completed', 'schedule.fired', 'drift.detected', 'alert.firing', 'alert.resolved'];
 const WAITS = 'name: actors\nsteps:\n  gate:\n    type: approve\n    with: { timeout: 1h }\n';
 
 describe('event actors', () => {
@@ -104,6 +106,9 @@ describe('event actors', () => {
     await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 90, green: 10 } });
     await call('PUT', `${v}/endpoints/actors/mirror`, k, { mirror: { green: 20 } });
     await call('PUT', `${v}/endpoints/actors/traffic`, k, { traffic: { blue: 100 } });
+    // A check run on demand (its window is empty: insufficient data) is the caller's.
+    await call('POST', `${v}/monitors`, k, { name: 'actors-drift', endpoint: 'actors' });
+    await call('POST', `${v}/monitors/actors-drift/run`, k);
     // An operator's rollout moves; what its controller does meanwhile is excluded below.
     const ro = (await call('POST', `${v}/endpoints/actors/rollouts`, k, { to: 'green', steps: [10, 100], bake: '1h', interval: '60s' })) as { id: string };
     await call('POST', `${v}/rollouts/${ro.id}/pause`, k);

@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteDeps } from '../../http/index.js';
 import { csvLines, jsonLines } from '../../monitoring/index.js';
-import { ok } from '../schemas.js';
+import { ErrorBody, ok } from '../schemas.js';
+
+const Export = Type.Unsafe<Readable>({
+  description: 'The window, streamed: JSON Lines (one request per line) or CSV (one predicted row per line)',
+  content: { 'application/x-ndjson': { schema: Type.String() }, 'text/csv': { schema: Type.String() } },
+});
 
 const Name = Type.Object({ name: Type.String() });
 
@@ -70,6 +75,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
         summary: 'A window of logged requests, oldest first, streamed as JSON Lines (one request a line) or CSV (one predicted row a line)',
         params: Name,
         querystring: Type.Object({ ...Window, format: Type.Optional(Type.Union([Type.Literal('jsonl'), Type.Literal('csv')], { default: 'jsonl' })) }),
+        response: { 200: Export, '4xx': ErrorBody, '5xx': ErrorBody },
       },
     },
     async (req, reply) => {

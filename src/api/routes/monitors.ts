@@ -10,7 +10,7 @@ const Name = Type.Object({ name: Type.String() });
 const ColumnOptions = Type.Object(
   {
     method: Type.Optional(Type.Union([Type.Literal('ks'), Type.Literal('wasserstein'), Type.Literal('psi'), Type.Literal('chisquare'), Type.Literal('jensenshannon')])),
-    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a p-value for ks and chisquare (drift when p < it), a distance otherwise (drift when ≥ it)' })),
+    threshold: Type.Optional(Type.Number({ minimum: 0, description: 'greater than 0: a p-value for ks and chisquare (drift when p < it), a distance otherwise (drift when ≥ it)' })),
   },
   { additionalProperties: false },
 );
@@ -22,7 +22,7 @@ const MonitorFields = {
   every: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'check on this interval (at least 10s); null: on demand only (default)' })),
   minRows: Type.Optional(Type.Integer({ minimum: 1, description: 'fewest rows a window needs (default 100)' })),
   maxRows: Type.Optional(Type.Integer({ minimum: 100, description: 'most rows a window reads, newest first (default 50000)' })),
-  driftShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'share of drifted columns at which the dataset drifts (default 0.5)' })),
+  driftShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of drifted columns, above 0, at which the dataset drifts (default 0.5)' })),
   columns: Type.Optional(Type.Record(Type.String(), ColumnOptions, { description: 'per-column method and threshold' })),
   ignore: Type.Optional(Type.Array(Type.String(), { description: 'columns left out' })),
   enabled: Type.Optional(Type.Boolean()),
@@ -133,7 +133,28 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
   );
   app.get(
     '/models/:name/versions/:version/profile',
-    { config: { auth: 'read' }, schema: { tags, summary: "A version's reference profile (stored, or from its model folder)", params: Type.Object({ name: Type.String(), version: Type.String() }) } },
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags,
+        summary: "A version's reference profile (stored, or from its model folder)",
+        params: Type.Object({ name: Type.String(), version: Type.String() }),
+        response: ok(
+          Type.Object(
+            {
+              formatVersion: Type.Literal(1),
+              source: Type.String(),
+              createdAt: Type.String(),
+              rows: Type.Integer(),
+              features: Type.Record(Type.String(), Type.Unknown({ description: 'a numeric or categorical column profile' })),
+              predictions: Type.Object({ class: Type.Optional(Type.Unknown()), score: Type.Optional(Type.Unknown()) }),
+              performance: Type.Optional(Type.Unknown({ description: 'classes, threshold, held-out scores and labels' })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+    },
     async (req) => {
       const mv = await platform.registry.getModelVersion(req.params.name, req.params.version);
       const found = await mon.profiles.get(mv.name, mv.version);
