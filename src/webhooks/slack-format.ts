@@ -103,6 +103,14 @@ function sentence(e: Typed): string {
       return e.payload.pipeline_run !== null
         ? `Schedule ${code(e.payload.schedule)} fired and started pipeline run ${code(e.payload.pipeline_run)}.`
         : `Schedule ${code(e.payload.schedule)} fired but was skipped: ${esc(e.payload.skipped ?? 'no reason given')}.`;
+    case 'monitor.checked':
+      return `Monitor ${code(e.payload.monitor)} checked ${code(e.payload.endpoint)}: ${esc(e.payload.status)} over ${e.payload.rows} rows${e.payload.drift_share !== null ? `, ${Math.round(e.payload.drift_share * 100)} % of columns drifted` : ''}.`;
+    case 'drift.detected':
+      return `:warning: Drift on ${code(e.payload.endpoint)} (monitor ${code(e.payload.monitor)}): ${e.payload.dataset_drift ? `dataset drifted, ${e.payload.drifted_columns.map(code).join(', ') || 'no column'}` : 'predictions drifted'}${e.payload.model !== null ? ` against ${code(`${e.payload.model}/${e.payload.version ?? '?'}`)}` : ''}.`;
+    case 'alert.firing':
+      return `:rotating_light: *FIRING* (${esc(e.payload.severity)}) ${code(e.payload.alert)}: ${esc(e.payload.summary)} (value ${fmtValue(e.payload.value)}, threshold ${fmtValue(e.payload.threshold)}).`;
+    case 'alert.resolved':
+      return `:white_check_mark: *RESOLVED* ${code(e.payload.alert)}: ${esc(e.payload.summary)} (value ${fmtValue(e.payload.value)}).`;
     default: {
       // A type added to the events after this list: still a sentence.
       const other = e as { type: string; payload: Record<string, unknown> };

@@ -25,6 +25,7 @@ describe('drift: logged traffic, monitors, drift.detected, retraining', () => {
   let client: FluxClient;
   let csvFile = '';
   let rows: Array<Record<string, number>> = [];
+  let labels: number[] = [];
   let predictKey = '';
 
   beforeAll(async () => {
@@ -38,6 +39,7 @@ describe('drift: logged traffic, monitors, drift.detected, retraining', () => {
     }
     const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
     const head = lines[0]!.split(',');
+    labels = lines.slice(1).map((l) => Number(l.split(',')[head.indexOf('Diabetic')]));
     rows = lines.slice(1).map((l) => {
       const cells = l.split(',');
       return Object.fromEntries(FEATURES.map((f) => [f, Number(cells[head.indexOf(f)])]));
@@ -135,6 +137,9 @@ describe('drift: logged traffic, monitors, drift.detected, retraining', () => {
     const t1 = Date.now();
     await traffic(1500, 3000, { PlasmaGlucose: 10, BMI: 3 });
     await expect.poll(() => logged(String(t1)), { timeout: 10_000 }).toBe(1500);
+    // The true labels of the shifted rows arrive (request_id,row,label), so realised performance stands beside the estimate.
+    const csvLabels = ['request_id,row,label', ...Array.from({ length: 1500 }, (_, i) => `drift-${3000 + i - (i % 10)},${i % 10},${labels[3000 + i]}`)].join('\n');
+    expect(await client.putLabels('diabetes-prod', csvLabels)).toEqual({ written: 1500, matched: 1500 });
     const run = await runCli(['--url', url, 'monitors', 'run', 'diabetes-drift', '--fail-on-drift']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('DRIFT on diabetes-prod: dataset drifted (2 of 8 columns: PlasmaGlucose, BMI)');
@@ -142,6 +147,11 @@ describe('drift: logged traffic, monitors, drift.detected, retraining', () => {
     console.log(`shifted: ${Object.entries(drift!.columns).map(([c, r]) => `${c} ${r.method} ${r.statistic.toFixed(3)} psi ${r.psi.toFixed(3)}`).join(', ')}`);
     expect(drift).toMatchObject({ status: 'drift', dataset: { drifted: true, driftedColumns: ['PlasmaGlucose', 'BMI'] } });
     expect(drift!.columns.PlasmaGlucose).toMatchObject({ method: 'wasserstein', drifted: true });
+    const perf = drift!.performance!;
+    console.log(`shifted window: accuracy estimated (CBPE) ${perf.estimated!.accuracy.toFixed(4)}, realised ${perf.realised!.accuracy.toFixed(4)}; no-shift window estimated ${ok.performance!.estimated!.accuracy.toFixed(4)}`);
+    expect(perf.realised!.rows).toBe(1500);
+    expect(Math.abs(perf.estimated!.accuracy - perf.realised!.accuracy)).toBeLessThan(0.05);
+    expect(run.stdout).toContain('realised (labelled rows)');
 
     const events = await client.readEvents({ types: ['drift.detected'] });
     expect(events.events.map((e) => e.payload)).toEqual([expect.objectContaining({ monitor: 'diabetes-drift', endpoint: 'diabetes-prod', dataset_drift: true, drifted_columns: ['PlasmaGlucose', 'BMI'], model: 'diabetes', version: '1' })]);

@@ -122,6 +122,12 @@ describe('the Slack format', () => {
     );
     expect(slackMessage(body('pipeline.run.failed', { pipeline_run: 'pr-9', pipeline: 'retrain', step: 'evaluate', reason: 'exit code 1' })).text).toBe(':x: Pipeline `retrain` run `pr-9` failed at step `evaluate`: exit code 1.');
     expect(slackMessage(body('approval.requested', { pipeline_run: 'pr-9', pipeline: 'deploy', step: 'approve', expires_at: null })).text).toMatch(/waits for an approval at step `approve`/);
+    expect(slackMessage(body('alert.firing', { alert: 'errors', rule: 'errors', severity: 'critical', value: 0.12, threshold: 0.05, summary: 'error rate above 5 %', labels: {}, starts_at: 1 })).text).toBe(
+      ':rotating_light: *FIRING* (critical) `errors`: error rate above 5 % (value 0.1200, threshold 0.0500).',
+    );
+    expect(slackMessage(body('drift.detected', { monitor: 'd', endpoint: 'prod', result: 1, model: 'diabetes', version: '2', dataset_drift: true, prediction_drift: false, drift_share: 0.25, drifted_columns: ['BMI', 'Age'], rows: 10, window_start: 1, window_end: 2 })).text).toBe(
+      ':warning: Drift on `prod` (monitor `d`): dataset drifted, `BMI`, `Age` against `diabetes/2`.',
+    );
     expect(slackMessage(body('sweep.completed', { sweep: 'nightly', run_id: 'r', status: 'completed', best_trial: 12, best_value: 0.77312 })).text).toBe('Sweep `nightly` completed: best trial 12 with 0.7731.');
   });
 
@@ -145,7 +151,9 @@ function samplePayload(_type: EventType): Record<string, unknown> {
   const r = { rollout: 'ro', stable: 'a', target: 'b', strategy: 'canary', step: 0, weight: 10, reason: 'why', gate: null, value: null };
   const p = { pipeline_run: 'pr', pipeline: 'p', trigger: 'manual', by: 'k', expires_at: 1 };
   const w = { sweep: 'sw', max_trials: 20, sampler: 'tpe', trial: 1, value: 0.5, best_trial: 1, best_value: 0.5, schedule: 'sc', slot: 1, skipped: null };
-  return { ...s, ...e, ...r, ...p, ...w };
+  const m = { monitor: 'mon', rows: 1500, drift_share: 0.25, dataset_drift: true, prediction_drift: false, drifted_columns: ['BMI'], result: 3, window_start: 1, window_end: 2, estimated_accuracy: 0.8 };
+  const a = { alert: 'al', severity: 'critical', threshold: 0.05, summary: 'too many errors', labels: {}, starts_at: 1, ends_at: 2 };
+  return { ...s, ...e, ...r, ...p, ...w, ...m, ...a };
 }
 
 describe('webhook settings', () => {
