@@ -7,7 +7,9 @@ import type { CatchUpPolicy, Firing, OverlapPolicy, Schedule, ScheduleParam } fr
 import type { TrackingService } from '../tracking/index.js';
 import type { LogLine, PipelineRun, PipelineRunStatus, PipelineTrigger } from '../pipelines/index.js';
 import type { DeliveryState, Webhook, WebhookDelivery, WebhookFormat } from '../webhooks/index.js';
-import type { AlertDefinition, ExportFormat, InferenceRecord, Monitor, MonitorInput, MonitorResult, SyntheticCheck } from '../monitoring/index.js';
+import type { AlertDefinition, AlertView, ExportFormat, InferenceRecord, Monitor, MonitorInput, MonitorResult, SilenceView, SyntheticCheck } from '../monitoring/index.js';
+
+export type { AlertView, SilenceView };
 
 /**
  * The service surfaces a remote caller uses. The in-process services satisfy them as they are;
@@ -203,30 +205,6 @@ export interface InferencesApi {
   exportInferences(q: { endpoint: string; deployment?: string | undefined; since?: string | undefined; until?: string | undefined; format: ExportFormat }): AsyncIterable<string>;
   /** Labels as `[{request_id, row?, label}]`, or CSV text (`request_id,label[,row]`). */
   putLabels(endpoint: string, labels: Array<{ request_id: string; row?: number; label: number | string }> | string): Promise<{ written: number; matched: number }>;
-}
-
-/** An alert as the API lists it (times in ms since the epoch). */
-export interface AlertView {
-  alert: string;
-  rule: string;
-  status: 'inactive' | 'pending' | 'firing';
-  severity: string;
-  labels: Record<string, string>;
-  value: number | null;
-  activeSince: number | null;
-  firingSince: number | null;
-  resolvedAt: number | null;
-  lastEvaluated: number;
-  silencedBy: string | null;
-}
-
-export interface SilenceView {
-  id: string;
-  matchers: { rule?: string; labels?: Record<string, string> };
-  startsAt: string;
-  endsAt: string;
-  comment: string;
-  createdBy: string;
 }
 
 /** Alert rules, SLOs, alerts, silences and synthetic checks (over HTTP: servers evaluate them). */

@@ -6,3 +6,4 @@ export * from './lifecycle.js';
 export * from './serial-job.js';
 export * from './duration.js';
 export * from './random.js';
+export * from './periodic.js';

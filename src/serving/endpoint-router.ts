@@ -188,7 +188,11 @@ export class EndpointRouter implements Component {
   predictNow(endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>, requestId?: string): RoutedResult | Promise<RoutedResult> {
     if (tracing !== undefined) return this.predictTraced(tracing, endpoint, body, headers, requestId); // tracing: the one check when off
     const s = this.snapshot(endpoint);
-    const d = this.routed(s, body, headers, requestId);
+    return this.run(s, this.routed(s, body, headers, requestId), body, headers, requestId);
+  }
+
+  /** Predicts on the deployment chosen, recording (and logging) how it went. */
+  private run(s: EndpointSnapshot, d: DeploymentRuntime, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined): RoutedResult | Promise<RoutedResult> {
     const deadline = deadlineOf(headers);
     const t0 = performance.now();
     let out: PredictResult | Promise<PredictResult>;
@@ -197,35 +201,21 @@ export class EndpointRouter implements Component {
     } catch (e) {
       return this.failed(s, d, t0, e, body, headers, requestId);
     }
-    if (out instanceof Promise) return out.then((r) => this.answered(endpoint, s, d, body, r, t0, headers, requestId), (e: unknown) => this.failed(s, d, t0, e, body, headers, requestId));
-    return this.answered(endpoint, s, d, body, out, t0, headers, requestId);
+    if (out instanceof Promise) return out.then((r) => this.answered(s, d, body, r, t0, headers, requestId), (e: unknown) => this.failed(s, d, t0, e, body, headers, requestId));
+    return this.answered(s, d, body, out, t0, headers, requestId);
   }
 
   // --- tracing (src/tracing): taken only while tracing is on ---------------------------------
-  /**
-   * predictNow inside a `fluxops.predict` span that continues the caller's W3C trace. The same
-   * steps as predictNow (keep the two alike), with the span ended by whichever way it ends.
-   */
+  /** predictNow inside a `fluxops.predict` span that continues the caller's W3C trace, ended by whichever way it ends. */
   private predictTraced(t: Tracing, endpoint: string, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined): RoutedResult | Promise<RoutedResult> {
     const span = t.startPredict(endpoint, headers);
     try {
       const s = this.snapshot(endpoint);
       const d = this.routed(s, body, headers, requestId);
       t.predictRouted(span, d.name, d.server.model);
-      const deadline = deadlineOf(headers);
-      const t0 = performance.now();
-      let out: PredictResult | Promise<PredictResult>;
-      try {
-        out = d.server.predictNow(body, deadline);
-      } catch (e) {
-        return this.failed(s, d, t0, e, body, headers, requestId);
-      }
-      if (out instanceof Promise) {
-        return out
-          .then((r) => this.answered(endpoint, s, d, body, r, t0, headers, requestId), (e: unknown) => this.failed(s, d, t0, e, body, headers, requestId))
-          .then((r) => t.predictAnswered(span, r), (e: unknown) => t.predictFailed(span, e));
-      }
-      return t.predictAnswered(span, this.answered(endpoint, s, d, body, out, t0, headers, requestId));
+      const out = this.run(s, d, body, headers, requestId);
+      if (out instanceof Promise) return out.then((r) => t.predictAnswered(span, r), (e: unknown) => t.predictFailed(span, e));
+      return t.predictAnswered(span, out);
     } catch (e) {
       return t.predictFailed(span, e);
     }
@@ -233,7 +223,6 @@ export class EndpointRouter implements Component {
   // --- end of tracing --------------------------------------------------------------------------
 
   private answered(
-    endpoint: string,
     s: EndpointSnapshot,
     d: DeploymentRuntime,
     body: unknown,
@@ -243,15 +232,10 @@ export class EndpointRouter implements Component {
     requestId: string | undefined,
   ): RoutedResult {
     const ms = performance.now() - t0;
+    const endpoint = s.endpoint.name;
     d.stats.record(ms, true, result.predictions);
     d.meter.answered(result, ms / 1000);
-    const log = this.opts.inferences;
-    if (log !== undefined) {
-      log.record(
-        { endpoint, deployment: d.name, requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(), time: Date.now(), model: result.model, version: result.version, status: 200, latencyMs: ms, body, result, error: null },
-        s.endpoint.inferenceLog.sampleRate,
-      );
-    }
+    if (this.opts.inferences !== undefined) this.logRequest(s, d.name, result.model, result.version, 200, ms, body, result, null, headers, requestId);
     for (const m of s.mirrors) {
       if (m.deployment !== d && Math.random() * 100 < m.percent) this.shadow(endpoint, m.deployment, body, result, ms);
     }
@@ -267,26 +251,7 @@ export class EndpointRouter implements Component {
     // A refusal of bad input is the caller's, not the model's: counted, but not against its gates.
     if (status >= 500) d.stats.record(ms, false, undefined);
     d.meter.failed(status, ms / 1000);
-    const log = this.opts.inferences;
-    if (log !== undefined) {
-      const m = d.server.model;
-      log.record(
-        {
-          endpoint: s.endpoint.name,
-          deployment: d.name,
-          requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(),
-          time: Date.now(),
-          model: m?.name ?? null,
-          version: m?.version ?? null,
-          status,
-          latencyMs: ms,
-          body,
-          result: undefined,
-          error: e instanceof Error ? e.message : String(e),
-        },
-        s.endpoint.inferenceLog.sampleRate,
-      );
-    }
+    if (this.opts.inferences !== undefined) this.logRequest(s, d.name, d.server.model?.name ?? null, d.server.model?.version ?? null, status, ms, body, undefined, e, headers, requestId);
     throw e;
   }
 
@@ -295,27 +260,38 @@ export class EndpointRouter implements Component {
     try {
       return this.pick(s, headers);
     } catch (e) {
-      this.logUnrouted(s, body, headers, requestId, e);
+      if (this.opts.inferences !== undefined) this.logRequest(s, '', null, null, e instanceof FluxError ? e.httpStatus : 500, 0, body, undefined, e, headers, requestId);
       throw e;
     }
   }
 
-  private logUnrouted(s: EndpointSnapshot, body: unknown, headers: Record<string, string | string[] | undefined>, requestId: string | undefined, e: unknown): void {
-    const log = this.opts.inferences;
-    if (log === undefined) return;
-    log.record(
+  /** Hands one request to the inference log, under its request id (the route's, else its X-Request-Id, else a new one). */
+  private logRequest(
+    s: EndpointSnapshot,
+    deployment: string,
+    model: string | null,
+    version: string | null,
+    status: number,
+    latencyMs: number,
+    body: unknown,
+    result: PredictResult | undefined,
+    error: unknown,
+    headers: Record<string, string | string[] | undefined>,
+    requestId: string | undefined,
+  ): void {
+    this.opts.inferences!.record(
       {
         endpoint: s.endpoint.name,
-        deployment: '',
+        deployment,
         requestId: requestId ?? headerValue(headers['x-request-id']) ?? randomUUID(),
         time: Date.now(),
-        model: null,
-        version: null,
-        status: e instanceof FluxError ? e.httpStatus : 500,
-        latencyMs: 0,
+        model,
+        version,
+        status,
+        latencyMs,
         body,
-        result: undefined,
-        error: e instanceof Error ? e.message : String(e),
+        result,
+        error: error === null ? null : error instanceof Error ? error.message : `${error as string}`,
       },
       s.endpoint.inferenceLog.sampleRate,
     );

@@ -20,6 +20,9 @@ function row(i: number, over: Partial<NewInference> = {}): NewInference {
   };
 }
 
+/** Records of a window, counted through the port's listing. */
+const count = async (s: InferenceStore, q: { endpoint: string; okOnly?: boolean }): Promise<number> => (await s.list({ ...q, limit: 1_000_000 })).length;
+
 /** The inference table's port, once per backend: batches, windows, paging, labels, retention. */
 for (const backend of storeBackends()) {
   describe(`inference store (${backend.label})`, () => {
@@ -36,7 +39,7 @@ for (const backend of storeBackends()) {
       expect(all.at(-1)).toMatchObject({ status: 500, outputs: null, error: 'boom' });
       const window = await s.list({ endpoint: 'diabetes-prod', since: 1_000_000 + 100_000, until: 1_000_000 + 200_000, okOnly: true, limit: 10_000 });
       expect(window.map((r) => r.requestId)).toEqual(Array.from({ length: 100 }, (_, i) => `req-${i + 100}`));
-      expect(await s.count({ endpoint: 'diabetes-prod', okOnly: true })).toBe(600);
+      expect(await count(s, { endpoint: 'diabetes-prod', okOnly: true })).toBe(600);
       expect((await s.list({ endpoint: 'diabetes-prod', deployment: 'green', limit: 10_000 })).every((r) => r.deployment === 'green')).toBe(true);
       // Paging newest first by seq.
       const page1 = await s.list({ endpoint: 'diabetes-prod', limit: 10, newestFirst: true });
@@ -70,8 +73,8 @@ for (const backend of storeBackends()) {
       await s.insertBatch([row(0, { endpoint: 'other' })]);
       // The first batch ends at 19 s, the second at 49 s: a bound at 25 s takes the first only.
       expect(await s.deleteOlderThan('diabetes-prod', 1_000_000 + 25_000)).toBe(20);
-      expect(await s.count({ endpoint: 'diabetes-prod' })).toBe(30);
-      expect(await s.count({ endpoint: 'other' })).toBe(1);
+      expect(await count(s, { endpoint: 'diabetes-prod' })).toBe(30);
+      expect(await count(s, { endpoint: 'other' })).toBe(1);
     });
 
     it('sums requests, errors and latency of a window from the batches that overlap it', async () => {
@@ -95,7 +98,7 @@ for (const backend of storeBackends()) {
       expect(log.stats().queued).toBe(100);
       expect(log.stats().dropped.get('e\u0000queue_full')).toBe(50);
       await log.drain();
-      expect(await s.count({ endpoint: 'e' })).toBe(100);
+      expect(await count(s, { endpoint: 'e' })).toBe(100);
       expect(log.stats().written.get('e')).toBe(100);
       const [first] = await s.list({ endpoint: 'e', limit: 1 });
       expect(first).toMatchObject({ requestId: 'r0', rows: 1, inputs: { inputs: [{ a: 0 }] }, outputs: { predictions: [0] } });

@@ -120,11 +120,9 @@ describe('alerts: fire and resolve, delivered by webhook and SMTP', () => {
     const sil = await runCli(['--url', url, '--api-key', admin, '--json', 'alerts', 'silence', '--rule', 'synthetic-ping', '--duration', '1h', '--comment', 'maintenance']);
     expect(sil.code, sil.stderr).toBe(0);
     const silenceId = (JSON.parse(sil.stdout) as { id: string }).id;
-    await client.removeDeployment('checked', 'blue').catch(async () => {
-      // A deployment with traffic cannot be removed: take its traffic first by deleting the endpoint's split.
-      await client.deleteEndpoint('checked');
-      await client.createEndpoint({ name: 'checked' });
-    });
+    // Nothing deployed again (a deployment taking all the traffic cannot be removed, so the endpoint is made anew).
+    await client.deleteEndpoint('checked');
+    await client.createEndpoint({ name: 'checked' });
     await expect.poll(async () => (await client.listAlerts({ status: 'firing' })).map((a) => [a.alert, a.silencedBy]), { timeout: 20_000 }).toEqual([['synthetic-ping', silenceId]]);
     await new Promise((r) => setTimeout(r, 1500));
     expect(hooks.filter((h) => h.type === 'alert.firing')).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FluxError, parseDuration, type Component } from '../../core/index.js';
+import { FluxError, parseDuration, periodic, type Component } from '../../core/index.js';
 import type { EndpointService } from '../../endpoints/index.js';
 import type { NewEvent } from '../../events/index.js';
 import type { Logger } from '../../logging/index.js';
@@ -222,28 +222,15 @@ export class AlertService {
 
   /** The evaluator component: every `tickMs`, the due rules and SLOs (and, given a caller, the due synthetic checks). */
   component(tickMs: number, call?: CheckCaller): Component {
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | undefined;
-    const tick = (): void => {
-      if (running !== undefined) return;
-      running = (async () => {
+    return periodic(
+      call === undefined ? 'alert-evaluator' : 'alert-evaluator+checks',
+      tickMs,
+      async () => {
         if (call !== undefined) await this.runDueChecks(call);
         await this.evaluateDue();
-      })()
-        .catch((e: unknown) => void this.opts.log?.warn({ err: (e as Error).message }, 'alert evaluation failed'))
-        .finally(() => (running = undefined));
-    };
-    return {
-      name: call === undefined ? 'alert-evaluator' : 'alert-evaluator+checks',
-      start: () => {
-        timer = setInterval(tick, tickMs);
-        timer.unref();
       },
-      stop: async () => {
-        if (timer) clearInterval(timer);
-        await running;
-      },
-    };
+      { onError: (e) => this.opts.log?.warn({ err: (e as Error).message }, 'alert evaluation failed') },
+    );
   }
 
   private async createDefinition(d: { kind: 'rule'; rule: AlertRule; name: string } | { kind: 'slo'; slo: Slo; name: string }, every: unknown, notify: unknown, owner: string | null): Promise<AlertDefinition> {
@@ -285,15 +272,17 @@ export class AlertService {
   private async transition(d: AlertDefinition, alert: string, rule: AlertRule, value: number | undefined, labels: Record<string, string>, now: Date): Promise<void> {
     const before = await this.store.getState(alert);
     const result: StepResult = step(before?.state, value, rule, now);
-    const silence = result.transition === undefined ? undefined : matchingSilence(d.name, labels, await this.store.listSilences(), now);
-    const n = notificationFor(rule, result, labels);
-    const events: NewEvent[] = [];
-    if (n !== undefined && silence === undefined) events.push(eventOf(alert, n));
-    const record: AlertRecord = { alert, rule: d.name, status: result.state.status, severity: rule.severity, labels, state: result.state, silencedBy: silence?.id ?? (result.transition === undefined ? (before?.silencedBy ?? null) : null), updatedAt: now.getTime() };
-    // A first evaluation that changes nothing still records the alert, so it is listed.
+    // An evaluation that changes nothing writes nothing (a first one is written, so the alert is listed).
     if (before !== undefined && result.transition === undefined && sameState(before.state, result.state)) return;
-    await this.store.putState(record, events, null);
-    if (n !== undefined && silence === undefined && d.notify.email.length > 0) await this.mail(d, n);
+    let silencedBy = before?.silencedBy ?? null;
+    let notify: AlertNotification | undefined;
+    if (result.transition !== undefined) {
+      silencedBy = matchingSilence(d.name, labels, await this.store.listSilences(), now)?.id ?? null;
+      if (silencedBy === null) notify = notificationFor(rule, result, labels);
+    }
+    const record: AlertRecord = { alert, rule: d.name, status: result.state.status, severity: rule.severity, labels, state: result.state, silencedBy, updatedAt: now.getTime() };
+    await this.store.putState(record, notify === undefined ? [] : [eventOf(alert, notify)], null);
+    if (notify !== undefined && d.notify.email.length > 0) await this.mail(d, notify);
   }
 
   private async mail(d: AlertDefinition, n: AlertNotification): Promise<void> {

@@ -19,7 +19,11 @@ export function alertView(a: AlertRecord) {
   };
 }
 
+export type AlertView = ReturnType<typeof alertView>;
+
 /** A silence as the API shows it (times as ISO strings). */
 export function silenceView(s: Silence) {
   return { ...s, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() };
 }
+
+export type SilenceView = ReturnType<typeof silenceView>;

@@ -37,4 +37,4 @@ export { AlertService, type AlertServiceOptions, type CheckCaller, type CheckInp
 export type { AlertDefinition, AlertRecord, AlertStore, SyntheticCheck } from './alert-store.js';
 export { KyselyAlertStore } from './kysely-alert-store.js';
 export { PlatformMetricSource, histogramQuantile } from './platform-metrics.js';
-export { alertView, silenceView } from './alert-views.js';
+export { alertView, silenceView, type AlertView, type SilenceView } from './alert-views.js';

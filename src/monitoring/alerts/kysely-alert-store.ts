@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { outboxFor, type Actor, type NewEvent, type Outbox } from '../../events/index.js';
 import { uniqueOrAlreadyExists, type Database, type MetadataDb } from '../../storage/db/index.js';
+import { nextRunAfter } from '../next-run.js';
 import type { AlertState, Silence } from './alert-evaluator.js';
 import type { AlertDefinition, AlertRecord, AlertStore, SyntheticCheck } from './alert-store.js';
 
@@ -161,8 +162,7 @@ export class KyselyAlertStore implements AlertStore {
     const claimed: SyntheticCheck[] = [];
     for (const r of due) {
       const prev = Number(r.next_run_at);
-      const every = Number(r.every_ms);
-      const next = prev + Math.max(1, Math.ceil((now + 1 - prev) / every)) * every;
+      const next = nextRunAfter(prev, Number(r.every_ms), now);
       const u = await this.db.updateTable('synthetic_checks').set({ next_run_at: next }).where('name', '=', r.name).where('next_run_at', '=', prev).executeTakeFirst();
       if (Number(u.numUpdatedRows) === 1) claimed.push(toCheck({ ...r, next_run_at: next }));
     }

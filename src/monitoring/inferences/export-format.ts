@@ -1,3 +1,4 @@
+import { bodyRows } from './body-rows.js';
 import type { InferenceRecord } from './types.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
@@ -17,7 +18,7 @@ export async function* csvLines(records: AsyncIterable<InferenceRecord>): AsyncG
   let columns: string[] | undefined;
   let classes: Array<number | string> = [];
   for await (const r of records) {
-    const rows = rowsOfRequest(r.inputs);
+    const rows = bodyRows(r.inputs);
     if (columns === undefined) {
       columns = rows[0] === undefined ? [] : Object.keys(rows[0]);
       classes = r.outputs?.classes ?? [];
@@ -33,18 +34,6 @@ export async function* csvLines(records: AsyncIterable<InferenceRecord>): AsyncG
     }
     yield text;
   }
-}
-
-/** The rows of a native body as records. */
-function rowsOfRequest(body: unknown): Array<Record<string, unknown>> {
-  if (typeof body !== 'object' || body === null) return [];
-  const b = body as { inputs?: unknown; columns?: unknown; data?: unknown };
-  if (Array.isArray(b.inputs)) return b.inputs.map((x) => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {}));
-  if (Array.isArray(b.columns) && Array.isArray(b.data)) {
-    const cols = b.columns.map(String);
-    return b.data.map((row) => (Array.isArray(row) ? Object.fromEntries(cols.map((c, j) => [c, row[j]])) : {}));
-  }
-  return [];
 }
 
 function cell(v: unknown): string {

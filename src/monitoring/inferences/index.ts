@@ -1,4 +1,5 @@
-export { InferenceLog, rowsOf, type DropReason, type InferenceLogOptions, type InferenceLogStats, type PendingInference } from './inference-log.js';
+export { bodyRows, rowsOf } from './body-rows.js';
+export { InferenceLog, type DropReason, type InferenceLogOptions, type InferenceLogStats, type PendingInference } from './inference-log.js';
 export type { InferenceStore, LatencyHistogram } from './inference-store.js';
 export { KyselyInferenceStore, LATENCY_BUCKETS_MS, segmentsOf, type SegmentValues } from './kysely-inference-store.js';
 export { offThreadSqliteWriter, type BatchWriter } from './off-thread-writer.js';

@@ -1,26 +1,17 @@
 import fs from 'node:fs';
 import { SerialJob, type Component } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
+import { rowsOf } from './body-rows.js';
 import type { InferenceStore } from './inference-store.js';
-import { segmentsOf } from './kysely-inference-store.js';
 import type { BatchWriter } from './off-thread-writer.js';
-import type { NewInference } from './types.js';
+import type { InferenceOutputs, InferenceRecord, NewInference } from './types.js';
 
-/** What the serving path hands over for one request; serialised only when its batch is written. */
-export interface PendingInference {
-  endpoint: string;
-  deployment: string;
-  requestId: string;
-  time: number;
-  model: string | null;
-  version: string | null;
-  status: number;
-  latencyMs: number;
-  /** The request's native body, held (not copied: a body is not changed after it was answered). */
-  body: unknown;
-  result: { predictions: Array<number | string>; probabilities?: number[][] | undefined; classes?: Array<number | string> | undefined } | undefined;
-  error: string | null;
-}
+/**
+ * What the serving path hands over for one request: a record before it is serialised (when its
+ * batch is written), holding the request's native body and its answer (not copied: neither is
+ * changed after answering).
+ */
+export type PendingInference = Omit<InferenceRecord, 'seq' | 'rows' | 'inputs' | 'outputs'> & { body: unknown; result: InferenceOutputs | undefined };
 
 export type DropReason = 'queue_full' | 'backpressure' | 'disk_full' | 'write_error';
 
@@ -36,7 +27,7 @@ export interface InferenceLogOptions {
   /** Free bytes the disk must keep (default 512 MiB). */
   minFreeBytes?: number | undefined;
   log?: Pick<Logger, 'warn' | 'info'> | undefined;
-  /** Inserts the batches' segments elsewhere than this thread (the embedded store's writer thread); default: the store, here. */
+  /** Writes the batches elsewhere than this thread (the embedded store's writer thread); default: the store, here. */
   writer?: BatchWriter | undefined;
 }
 
@@ -48,8 +39,6 @@ export interface InferenceLogStats {
   written: ReadonlyMap<string, number>;
   /** `endpoint \0 reason` → requests not logged that the sample rate would have logged. */
   dropped: ReadonlyMap<string, number>;
-  flushes: number;
-  flushSeconds: number;
 }
 
 const MIN_PRESSURE = 1 / 64;
@@ -72,8 +61,6 @@ export class InferenceLog implements Component {
   private diskFull = false;
   private readonly written = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
-  private flushes = 0;
-  private flushSeconds = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
@@ -131,7 +118,7 @@ export class InferenceLog implements Component {
   }
 
   stats(): InferenceLogStats {
-    return { queued: this.queue.length, pressure: this.diskFull ? 0 : this.pressure, written: this.written, dropped: this.dropped, flushes: this.flushes, flushSeconds: this.flushSeconds };
+    return { queued: this.queue.length, pressure: this.diskFull ? 0 : this.pressure, written: this.written, dropped: this.dropped };
   }
 
   /** Writes what is queued now (tests and shutdown; the timer does it otherwise). */
@@ -139,9 +126,9 @@ export class InferenceLog implements Component {
     await this.flusher.run();
   }
 
-  private drop(endpoint: string, reason: DropReason, n = 1): void {
+  private drop(endpoint: string, reason: DropReason): void {
     const key = `${endpoint}\u0000${reason}`;
-    this.dropped.set(key, (this.dropped.get(key) ?? 0) + n);
+    this.dropped.set(key, (this.dropped.get(key) ?? 0) + 1);
   }
 
   private async flush(): Promise<void> {
@@ -153,8 +140,7 @@ export class InferenceLog implements Component {
       this.queue = this.queue.length <= this.batchMax ? [] : this.queue.slice(this.batchMax);
       const t0 = performance.now();
       try {
-        if (this.opts.writer !== undefined) await this.opts.writer.write(segmentsOf(batch.map(serialise)));
-        else await this.store.insertBatch(batch.map(serialise));
+        await (this.opts.writer ?? this.store).insertBatch(batch.map(serialise));
       } catch (e) {
         this.failures++;
         this.opts.log?.warn({ err: (e as Error).message, records: batch.length, attempt: this.failures }, 'inference log batch not written');
@@ -168,8 +154,6 @@ export class InferenceLog implements Component {
       }
       this.failures = 0;
       const seconds = (performance.now() - t0) / 1000;
-      this.flushes++;
-      this.flushSeconds += seconds;
       for (const p of batch) this.written.set(p.endpoint, (this.written.get(p.endpoint) ?? 0) + 1);
       // Behind: the queue past half full, or a batch slower to write than the interval.
       if (this.queue.length > this.maxQueue / 2 || seconds * 1000 > this.flushMs) {
@@ -210,13 +194,4 @@ function serialise(p: PendingInference): NewInference {
     outputs: r === undefined ? null : JSON.stringify({ predictions: r.predictions, probabilities: r.probabilities, classes: r.classes }),
     error: p.error,
   };
-}
-
-/** Rows of a native body (records or split); 0 for one that is neither. */
-export function rowsOf(body: unknown): number {
-  if (typeof body !== 'object' || body === null) return 0;
-  const b = body as { inputs?: unknown; data?: unknown };
-  if (Array.isArray(b.inputs)) return b.inputs.length;
-  if (Array.isArray(b.data)) return b.data.length;
-  return 0;
 }

@@ -1,4 +1,4 @@
-import { FluxError, type Component } from '../../core/index.js';
+import { FluxError, periodic, type Component } from '../../core/index.js';
 import { endpointName, deploymentName, DEFAULT_INFERENCE_LOG, type EndpointService } from '../../endpoints/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { InferenceStore } from './inference-store.js';
@@ -62,10 +62,6 @@ export class InferenceService {
     return (await this.store.list({ endpoint, deployment, since, until, okOnly: true, limit: max, newestFirst: true })).reverse();
   }
 
-  async count(endpoint: string, since: number, until: number): Promise<number> {
-    return this.store.count({ endpoint, since, until, okOnly: true });
-  }
-
   /** Attaches labels (`[{request_id, row?, label}]`, or CSV text) to logged requests of the endpoint. */
   async putLabels(endpoint: unknown, labels: unknown): Promise<{ written: number; matched: number }> {
     const e = endpointName(endpoint, 'endpoint');
@@ -90,29 +86,15 @@ export class InferenceService {
 
   /** A component applying retention every `everyMs` (default 10 minutes) and once at start. */
   retention(log?: Pick<Logger, 'info' | 'warn'>, everyMs = 600_000): Component {
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | undefined;
-    const run = (): void => {
-      if (running !== undefined) return;
-      running = this.applyRetention()
-        .then(
-          (n) => void (n > 0 && log?.info({ deleted: n }, 'inference log retention')),
-          (e: unknown) => void log?.warn({ err: (e as Error).message }, 'inference log retention failed'),
-        )
-        .finally(() => (running = undefined));
-    };
-    return {
-      name: 'inference-retention',
-      start: () => {
-        timer = setInterval(run, everyMs);
-        timer.unref();
-        setTimeout(run, 1000).unref();
+    return periodic(
+      'inference-retention',
+      everyMs,
+      async () => {
+        const n = await this.applyRetention();
+        if (n > 0) log?.info({ deleted: n }, 'inference log retention');
       },
-      stop: async () => {
-        if (timer) clearInterval(timer);
-        await running;
-      },
-    };
+      { firstMs: 1000, onError: (e) => log?.warn({ err: (e as Error).message }, 'inference log retention failed') },
+    );
   }
 
   private query(endpoint: string, input: { deployment?: unknown; since?: unknown; until?: unknown }) {

@@ -14,7 +14,6 @@ export interface LatencyHistogram {
 export interface InferenceStore {
   insertBatch(rows: NewInference[]): Promise<void>;
   list(q: InferenceQuery): Promise<InferenceRecord[]>;
-  count(q: Omit<InferenceQuery, 'limit' | 'afterSeq' | 'newestFirst'>): Promise<number>;
   /**
    * Upserts labels by (endpoint, request id, row) and returns how many name a request that is
    * logged; the others are kept too (the request may be in a batch not yet written, or sampled out).

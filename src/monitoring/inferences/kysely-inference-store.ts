@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, MetadataDb } from '../../storage/db/index.js';
 import type { InferenceStore, LatencyHistogram } from './inference-store.js';
 import type { InferenceLabel, InferenceOutputs, InferenceQuery, InferenceRecord, NewInference } from './types.js';
@@ -57,12 +57,6 @@ export class KyselyInferenceStore implements InferenceStore {
       }
     }
     return out;
-  }
-
-  async count(q: Omit<InferenceQuery, 'limit' | 'afterSeq' | 'newestFirst'>): Promise<number> {
-    let n = 0;
-    for await (const [, records] of this.segments(q.endpoint, q.since, q.until, undefined, false)) for (const p of records) if (matches(p, q)) n++;
-    return n;
   }
 
   async aggregate(endpoint: string, since: number, until: number, slowerThanMs?: number): Promise<{ count: number; errors: number; slow: number }> {
@@ -187,15 +181,7 @@ export class KyselyInferenceStore implements InferenceStore {
 }
 
 /** The columns of one segment row. */
-export interface SegmentValues {
-  endpoint: string;
-  min_time: number;
-  max_time: number;
-  record_count: number;
-  error_count: number;
-  latency_buckets: string;
-  records: string;
-}
+export type SegmentValues = Insertable<Database['inference_segments']>;
 
 /** The segments of a batch: one per endpoint (split past PER_SEGMENT records). */
 export function segmentsOf(rows: readonly NewInference[]): SegmentValues[] {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SegmentValues } from './kysely-inference-store.js';
+import type { InferenceStore } from './inference-store.js';
+import { segmentsOf, type SegmentValues } from './kysely-inference-store.js';
 
 const WORKER = new URL('./sqlite-writer-worker.js', import.meta.url);
 
-/** Where the inference log hands its batches, instead of writing them on its own thread. */
-export interface BatchWriter {
-  write(segments: SegmentValues[]): Promise<void>;
+/** Where the inference log hands its batches instead of the store: the store's insert, done elsewhere. */
+export interface BatchWriter extends Pick<InferenceStore, 'insertBatch'> {
   close(): Promise<void>;
 }
 
@@ -46,8 +46,9 @@ export function offThreadSqliteWriter(sqliteFile: string): BatchWriter | undefin
           worker.postMessage({ id, ...msg });
         });
   return {
-    // A few strings per batch: cheap to pass (copied whole), unlike the records (structured clone).
-    write: (segments) => send({ segments }),
+    // The segments are built here and passed as a few strings, copied whole (the records
+    // themselves would be structured-cloned); the thread spends the insert.
+    insertBatch: (rows) => send({ segments: segmentsOf(rows) }),
     close: async () => {
       if (dead === undefined) await send({ close: true }).catch(() => undefined);
       await worker.terminate();

@@ -1,3 +1,4 @@
+import { bodyRows } from './body-rows.js';
 import type { InferenceRecord } from './types.js';
 
 /** Live data of a window, column by column: what drift compares with a reference profile. */
@@ -27,30 +28,20 @@ export function windowColumns(records: readonly InferenceRecord[]): WindowColumn
   const versions: Record<string, number> = {};
   let classes: Array<number | string> | undefined;
   let rows = 0;
-  const put = (name: string, row: number, v: unknown): void => {
-    let col = inputs[name];
-    if (col === undefined) inputs[name] = col = new Array<number | string | null>(row).fill(null);
-    while (col.length < row) col.push(null);
-    col[row] = typeof v === 'number' || typeof v === 'string' ? v : null;
-  };
   for (const r of records) {
     const out = r.outputs;
-    if (out === null) continue;
-    const body = r.inputs as { inputs?: unknown; columns?: unknown; data?: unknown } | null;
-    const start = rows;
-    if (body !== null && Array.isArray(body.inputs)) {
-      for (const rec of body.inputs as unknown[]) {
-        if (typeof rec === 'object' && rec !== null) for (const [k, v] of Object.entries(rec as Record<string, unknown>)) put(k, rows, v);
-        rows++;
+    const recs = out === null ? [] : bodyRows(r.inputs);
+    if (out === null || recs.length === 0) continue;
+    for (const rec of recs) {
+      for (const [name, v] of Object.entries(rec)) {
+        let col = inputs[name];
+        if (col === undefined) inputs[name] = col = new Array<number | string | null>(rows).fill(null);
+        while (col.length < rows) col.push(null);
+        col[rows] = typeof v === 'number' || typeof v === 'string' ? v : null;
       }
-    } else if (body !== null && Array.isArray(body.columns) && Array.isArray(body.data)) {
-      const cols = body.columns as unknown[];
-      for (const row of body.data as unknown[]) {
-        if (Array.isArray(row)) cols.forEach((c, j) => put(String(c), rows, row[j]));
-        rows++;
-      }
-    } else continue;
-    const n = rows - start;
+      rows++;
+    }
+    const n = recs.length;
     for (let i = 0; i < n; i++) predictions.push(out.predictions[i] ?? '');
     if (out.probabilities !== undefined && out.classes !== undefined && out.classes.length === 2) {
       classes = out.classes;

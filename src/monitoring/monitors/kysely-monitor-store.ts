@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { outboxFor, type Actor, type NewEvent, type Outbox } from '../../events/index.js';
 import { uniqueOrAlreadyExists, type Database, type MetadataDb } from '../../storage/db/index.js';
+import { nextRunAfter } from '../next-run.js';
 import type { MonitorSettings } from './monitor-spec.js';
 import type { MonitorStore, StoredProfile } from './monitor-store.js';
 import type { Monitor, MonitorResult } from './types.js';
@@ -65,10 +66,8 @@ export class KyselyMonitorStore implements MonitorStore {
       .execute();
     const claimed: Monitor[] = [];
     for (const r of due) {
-      const every = Number(r.every_ms);
       const prev = Number(r.next_run_at);
-      // The next slot after now on the monitor's grid (slots missed while nothing ran are skipped).
-      const next = prev + Math.max(1, Math.ceil((now + 1 - prev) / every)) * every;
+      const next = nextRunAfter(prev, Number(r.every_ms), now);
       const u = await this.db.updateTable('monitors').set({ next_run_at: next }).where('name', '=', r.name).where('next_run_at', '=', prev).executeTakeFirst();
       if (Number(u.numUpdatedRows) === 1) claimed.push(toMonitor({ ...r, next_run_at: next }));
     }

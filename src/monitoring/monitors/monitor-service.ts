@@ -1,4 +1,4 @@
-import { FluxError, type Component } from '../../core/index.js';
+import { FluxError, periodic, type Component } from '../../core/index.js';
 import type { EndpointService } from '../../endpoints/index.js';
 import { actorOf, type NewEvent, type WriteContext } from '../../events/index.js';
 import type { Logger } from '../../logging/index.js';
@@ -100,33 +100,18 @@ export class MonitorService {
 
   /** The component that runs scheduled checks: every `tickMs` (default 5 s) it claims the due monitors and checks them. */
   scheduler(log?: Pick<Logger, 'info' | 'warn'>, tickMs = 5000): Component {
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | undefined;
-    let stopped = false;
-    const tick = (): void => {
-      if (running !== undefined || stopped) return;
-      running = (async () => {
+    return periodic(
+      'monitor-scheduler',
+      tickMs,
+      async (signal) => {
         for (const m of await this.store.claimDue(this.now())) {
-          if (stopped) return;
+          if (signal.aborted) return;
           const r = await this.runMonitor(m);
           if (r.status === 'drift') log?.warn({ monitor: m.name, endpoint: m.endpoint, driftShare: r.dataset?.driftedShare, columns: r.dataset?.driftedColumns }, 'drift detected');
         }
-      })()
-        .catch((e: unknown) => void log?.warn({ err: (e as Error).message }, 'monitor checks failed'))
-        .finally(() => (running = undefined));
-    };
-    return {
-      name: 'monitor-scheduler',
-      start: () => {
-        timer = setInterval(tick, tickMs);
-        timer.unref();
       },
-      stop: async () => {
-        stopped = true;
-        if (timer) clearInterval(timer);
-        await running;
-      },
-    };
+      { onError: (e) => log?.warn({ err: (e as Error).message }, 'monitor checks failed') },
+    );
   }
 
   private async runMonitor(m: Monitor, ctx?: WriteContext): Promise<MonitorResult> {
