@@ -2,6 +2,8 @@ export {
   MODEL_ALGORITHMS,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
+  LOGISTIC_FORMAT_VERSION,
+  GBDT_TASKS,
   BuiltinModelSchema,
   SignatureSchema,
   parseModel,
@@ -9,9 +11,11 @@ export {
   serializeModel,
   validateModel,
 } from './format.js';
-export type { BuiltinModel, ClassLabel, InputSpec, ModelSignature } from './format.js';
+export type { BuiltinModel, ClassLabel, GbdtModel, GbdtTask, GbdtTree, InputSpec, LogisticModel, ModelSignature } from './format.js';
+export { compileEnsemble, createGbdtScorer } from './gbdt-predictor.js';
+export type { CategoryCodec, CompiledEnsemble } from './gbdt-predictor.js';
 export { createBuiltinScorer, createPredictor, foldStandardization } from './predictor.js';
-export type { BuiltinScorer, Prediction, Predictor, PredictorKind, PredictorSignature } from './predictor.js';
+export type { BuiltinScorer, InputCodec, Prediction, Predictor, PredictorKind, PredictorSignature } from './predictor.js';
 // loader.ts belongs to the storage-facing side (written alongside the registry); re-exported here
 // because the models context's public surface is this file.
 export { MLMODEL_FILE, MODEL_FILE, ONNX_FILE, inspectModelFolder, loadModel, loadPredictor } from './loader.js';

@@ -1,6 +1,7 @@
 import { FluxError, invalid } from '../core/index.js';
-import type { BuiltinModel, ClassLabel } from './format.js';
+import type { BuiltinModel, ClassLabel, LogisticModel } from './format.js';
 import { validateModel } from './format.js';
+import { type CategoryCodec, createGbdtScorer } from './gbdt-predictor.js';
 
 /** Input columns (name and type) and outputs of a served model, as the registry records them. */
 export interface PredictorSignature {
@@ -39,13 +40,24 @@ export interface Predictor {
   predictMatrixSync?(X: Float64Array, n: number): Prediction;
   /** Releases native resources (an ONNX Runtime session); the predictor must not be used after. */
   close?(): Promise<void>;
+  /**
+   * How request cells become matrix values beyond plain numbers: present for models that take
+   * missing values (null → NaN) and text categories (a category → its position).
+   */
+  readonly inputCodec?: InputCodec;
+}
+
+/** What a predictor takes besides finite numbers (gradient-boosted trees take both). */
+export interface InputCodec extends CategoryCodec {
+  /** null (and NaN) cells are missing values the model handles. */
+  readonly missing: boolean;
 }
 
 /**
  * Standardisation folded into the weights — w'ⱼ = wⱼ/scaleⱼ, b' = b − Σ wⱼ·meanⱼ/scaleⱼ — so a
  * row's score is one dot product. The ONNX export uses the same numbers, so both agree.
  */
-export function foldStandardization(model: BuiltinModel): { weights: Float64Array; bias: number } {
+export function foldStandardization(model: LogisticModel): { weights: Float64Array; bias: number } {
   const d = model.signature.inputs.length;
   const weights = new Float64Array(d);
   const { mean, scale } = model.preprocessing.standardize;
@@ -66,7 +78,7 @@ export type BuiltinScorer = (X: Float64Array, n: number) => { labels: ClassLabel
  * weights and a sigmoid, with no per-row copy. A row is assigned the second class when its
  * probability is strictly above ½ (scikit-learn's predict).
  */
-export function createBuiltinScorer(model: BuiltinModel): BuiltinScorer {
+export function createBuiltinScorer(model: LogisticModel): BuiltinScorer {
   validateModel(model);
   const d = model.signature.inputs.length;
   const { weights: w, bias: b } = foldStandardization(model);
@@ -101,6 +113,21 @@ export function createBuiltinScorer(model: BuiltinModel): BuiltinScorer {
  * already settled when returned.
  */
 export function createPredictor(model: BuiltinModel): Predictor {
+  if (model.algorithm === 'gbdt') {
+    validateModel(model);
+    const { score, codec } = createGbdtScorer(model);
+    return {
+      kind: model.task === 'regression' ? 'regressor' : 'classifier',
+      signature: model.signature,
+      classes: Object.freeze([...(model.target.classes ?? [])]),
+      inputNames: Object.freeze(model.signature.inputs.map((i) => i.name)),
+      async predictMatrix(X: Float64Array, n: number): Promise<Prediction> {
+        return score(X, n);
+      },
+      predictMatrixSync: score,
+      inputCodec: { ...codec, missing: true },
+    };
+  }
   const score = createBuiltinScorer(model);
   return {
     kind: 'classifier',

@@ -223,3 +223,158 @@ export function fingerprintDataset(data: string | Dataset): DataFingerprint {
   }
   return { sha256: h.digest('hex'), rows: ds.rowCount, columns: ds.columns.length };
 }
+
+/** Most categories of one categorical feature (a histogram holds 255 bins and the missing one). */
+export const MAX_CATEGORIES = 255;
+
+export type TabularTask = 'classification' | 'regression';
+
+export interface TabularSelection extends FeatureSelection {
+  /** 'auto': classification for a text target or one of at most 20 distinct integers, else regression. */
+  task: TabularTask | 'auto';
+  /** Columns to treat as categorical besides the text columns (numeric codes). */
+  categorical?: string[] | undefined;
+}
+
+/**
+ * The design matrix of a tree model: numeric columns as they are (empty cells are NaN, a native
+ * missing value); text columns, and the numeric columns named in `categorical`, as categorical
+ * features. A text feature holds the position of its value in `categories[j]` (sorted); a
+ * numeric categorical feature keeps its value. The target is class indices (classification) or
+ * values (regression).
+ */
+export interface TabularFeatures {
+  featureNames: string[];
+  X: Float64Array;
+  categorical: Uint8Array;
+  /** Per feature: the sorted categories of a categorical feature (strings for text columns), else null. */
+  categories: ((number | string)[] | null)[];
+  /** Per feature: 'double', or 'string' for a text column. */
+  types: ('double' | 'string')[];
+  y: Float64Array;
+  task: TabularTask;
+  /** Classification: the class labels in sorted order (y holds indices into it). */
+  classes: (number | string)[] | undefined;
+  rowCount: number;
+  notices: string[];
+}
+
+const AUTO_CLASSIFICATION_MAX_CLASSES = 20;
+
+export function selectTabular(ds: Dataset, sel: TabularSelection): TabularFeatures {
+  const targetIdx = ds.columns.indexOf(sel.target);
+  if (targetIdx < 0) throw invalid(`target column '${sel.target}' is not in the data; columns are: ${ds.columns.join(', ')}`);
+  const excluded = new Set<string>();
+  for (const name of sel.exclude ?? []) {
+    if (!ds.columns.includes(name)) throw invalid(`cannot exclude column '${name}': it is not in the data; columns are: ${ds.columns.join(', ')}`);
+    if (name === sel.target) throw invalid(`column '${name}' is the target; it cannot also be excluded`);
+    excluded.add(name);
+  }
+  const forced = new Set<string>();
+  for (const name of sel.categorical ?? []) {
+    if (!ds.columns.includes(name)) throw invalid(`categorical column '${name}' is not in the data; columns are: ${ds.columns.join(', ')}`);
+    if (name === sel.target) throw invalid(`column '${name}' is the target; it cannot also be a categorical feature`);
+    if (excluded.has(name)) throw invalid(`column '${name}' is both excluded and categorical; choose one`);
+    forced.add(name);
+  }
+  const n = ds.rowCount;
+  const { y, task, classes } = tabularTarget(ds, targetIdx, sel.task);
+  const notices: string[] = [];
+  const picked: number[] = [];
+  for (let c = 0; c < ds.columns.length; c++) {
+    const name = ds.columns[c]!;
+    if (c === targetIdx || excluded.has(name)) continue;
+    const idEvidence = sel.exclude === undefined && !forced.has(name) ? identifierEvidence(ds, c) : null;
+    if (idEvidence !== null) {
+      notices.push(`${name} looks like an identifier (${idEvidence}) and is left out of the features; pass --exclude to choose yourself`);
+      continue;
+    }
+    picked.push(c);
+  }
+  if (picked.length === 0) throw invalid('no feature columns are left after excluding the target and the excluded columns');
+  const d = picked.length;
+  const X = new Float64Array(n * d);
+  const categorical = new Uint8Array(d);
+  const categories: ((number | string)[] | null)[] = [];
+  const types: ('double' | 'string')[] = [];
+  picked.forEach((c, j) => {
+    const name = ds.columns[c]!;
+    const num = ds.numeric[c];
+    if (num !== null && num !== undefined) {
+      types.push('double');
+      if (forced.has(name)) {
+        categorical[j] = 1;
+        const distinct = [...new Set(Array.from(num).filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
+        tooMany(name, distinct.length);
+        categories.push(distinct);
+      } else {
+        categories.push(null);
+      }
+      for (let i = 0, k = j; i < n; i++, k += d) X[k] = num[i]!;
+      return;
+    }
+    const cells = ds.raw[c]!;
+    // A text column with mostly numbers is a typo'd numeric column, not categories.
+    let numericCells = 0;
+    let nonEmpty = 0;
+    let firstBad = -1;
+    for (let i = 0; i < n; i++) {
+      const v = cells[i]!;
+      if (v === '') continue;
+      nonEmpty++;
+      if (isNumericCell(v)) numericCells++;
+      else if (firstBad < 0) firstBad = i;
+    }
+    if (nonEmpty > 0 && numericCells >= nonEmpty / 2 && !forced.has(name)) {
+      throw new FluxError('INVALID_DATA', `column '${name}' ${rowLabel(ds, firstBad)}: '${cells[firstBad]}' is not a number (pass --categorical ${name} if the column holds categories)`, { column: name, row: firstBad + 1, value: cells[firstBad] });
+    }
+    const distinct = [...new Set(cells.filter((v) => v !== ''))].sort();
+    tooMany(name, distinct.length);
+    const pos = new Map(distinct.map((v, i) => [v, i]));
+    types.push('string');
+    categorical[j] = 1;
+    categories.push(distinct);
+    for (let i = 0, k = j; i < n; i++, k += d) X[k] = cells[i] === '' ? NaN : pos.get(cells[i]!)!;
+  });
+  return { featureNames: picked.map((c) => ds.columns[c]!), X, categorical, categories, types, y, task, classes, rowCount: n, notices };
+}
+
+function tooMany(name: string, k: number): void {
+  if (k > MAX_CATEGORIES) {
+    throw new FluxError('INVALID_DATA', `column '${name}' has ${k} distinct values; a categorical feature may have at most ${MAX_CATEGORIES} (exclude it with --exclude ${name})`, { column: name, distinctValues: k });
+  }
+}
+
+function tabularTarget(ds: Dataset, c: number, want: TabularTask | 'auto'): { y: Float64Array; task: TabularTask; classes: (number | string)[] | undefined } {
+  const name = ds.columns[c]!;
+  const n = ds.rowCount;
+  const num = ds.numeric[c];
+  const y = new Float64Array(n);
+  if (num !== null && num !== undefined) {
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(num[i]!)) throw new FluxError('INVALID_DATA', `target column '${name}' ${rowLabel(ds, i)} is empty`);
+    }
+    const distinct = [...new Set(num)].sort((a, b) => a - b);
+    const task = want !== 'auto' ? want : distinct.length <= AUTO_CLASSIFICATION_MAX_CLASSES && distinct.every((v) => Number.isInteger(v)) ? 'classification' : 'regression';
+    if (task === 'regression') {
+      y.set(num);
+      return { y, task, classes: undefined };
+    }
+    atLeastTwo(name, distinct.length);
+    const pos = new Map(distinct.map((v, i) => [v, i]));
+    for (let i = 0; i < n; i++) y[i] = pos.get(num[i]!)!;
+    return { y, task, classes: distinct };
+  }
+  if (want === 'regression') throw new FluxError('INVALID_DATA', `target column '${name}' holds text; a regression target must be numeric`, { column: name });
+  const cells = ds.raw[c]!;
+  for (let i = 0; i < n; i++) if (cells[i] === '') throw new FluxError('INVALID_DATA', `target column '${name}' ${rowLabel(ds, i)} is empty`);
+  const distinct = [...new Set(cells)].sort();
+  atLeastTwo(name, distinct.length);
+  const pos = new Map(distinct.map((v, i) => [v, i]));
+  for (let i = 0; i < n; i++) y[i] = pos.get(cells[i]!)!;
+  return { y, task: 'classification', classes: distinct };
+}
+
+function atLeastTwo(name: string, k: number): void {
+  if (k < 2) throw new FluxError('INVALID_DATA', `target column '${name}' has ${k} distinct value; classification needs at least 2`, { column: name, distinctValues: k });
+}

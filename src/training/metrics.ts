@@ -92,3 +92,73 @@ export function rocAuc(yTrue: Float64Array, score: Float64Array): number {
   if (positives === 0 || negatives === 0) return NaN;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+export interface MulticlassMetrics {
+  accuracy: number;
+  /** Unweighted means over the classes of per-class precision, recall and F1 (zero_division = 0). */
+  precision_macro: number;
+  recall_macro: number;
+  f1_macro: number;
+  log_loss: number;
+  /** confusion_matrix[true][predicted], classes in sorted order. */
+  confusion_matrix: number[][];
+}
+
+/** Multiclass metrics from class indices and the n×k probability matrix; the prediction is the first most probable class. */
+export function multiclassMetrics(yTrue: Float64Array, prob: Float64Array, k: number): MulticlassMetrics {
+  const n = yTrue.length;
+  if (n === 0) throw invalid('cannot compute metrics on zero rows');
+  if (prob.length !== n * k) throw invalid(`got ${n} labels but ${prob.length / k} probability rows`);
+  const cm = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let ll = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const y = yTrue[i]!;
+    let arg = 0;
+    for (let c = 1; c < k; c++) if (prob[i * k + c]! > prob[i * k + arg]!) arg = c;
+    cm[y]![arg]!++;
+    if (arg === y) correct++;
+    ll -= Math.log(Math.min(Math.max(prob[i * k + y]!, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS));
+  }
+  let p = 0;
+  let r = 0;
+  let f = 0;
+  for (let c = 0; c < k; c++) {
+    const tp = cm[c]![c]!;
+    let predicted = 0;
+    let actual = 0;
+    for (let o = 0; o < k; o++) {
+      predicted += cm[o]![c]!;
+      actual += cm[c]![o]!;
+    }
+    p += predicted === 0 ? 0 : tp / predicted;
+    r += actual === 0 ? 0 : tp / actual;
+    f += predicted + actual === 0 ? 0 : (2 * tp) / (predicted + actual);
+  }
+  return { accuracy: correct / n, precision_macro: p / k, recall_macro: r / k, f1_macro: f / k, log_loss: ll / n, confusion_matrix: cm };
+}
+
+export interface RegressionMetrics {
+  rmse: number;
+  mae: number;
+  /** Coefficient of determination, 1 − SS_res / SS_tot (scikit-learn's r2_score). */
+  r2: number;
+}
+
+export function regressionMetrics(yTrue: Float64Array, yPred: Float64Array): RegressionMetrics {
+  const n = yTrue.length;
+  if (n === 0) throw invalid('cannot compute metrics on zero rows');
+  if (yPred.length !== n) throw invalid(`got ${n} targets but ${yPred.length} predictions`);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += yTrue[i]! / n;
+  let ss = 0;
+  let tot = 0;
+  let abs = 0;
+  for (let i = 0; i < n; i++) {
+    const e = yTrue[i]! - yPred[i]!;
+    ss += e * e;
+    abs += Math.abs(e);
+    tot += (yTrue[i]! - mean) ** 2;
+  }
+  return { rmse: Math.sqrt(ss / n), mae: abs / n, r2: tot === 0 ? (ss === 0 ? 1 : 0) : 1 - ss / tot };
+}

@@ -64,3 +64,20 @@ export function takeValues(v: Float64Array, rows: Uint32Array): Float64Array {
   for (let r = 0; r < rows.length; r++) out[r] = v[rows[r]!]!;
   return out;
 }
+
+/** A seeded random train/test split of n rows (for regression, where there are no classes to stratify). */
+export function randomSplit(n: number, testFraction: number, seed: number): Split {
+  if (!(testFraction > 0 && testFraction < 1)) throw invalid(`test_size must be a fraction strictly between 0 and 1, got ${testFraction}`);
+  const order = new Random(seed).shuffle(Array.from({ length: n }, (_, i) => i));
+  const k = Math.round(testFraction * n);
+  if (k === 0 || k === n) throw invalid(`test_size ${testFraction} leaves ${k === 0 ? 'the test' : 'the training'} set empty with ${n} rows`);
+  const isTest = new Uint8Array(n);
+  for (let j = 0; j < k; j++) isTest[order[j]!] = 1;
+  const train = new Uint32Array(n - k);
+  const test = new Uint32Array(k);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (isTest[i]) test[b++] = i;
+    else train[a++] = i;
+  }
+  return { train, test };
+}

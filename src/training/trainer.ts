@@ -1,8 +1,9 @@
 import { invalid } from '../core/index.js';
 import {
   type BuiltinModel,
+  type LogisticModel,
   MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
+  LOGISTIC_FORMAT_VERSION,
   createBuiltinScorer,
   predictionType,
 } from '../models/index.js';
@@ -13,6 +14,7 @@ import { type ClassificationMetrics, classificationMetrics } from './metrics.js'
 import { stratifiedSplit, takeRows, takeValues } from './split.js';
 import { buildModelProfile, type ModelProfile } from '../monitoring/index.js';
 import { fitStandardizer, standardizeInPlace } from './standardize.js';
+import { trainGbdt } from './gbdt/trainer.js';
 
 /** Parameter names trainClassifier accepts (as `--param name=value` on the CLI). */
 export const TRAIN_PARAM_NAMES = ['C', 'reg_rate', 'max_iter', 'solver', 'tol', 'test_size', 'seed'] as const;
@@ -51,10 +53,50 @@ export interface TrainClassifierInput {
   now?: () => Date;
 }
 
-export interface TrainClassifierResult {
+/** The built-in trainers, as `--algo` names them. */
+export const TRAIN_ALGORITHMS = ['logistic_regression', 'gbdt'] as const;
+export type TrainAlgorithm = (typeof TRAIN_ALGORITHMS)[number];
+
+/** What every built-in trainer returns. */
+export interface TrainResult {
+  algorithm: TrainAlgorithm;
+  task: 'classification' | 'regression';
   model: BuiltinModel;
+  /**
+   * Metrics on the held-out test rows: binary accuracy, precision, recall, f1, roc_auc, log_loss;
+   * multiclass accuracy, precision_macro, recall_macro, f1_macro, log_loss; regression rmse, mae, r2.
+   */
+  metrics: Record<string, number>;
+  /** Classification: confusion_matrix[true][predicted], classes in sorted order. */
+  confusionMatrix: number[][] | undefined;
+  /** Every effective parameter as a string, ready to log with the run. */
+  params: Record<string, string>;
+  notices: string[];
+  featureNames: string[];
+  trainRows: number;
+  testRows: number;
+  iterations: number;
+  converged: boolean;
+  fingerprint: DataFingerprint;
+  /** The reference drift and performance estimation compare live traffic with (stored as model/profile.json). */
+  profile: ModelProfile;
+  /** Learning curves: metric name → value per iteration (step), logged to the run. */
+  curves: Record<string, number[]>;
+  /** Feature name → its share of the model's importance (gain), when the algorithm has one. */
+  featureImportance: Record<string, number> | undefined;
+}
+
+export type BinaryMetrics = Omit<ClassificationMetrics, 'confusion_matrix'>;
+
+export interface TrainClassifierResult {
+  algorithm: 'logistic_regression';
+  task: 'classification';
+  model: LogisticModel;
   /** Metrics on the held-out test rows. */
-  metrics: ClassificationMetrics;
+  metrics: BinaryMetrics;
+  confusionMatrix: number[][];
+  curves: Record<string, number[]>;
+  featureImportance: undefined;
   /** Every effective parameter as a string, ready to log with the run. */
   params: Record<string, string>;
   notices: string[];
@@ -108,9 +150,9 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
   }
 
   const effective = formatParams(params);
-  const model: BuiltinModel = {
+  const model: LogisticModel = {
     format: MODEL_FORMAT,
-    formatVersion: MODEL_FORMAT_VERSION,
+    formatVersion: LOGISTIC_FORMAT_VERSION,
     algorithm: 'logistic_regression',
     signature: {
       inputs: featureNames.map((name) => ({ name, type: 'double' as const })),
@@ -135,7 +177,7 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
   const { probabilities } = createBuiltinScorer(model)(Xtest, nTest);
   const positive = new Float64Array(nTest);
   for (let i = 0; i < nTest; i++) positive[i] = probabilities[2 * i + 1]!;
-  const metrics = classificationMetrics(ytest, positive);
+  const { confusion_matrix: confusionMatrix, ...metrics } = classificationMetrics(ytest, positive);
 
   // The reference of monitoring: the inputs as trained on (raw, before standardisation), and the
   // predictions and scores of the held-out rows, which stand for live traffic of the same data.
@@ -156,8 +198,13 @@ export function trainClassifier(input: TrainClassifierInput): TrainClassifierRes
   });
 
   return {
+    algorithm: 'logistic_regression',
+    task: 'classification',
     model,
     metrics,
+    confusionMatrix,
+    curves: {},
+    featureImportance: undefined,
     params: effective,
     notices,
     featureNames,
@@ -249,4 +296,30 @@ function num(raw: RawTrainParams, name: TrainParamName): number | undefined {
   const n = Number(s);
   if (!Number.isFinite(n)) throw invalid(`parameter ${name} must be a finite number, got '${v}'`);
   return n;
+}
+
+export interface TrainInput extends TrainClassifierInput {
+  /** The trainer; default logistic_regression. A param `algo` says the same (so sweeps and pipelines can set it). */
+  algo?: string | undefined;
+}
+
+/** The algorithm a training input asks for, refused by name when unknown. */
+export function algorithmOf(input: Pick<TrainInput, 'algo' | 'params'>): TrainAlgorithm {
+  const fromParams = input.params?.['algo'];
+  if (input.algo !== undefined && fromParams !== undefined && String(fromParams).trim() !== input.algo) {
+    throw invalid(`algo is given twice, as ${input.algo} and as the parameter algo=${String(fromParams)}; give it once`);
+  }
+  const algo = (input.algo ?? (fromParams === undefined ? 'logistic_regression' : String(fromParams))).trim();
+  if (!(TRAIN_ALGORITHMS as readonly string[]).includes(algo)) throw invalid(`unknown algo '${algo}'; the built-in trainers are: ${TRAIN_ALGORITHMS.join(', ')}`);
+  return algo as TrainAlgorithm;
+}
+
+/** Trains with the built-in trainer the input names: logistic regression or gradient-boosted trees. */
+export function train(input: TrainInput): TrainResult {
+  const algo = algorithmOf(input);
+  const { algo: _algo, ...rest } = input;
+  const params = { ...(input.params ?? {}) };
+  delete params['algo'];
+  const clean = { ...rest, params };
+  return algo === 'gbdt' ? trainGbdt(clean) : trainClassifier(clean);
 }

@@ -102,7 +102,7 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
     await tracking.logArtifact(
       runId,
       'metrics.json',
-      JSON.stringify({ ...scalar, confusion_matrix: m.confusion_matrix, train_rows: training.trainRows, test_rows: training.testRows }, null, 2),
+      JSON.stringify({ ...scalar, ...(training.confusionMatrix !== undefined ? { confusion_matrix: training.confusionMatrix } : {}), train_rows: training.trainRows, test_rows: training.testRows }, null, 2),
     );
     const finished = await tracking.endRun(runId, 'FINISHED');
     let version: ModelVersion | undefined;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../src/mlflow/registry-convert.js';
-import { loadModel, serializeModel } from '../../src/models/index.js';
+import { loadModel, serializeModel, type LogisticModel } from '../../src/models/index.js';
 import type { Run } from '../../src/tracking/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tinyModel } from '../helpers/model-fixture.js';
@@ -361,7 +361,7 @@ describe('model versions', () => {
     // The served flavor's model document loads from the file the MLmodel names.
     const mv = await s.platform.registry.getModelVersion(name, 1);
     expect(mv.signature?.inputs.map((i) => i.name)).toEqual(['x1', 'x2']);
-    expect((await loadModel(s.platform.artifacts, mv.storageLocation)).coefficients).toEqual([0.5, -0.25]);
+    expect(((await loadModel(s.platform.artifacts, mv.storageLocation)) as LogisticModel).coefficients).toEqual([0.5, -0.25]);
   });
 
   it('an MLmodel uploaded alone (through the artifact store) registered from mlflow-artifacts: carries its signature', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxClient } from '../../src/client/index.js';
-import { createPredictor, exportToOnnx, onnxMlmodelText, parseModel, planOnnxModel, type BuiltinModel } from '../../src/models/index.js';
+import { createPredictor, exportToOnnx, onnxMlmodelText, parseModel, planOnnxModel, type BuiltinModel, type LogisticModel } from '../../src/models/index.js';
 import { MULTICLASS, REGRESSOR, multiclassExpected, multiclassOnnx, regressorExpected, regressorOnnx } from '../helpers/onnx-models.js';
 import { SAMPLE, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -46,12 +46,12 @@ async function waitServing(s: TestServer, name: string, version: string): Promis
 
 describe('an exported built-in model, served as ONNX', () => {
   let s: TestServer;
-  let builtin: BuiltinModel;
+  let builtin: LogisticModel;
   beforeAll(async () => {
     s = await startTestServer({ model: 'diabetes-onnx@production', aliasPollMs: 200 });
     const client = new FluxClient({ url: s.url, apiKey: s.key });
     const v1 = await client.getModelVersion('diabetes', 1);
-    builtin = parseModel((await client.readArtifact(v1.runId, 'model/fluxops-model.json')).toString('utf8'));
+    builtin = parseModel((await client.readArtifact(v1.runId, 'model/fluxops-model.json')).toString('utf8')) as LogisticModel;
     const onnx = exportToOnnx(builtin);
     const version = await registerOnnx(s, 'diabetes-onnx', onnx, onnxMlmodelText({ signature: planOnnxModel(onnx, 'export').signature }));
     await waitServing(s, 'diabetes-onnx', version);

@@ -4,7 +4,7 @@
  * deployment that answered) and how many failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { loadModel, MODEL_FILE } from '../../src/models/index.js';
+import { loadModel, MODEL_FILE, type LogisticModel } from '../../src/models/index.js';
 import type { Platform } from '../../src/platform.js';
 import { generateDiabetesCsv } from '../../src/training/index.js';
 
@@ -14,7 +14,7 @@ import { generateDiabetesCsv } from '../../src/training/index.js';
  */
 export async function seedMajorityClassModel(platform: Platform): Promise<string> {
   const mv = await platform.registry.getModelVersion('diabetes', '1');
-  const good = await loadModel(platform.artifacts, mv.storageLocation);
+  const good = (await loadModel(platform.artifacts, mv.storageLocation)) as LogisticModel;
   const run = await platform.tracking.createRun({ experimentId: '0', runName: 'majority-class' });
   await platform.tracking.logArtifact(run.info.runId, `model/${MODEL_FILE}`, JSON.stringify({ ...good, coefficients: good.coefficients.map(() => 0), intercept: -8 }));
   return (await platform.registry.registerModel({ name: 'diabetes', source: `runs:/${run.info.runId}/model`, runId: run.info.runId })).version;

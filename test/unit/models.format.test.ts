@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { FluxError } from '../../src/core/errors.js';
 import {
   type BuiltinModel,
+  type LogisticModel,
   MODEL_FORMAT_VERSION,
   createPredictor,
   parseModel,
   serializeModel,
 } from '../../src/models/index.js';
 
-function sampleModel(): BuiltinModel {
+function sampleModel(): LogisticModel {
   return {
     format: 'fluxops-model',
     formatVersion: 1,
@@ -64,12 +65,12 @@ describe('model format', () => {
     const text = serializeModel(m);
     expect(JSON.parse(text)).toEqual(m);
     expect(parseModel(text)).toEqual(m);
-    expect(MODEL_FORMAT_VERSION).toBe(1);
+    expect(MODEL_FORMAT_VERSION).toBe(2);
   });
 
   it('refuses a newer format version, telling the user to upgrade', () => {
     expect(refusal(withChange('formatVersion', 7))).toBe(
-      'model format version 7 is newer than this FluxOps understands (1); upgrade FluxOps',
+      'model format version 7 is newer than this FluxOps understands (2); upgrade FluxOps',
     );
     expect(refusal(withChange('formatVersion', 0))).toMatch(/formatVersion must be a positive integer, got 0/);
     expect(refusal(withChange('formatVersion', '1'))).toMatch(/formatVersion must be a positive integer, got "1"/);

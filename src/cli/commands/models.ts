@@ -122,7 +122,7 @@ export function registerModels(program: Command): void {
           inputs: model.signature.inputs.map((i) => i.name),
           classes: model.target.classes,
         };
-        printResult(g, summary, () => `exported ${mv.name} v${mv.version} as ONNX (${bytes.length} bytes) → ${out}\ninputs: ${summary.inputs.join(', ')}; classes: ${summary.classes.join(', ')}`);
+        printResult(g, summary, () => `exported ${mv.name} v${mv.version} as ONNX (${bytes.length} bytes) → ${out}\ninputs: ${summary.inputs.join(', ')}; ${summary.classes !== undefined ? `classes: ${summary.classes.join(', ')}` : 'a regressor'}`);
       });
     });
   const alias = models.command('alias').description('move or remove aliases such as production and staging');

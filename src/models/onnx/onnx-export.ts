@@ -1,4 +1,5 @@
-import { predictionType, validateModel, type BuiltinModel } from '../format.js';
+import { FluxError } from '../../core/index.js';
+import { predictionType, validateModel, type BuiltinModel, type LogisticModel } from '../format.js';
 import { foldStandardization } from '../predictor.js';
 import { attribute, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
 import { OnnxDataType, encodeOnnxModel } from './onnx-codec.js';
@@ -19,6 +20,11 @@ export const EXPORT_INPUT = 'input';
  */
 export function exportToOnnx(model: BuiltinModel, opts: { producerVersion?: string; modelName?: string } = {}): Uint8Array {
   validateModel(model);
+  if (model.algorithm === 'gbdt') throw new FluxError('UNSUPPORTED_MODEL_FORMAT', 'ONNX export of gbdt models is not built yet');
+  return exportLogistic(model, opts);
+}
+
+function exportLogistic(model: LogisticModel, opts: { producerVersion?: string; modelName?: string }): Uint8Array {
   const columns = model.signature.inputs.map((i) => i.name);
   const f = columns.length;
   const { weights, bias } = foldStandardization(model);

@@ -1,0 +1,228 @@
+import { Random } from '../../core/index.js';
+import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
+import { type GrownTree, type HistogramBuilder, growTree, serialBuilder } from './grower.js';
+import { type GbdtLoss, baseline, gradients, meanLoss, softmaxRows, weightedMedian } from './losses.js';
+
+export interface GbdtOptions {
+  loss: GbdtLoss;
+  /** Log loss: the number of classes (2 for binary). Ignored for regression. */
+  nClasses: number;
+  learningRate: number;
+  maxIter: number;
+  maxLeafNodes: number;
+  maxDepth: number | null;
+  minSamplesLeaf: number;
+  l2Regularization: number;
+  maxBins: number;
+  earlyStopping: boolean;
+  validationFraction: number;
+  nIterNoChange: number;
+  tol: number;
+  seed: number;
+  /** Per feature: 1 when categorical (its values are category codes). */
+  categorical: Uint8Array;
+  /** Per-row weights (class weights), or null. */
+  sampleWeight: Float64Array | null;
+  /** Builds histograms on other threads too (see parallel.ts); default: this thread alone. */
+  histogramBuilder?: ((data: Parameters<typeof serialBuilder>[0]) => HistogramBuilder) | undefined;
+  onIteration?: ((info: IterationInfo) => void) | undefined;
+}
+
+export interface IterationInfo {
+  iteration: number;
+  maxIter: number;
+  trainLoss: number;
+  validationLoss: number | undefined;
+}
+
+/** A fitted ensemble in the grower's terms (bins); model.ts turns it into the model document. */
+export interface GbdtFit {
+  mapper: BinMapper;
+  /** Trees per iteration: K classes for multiclass log loss, else 1. */
+  treesPerIteration: number;
+  /** trees[iteration * K + k]. */
+  trees: GrownTree[];
+  baseline: Float64Array;
+  iterations: number;
+  stoppedEarly: boolean;
+  /** Mean training loss before the first tree (index 0) and after each iteration. */
+  trainLoss: number[];
+  /** The same on the validation rows, when early stopping held some out. */
+  validationLoss: number[];
+  /** Per feature: the total gain of its splits. */
+  gainImportance: Float64Array;
+  trainRows: number;
+  validationRows: number;
+}
+
+/**
+ * Histogram gradient boosting (the algorithm of LightGBM and scikit-learn's
+ * HistGradientBoosting): bin the features once, then per iteration fit K trees leaf-wise to the
+ * loss's gradients and hessians, each leaf worth −G/(H + λ) × learning rate. With early stopping
+ * a stratified (classification) or random fraction of the rows is held out and boosting stops
+ * when its loss has not improved by more than tol in n_iter_no_change iterations.
+ * X is row-major n×d with NaN for missing values; y holds class indices (0..k−1) or targets.
+ */
+export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, o: GbdtOptions): GbdtFit {
+  const K = o.loss === 'log_loss' && o.nClasses > 2 ? o.nClasses : 1;
+  let trainRows: Uint32Array;
+  let valRows: Uint32Array = new Uint32Array(0);
+  if (o.earlyStopping) {
+    ({ train: trainRows, test: valRows } = o.loss === 'log_loss' ? stratified(y, o.validationFraction, o.seed) : randomSplit(n, o.validationFraction, o.seed));
+  } else {
+    trainRows = new Uint32Array(n);
+    for (let i = 0; i < n; i++) trainRows[i] = i;
+  }
+  const nt = trainRows.length;
+  const nv = valRows.length;
+  const Xt = nt === n ? X : take(X, d, trainRows);
+  const yt = nt === n ? y : takeValues(y, trainRows);
+  const wt = o.sampleWeight === null ? null : nt === n ? o.sampleWeight : takeValues(o.sampleWeight, trainRows);
+  const mapper = fitBinMapper(Xt, nt, d, { maxBins: o.maxBins, categorical: o.categorical, seed: o.seed });
+  // Shared memory when other threads build histograms: they read the bins, gradients and rows in place.
+  const share = o.histogramBuilder !== undefined;
+  const bins = binMatrix(mapper, Xt, nt, d, share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d));
+  const yv = takeValues(y, valRows);
+  const wv = o.sampleWeight === null ? null : takeValues(o.sampleWeight, valRows);
+  const binsV = nv > 0 ? binMatrix(mapper, take(X, d, valRows), nv, d, new Uint8Array(nv * d)) : new Uint8Array(0);
+
+  const base = baseline(o.loss, K, yt, wt);
+  const raw = new Float64Array(nt * K);
+  const rawV = new Float64Array(nv * K);
+  for (let i = 0; i < nt; i++) for (let k = 0; k < K; k++) raw[i * K + k] = base[k]!;
+  for (let i = 0; i < nv; i++) for (let k = 0; k < K; k++) rawV[i * K + k] = base[k]!;
+
+  const grad = share ? new Float64Array(new SharedArrayBuffer(nt * 8)) : new Float64Array(nt);
+  const hess = share ? new Float64Array(new SharedArrayBuffer(nt * 8)) : new Float64Array(nt);
+  const prob = K > 1 ? new Float64Array(nt * K) : null;
+  const rawK = K > 1 ? new Float64Array(nt) : raw;
+  const constantHessian = o.loss !== 'log_loss' && wt === null;
+  const data = { bins, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: new Uint32Array(nt) };
+  const builder = (o.histogramBuilder ?? serialBuilder)(data);
+  const grower = { ...data, builder };
+  const growth = { maxLeafNodes: o.maxLeafNodes, maxDepth: o.maxDepth, minSamplesLeaf: o.minSamplesLeaf, l2: o.l2Regularization, shrinkage: o.learningRate };
+  const residual = o.loss === 'absolute_error' ? new Float64Array(nt) : null;
+
+  const trees: GrownTree[] = [];
+  const gainImportance = new Float64Array(d);
+  const trainLoss = [meanLoss(o.loss, K, raw, yt, wt)];
+  const validationLoss = nv > 0 ? [meanLoss(o.loss, K, rawV, yv, wv)] : [];
+  let stoppedEarly = false;
+  let it = 0;
+  try {
+    for (it = 0; it < o.maxIter; it++) {
+      if (prob !== null) softmaxRows(raw, nt, K, prob);
+      for (let k = 0; k < K; k++) {
+        if (K > 1) for (let i = 0; i < nt; i++) rawK[i] = raw[i * K + k]!;
+        gradients(o.loss, K, k, rawK, yt, wt, grad, hess, prob);
+        const tree = growTree(grower, growth);
+        const idx = grower.idx;
+        if (residual !== null) {
+          // Absolute error: each leaf takes the median residual of its rows (the gradient only says which way).
+          for (let i = 0; i < nt; i++) residual[i] = yt[i]! - raw[i]!;
+          for (let v = 0; v < tree.feature.length; v++) {
+            if (tree.feature[v] === -1) tree.value[v] = o.learningRate * weightedMedian(residual, wt, idx, tree.leafStart[v]!, tree.leafEnd[v]!);
+          }
+        }
+        for (let v = 0; v < tree.feature.length; v++) {
+          if (tree.feature[v] !== -1) {
+            gainImportance[tree.feature[v]!]! += tree.gain[v]!;
+            continue;
+          }
+          const value = tree.value[v]!;
+          for (let t = tree.leafStart[v]!; t < tree.leafEnd[v]!; t++) raw[idx[t]! * K + k]! += value;
+        }
+        for (let i = 0; i < nv; i++) rawV[i * K + k]! += predictBinned(tree, mapper.missingBin, binsV, i * d);
+        trees.push(tree);
+      }
+      trainLoss.push(meanLoss(o.loss, K, raw, yt, wt));
+      if (nv > 0) validationLoss.push(meanLoss(o.loss, K, rawV, yv, wv));
+      o.onIteration?.({ iteration: it + 1, maxIter: o.maxIter, trainLoss: trainLoss[trainLoss.length - 1]!, validationLoss: nv > 0 ? validationLoss[validationLoss.length - 1] : undefined });
+      if (nv > 0 && shouldStop(validationLoss, o.nIterNoChange, o.tol)) {
+        it++;
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    (builder as { close?: () => void }).close?.();
+  }
+  return { mapper, treesPerIteration: K, trees, baseline: base, iterations: it, stoppedEarly, trainLoss, validationLoss, gainImportance, trainRows: nt, validationRows: nv };
+}
+
+/**
+ * Stop when none of the last n_iter_no_change losses is below the one before them by more than
+ * tol (scikit-learn's rule; the iterations done are kept).
+ */
+function shouldStop(losses: number[], nIterNoChange: number, tol: number): boolean {
+  const ref = nIterNoChange + 1;
+  if (losses.length < ref) return false;
+  const reference = losses[losses.length - ref]! - tol;
+  for (let i = losses.length - ref + 1; i < losses.length; i++) if (losses[i]! < reference) return false;
+  return true;
+}
+
+/** One tree's value for a binned row. */
+export function predictBinned(tree: GrownTree, missingBin: number, bins: Uint8Array, base: number): number {
+  let v = 0;
+  for (;;) {
+    const f = tree.feature[v]!;
+    if (f === -1) return tree.value[v]!;
+    const b = bins[base + f]!;
+    const bits = tree.catBits[v];
+    let left: boolean;
+    if (bits !== null && bits !== undefined) left = ((bits[b >>> 5]! >>> (b & 31)) & 1) === 1;
+    else left = b === missingBin ? tree.missingLeft[v]! : b <= tree.binThreshold[v]!;
+    v = left ? tree.left[v]! : tree.right[v]!;
+  }
+}
+
+function stratified(y: Float64Array, fraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < y.length; i++) {
+    let rows = byClass.get(y[i]!);
+    if (!rows) byClass.set(y[i]!, (rows = []));
+    rows.push(i);
+  }
+  const rng = new Random(seed);
+  const isVal = new Uint8Array(y.length);
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    const rows = rng.shuffle(byClass.get(label)!);
+    const k = Math.round(fraction * rows.length);
+    for (let j = 0; j < k; j++) isVal[rows[j]!] = 1;
+  }
+  return fromMask(isVal);
+}
+
+function randomSplit(n: number, fraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+  const rng = new Random(seed);
+  const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const isVal = new Uint8Array(n);
+  const k = Math.round(fraction * n);
+  for (let j = 0; j < k; j++) isVal[order[j]!] = 1;
+  return fromMask(isVal);
+}
+
+function fromMask(isVal: Uint8Array): { train: Uint32Array; test: Uint32Array } {
+  let nv = 0;
+  for (const v of isVal) nv += v;
+  const train = new Uint32Array(isVal.length - nv);
+  const test = new Uint32Array(nv);
+  for (let i = 0, a = 0, b = 0; i < isVal.length; i++) {
+    if (isVal[i]) test[b++] = i;
+    else train[a++] = i;
+  }
+  return { train, test };
+}
+
+function take(X: Float64Array, d: number, rows: Uint32Array): Float64Array {
+  const out = new Float64Array(rows.length * d);
+  for (let r = 0; r < rows.length; r++) out.set(X.subarray(rows[r]! * d, rows[r]! * d + d), r * d);
+  return out;
+}
+
+function takeValues(v: Float64Array, rows: Uint32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let r = 0; r < rows.length; r++) out[r] = v[rows[r]!]!;
+  return out;
+}

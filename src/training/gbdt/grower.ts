@@ -1,0 +1,409 @@
+import type { BinMapper } from './binning.js';
+
+/** Least support (count, or hessian sum when hessians vary) of a category to take part in a split. */
+const MIN_CAT_SUPPORT = 10;
+/** Most categories on the left of one categorical split. */
+const MAX_CAT_THRESHOLD = 32;
+/** Least hessian sum of a child. */
+const MIN_CHILD_HESSIAN = 1e-3;
+
+/** Values per histogram slot: sum of gradients, sum of hessians, count. */
+export const SLOT = 3;
+
+export interface GrowthOptions {
+  maxLeafNodes: number;
+  /** Root at depth 0; null for no limit. */
+  maxDepth: number | null;
+  minSamplesLeaf: number;
+  l2: number;
+  /** Multiplies every leaf value. */
+  shrinkage: number;
+}
+
+/**
+ * One grown tree in node arrays (node 0 is the root). Split nodes send a row left when its bin is
+ * ≤ binThreshold (numeric) or is in catBits (categorical); a missing value follows missingLeft.
+ * Leaves keep the range of the training rows they hold in the grower's index, so the boosting
+ * loop updates its predictions without walking the tree.
+ */
+export interface GrownTree {
+  feature: number[];
+  binThreshold: number[];
+  missingLeft: boolean[];
+  catBits: (Uint32Array | null)[];
+  left: number[];
+  right: number[];
+  value: number[];
+  gain: number[];
+  count: number[];
+  leafStart: number[];
+  leafEnd: number[];
+}
+
+/**
+ * Builds a node's histogram: per feature and bin, the sums of gradients, hessians and rows of the
+ * rows idx[start..end). The single-threaded builder does it here; a parallel one shares the work
+ * with worker threads (parallel.ts). Both write the same slots in the same layout.
+ */
+export interface HistogramBuilder {
+  build(hist: Float64Array, start: number, end: number): void;
+}
+
+export interface GrowerData {
+  /** Row-major n×d bins of the training rows. */
+  bins: Uint8Array;
+  n: number;
+  d: number;
+  mapper: BinMapper;
+  grad: Float64Array;
+  hess: Float64Array;
+  /** When true, every hessian is hess[0] (squared or absolute error, unweighted): counts stand in. */
+  constantHessian: boolean;
+  /** Row indices, partitioned node by node; its length is n. */
+  idx: Uint32Array;
+  scratch: Uint32Array;
+  builder: HistogramBuilder;
+}
+
+/** The single-threaded histogram builder over a grower's arrays. */
+export function serialBuilder(data: Omit<GrowerData, 'builder'>): HistogramBuilder {
+  const { bins, d, grad, hess, idx, constantHessian } = data;
+  const W = data.mapper.maxBins + 1;
+  return { build: (hist, start, end) => buildHistogram(hist, bins, d, W, idx, start, end, grad, hess, constantHessian) };
+}
+
+/**
+ * The histogram of idx[start..end): the inner loop of training (see HistogramBuilder). It uses
+ * nothing from outside its body (3 is SLOT), so parallel.ts runs the same source in its workers.
+ */
+export function buildHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  d: number,
+  W: number,
+  idx: Uint32Array,
+  start: number,
+  end: number,
+  grad: Float64Array,
+  hess: Float64Array,
+  constantHessian: boolean,
+): void {
+  hist.fill(0);
+  const stride = W * 3;
+  if (constantHessian) {
+    for (let t = start; t < end; t++) {
+      const s = idx[t]!;
+      const g = grad[s]!;
+      let base = s * d;
+      for (let o = 0, j = 0; j < d; j++, o += stride) {
+        const k = o + bins[base++]! * 3;
+        hist[k]! += g;
+        hist[k + 2]! += 1;
+      }
+    }
+    const h = hess[0] ?? 1;
+    for (let k = 0; k < hist.length; k += 3) hist[k + 1] = hist[k + 2]! * h;
+    return;
+  }
+  for (let t = start; t < end; t++) {
+    const s = idx[t]!;
+    const g = grad[s]!;
+    const h = hess[s]!;
+    let base = s * d;
+    for (let o = 0, j = 0; j < d; j++, o += stride) {
+      const k = o + bins[base++]! * 3;
+      hist[k]! += g;
+      hist[k + 1]! += h;
+      hist[k + 2]! += 1;
+    }
+  }
+}
+
+interface Candidate {
+  gain: number;
+  feature: number;
+  binThreshold: number;
+  missingLeft: boolean;
+  catBits: Uint32Array | null;
+  leftG: number;
+  leftH: number;
+  leftC: number;
+}
+
+interface OpenNode {
+  id: number;
+  start: number;
+  end: number;
+  depth: number;
+  g: number;
+  h: number;
+  c: number;
+  hist: Float64Array;
+  split: Candidate;
+}
+
+/**
+ * Grows one tree leaf-wise (best first): the open node whose best split gains most is split
+ * next, until max_leaf_nodes leaves. A child's histogram is built only for the smaller child; the
+ * larger one's is the parent's minus it.
+ */
+export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
+  const { n, d, mapper, idx } = data;
+  const W = mapper.maxBins + 1;
+  const histSize = d * W * SLOT;
+  const pool: Float64Array[] = [];
+  const take = (): Float64Array => pool.pop() ?? new Float64Array(histSize);
+  const tree: GrownTree = { feature: [], binThreshold: [], missingLeft: [], catBits: [], left: [], right: [], value: [], gain: [], count: [], leafStart: [], leafEnd: [] };
+  const addNode = (start: number, end: number, g: number, h: number, c: number): number => {
+    const id = tree.feature.length;
+    tree.feature.push(-1);
+    tree.binThreshold.push(0);
+    tree.missingLeft.push(false);
+    tree.catBits.push(null);
+    tree.left.push(-1);
+    tree.right.push(-1);
+    tree.value.push((-g / (h + opts.l2 + 1e-15)) * opts.shrinkage);
+    tree.gain.push(0);
+    tree.count.push(c);
+    tree.leafStart.push(start);
+    tree.leafEnd.push(end);
+    return id;
+  };
+
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const rootHist = take();
+  data.builder.build(rootHist, 0, n);
+  let G = 0;
+  let H = 0;
+  for (let b = 0; b < W; b++) {
+    G += rootHist[b * SLOT]!;
+    H += rootHist[b * SLOT + 1]!;
+  }
+  const root = addNode(0, n, G, H, n);
+  const open: OpenNode[] = [];
+  const consider = (id: number, start: number, end: number, depth: number, g: number, h: number, c: number, hist: Float64Array): void => {
+    if ((opts.maxDepth !== null && depth >= opts.maxDepth) || c < 2 * opts.minSamplesLeaf || h < 2 * MIN_CHILD_HESSIAN) {
+      pool.push(hist);
+      return;
+    }
+    const split = bestSplit(hist, mapper, d, g, h, c, opts, data.constantHessian);
+    if (split === null) {
+      pool.push(hist);
+      return;
+    }
+    open.push({ id, start, end, depth, g, h, c, hist, split });
+  };
+  consider(root, 0, n, 0, G, H, n, rootHist);
+
+  let leaves = 1;
+  while (open.length > 0 && leaves < opts.maxLeafNodes) {
+    let best = 0;
+    for (let i = 1; i < open.length; i++) if (open[i]!.split.gain > open[best]!.split.gain) best = i;
+    const node = open[best]!;
+    open[best] = open[open.length - 1]!;
+    open.pop();
+    const s = node.split;
+    const mid = partition(data, node.start, node.end, s);
+    const nLeft = mid - node.start;
+    const nRight = node.end - mid;
+    const lc = s.leftC;
+    const lg = s.leftG;
+    const lh = s.leftH;
+    const left = addNode(node.start, mid, lg, lh, nLeft);
+    const right = addNode(mid, node.end, node.g - lg, node.h - lh, nRight);
+    if (nLeft !== lc) throw new Error(`internal error: partition sent ${nLeft} rows left, the histogram ${lc}`);
+    tree.feature[node.id] = s.feature;
+    tree.binThreshold[node.id] = s.binThreshold;
+    tree.missingLeft[node.id] = mapper.hasMissing[s.feature] || mapper.categorical[s.feature] ? s.missingLeft : nLeft > nRight;
+    tree.catBits[node.id] = s.catBits;
+    tree.left[node.id] = left;
+    tree.right[node.id] = right;
+    tree.gain[node.id] = s.gain;
+    leaves++;
+    if (leaves >= opts.maxLeafNodes) {
+      pool.push(node.hist);
+      break;
+    }
+    const depth = node.depth + 1;
+    const splittable = (c: number, h: number): boolean => !((opts.maxDepth !== null && depth >= opts.maxDepth) || c < 2 * opts.minSamplesLeaf || h < 2 * MIN_CHILD_HESSIAN);
+    const leftOk = splittable(nLeft, lh);
+    const rightOk = splittable(nRight, node.h - lh);
+    if (!leftOk && !rightOk) {
+      pool.push(node.hist);
+      continue;
+    }
+    // The smaller child is built; the larger is parent − smaller (only when it is wanted).
+    const smallIsLeft = nLeft <= nRight;
+    const small = take();
+    if (smallIsLeft) data.builder.build(small, node.start, mid);
+    else data.builder.build(small, mid, node.end);
+    const large = node.hist;
+    for (let k = 0; k < histSize; k++) large[k]! -= small[k]!;
+    const [lHist, rHist] = smallIsLeft ? [small, large] : [large, small];
+    if (leftOk) consider(left, node.start, mid, depth, lg, lh, nLeft, lHist);
+    else pool.push(lHist);
+    if (rightOk) consider(right, mid, node.end, depth, node.g - lg, node.h - lh, nRight, rHist);
+    else pool.push(rHist);
+  }
+  return tree;
+}
+
+/** Moves the rows of idx[start..end) that go left to the front, keeping order on both sides; returns the first right position. */
+function partition(data: GrowerData, start: number, end: number, s: Candidate): number {
+  const { bins, d, idx, scratch } = data;
+  const f = s.feature;
+  const missingBin = data.mapper.missingBin;
+  let l = start;
+  let r = 0;
+  if (s.catBits !== null) {
+    const bits = s.catBits;
+    for (let t = start; t < end; t++) {
+      const row = idx[t]!;
+      const b = bins[row * d + f]!;
+      if ((bits[b >>> 5]! >>> (b & 31)) & 1) idx[l++] = row;
+      else scratch[r++] = row;
+    }
+  } else {
+    const thr = s.binThreshold;
+    const ml = s.missingLeft;
+    for (let t = start; t < end; t++) {
+      const row = idx[t]!;
+      const b = bins[row * d + f]!;
+      if (b === missingBin ? ml : b <= thr) idx[l++] = row;
+      else scratch[r++] = row;
+    }
+  }
+  idx.set(scratch.subarray(0, r), l);
+  return l;
+}
+
+/** The best split of a node over all features, or null when none gains. */
+function bestSplit(hist: Float64Array, mapper: BinMapper, d: number, G: number, H: number, C: number, opts: GrowthOptions, constantHessian: boolean): Candidate | null {
+  const W = mapper.maxBins + 1;
+  const lambda = opts.l2;
+  const minLeaf = opts.minSamplesLeaf;
+  const parentScore = (G * G) / (H + lambda);
+  let best: Candidate | null = null;
+  let bestGain = 0;
+  for (let j = 0; j < d; j++) {
+    const off = j * W * SLOT;
+    const nb = mapper.nBins[j]!;
+    const mo = off + mapper.missingBin * SLOT;
+    const mg = hist[mo]!;
+    const mh = hist[mo + 1]!;
+    const mc = hist[mo + 2]!;
+    if (mapper.categorical[j]) {
+      const c = categoricalSplit(hist, off, nb, mg, mh, mc, G, H, C, lambda, minLeaf, parentScore, constantHessian, mapper.missingBin);
+      if (c !== null && c.gain > bestGain) {
+        bestGain = c.gain;
+        best = { ...c, feature: j, binThreshold: 0, missingLeft: c.missingLeft };
+      }
+      continue;
+    }
+    let cg = 0;
+    let ch = 0;
+    let cc = 0;
+    const last = mc > 0 ? nb - 1 : nb - 2;
+    for (let b = 0; b <= last; b++) {
+      const o = off + b * SLOT;
+      cg += hist[o]!;
+      ch += hist[o + 1]!;
+      cc += hist[o + 2]!;
+      // Missing values to the right.
+      let rc = C - cc;
+      if (cc >= minLeaf && rc >= minLeaf) {
+        const rh = H - ch;
+        if (ch >= MIN_CHILD_HESSIAN && rh >= MIN_CHILD_HESSIAN) {
+          const rg = G - cg;
+          const gain = (cg * cg) / (ch + lambda) + (rg * rg) / (rh + lambda) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            best = { gain, feature: j, binThreshold: b, missingLeft: false, catBits: null, leftG: cg, leftH: ch, leftC: cc };
+          }
+        }
+      }
+      // Missing values to the left.
+      if (mc > 0 && b < nb - 1) {
+        const lc = cc + mc;
+        rc = C - lc;
+        if (lc >= minLeaf && rc >= minLeaf) {
+          const lh = ch + mh;
+          const rh = H - lh;
+          if (lh >= MIN_CHILD_HESSIAN && rh >= MIN_CHILD_HESSIAN) {
+            const lg = cg + mg;
+            const rg = G - lg;
+            const gain = (lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parentScore;
+            if (gain > bestGain) {
+              bestGain = gain;
+              best = { gain, feature: j, binThreshold: b, missingLeft: true, catBits: null, leftG: lg, leftH: lh, leftC: lc };
+            }
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * The best split of a categorical feature: the categories (missing counted as one) with enough
+ * support are ordered by gradient/(hessian + smoothing), and the best prefix from either end goes
+ * left (the ordering of Fisher 1958, as LightGBM and scikit-learn use it). Rarer categories go right.
+ */
+function categoricalSplit(
+  hist: Float64Array,
+  off: number,
+  nb: number,
+  mg: number,
+  mh: number,
+  mc: number,
+  G: number,
+  H: number,
+  C: number,
+  lambda: number,
+  minLeaf: number,
+  parentScore: number,
+  constantHessian: boolean,
+  missingBin: number,
+): Omit<Candidate, 'feature' | 'binThreshold'> | null {
+  const used: number[] = [];
+  for (let b = 0; b < nb; b++) {
+    const o = off + b * SLOT;
+    const support = constantHessian ? hist[o + 2]! : hist[o + 1]!;
+    if (hist[o + 2]! > 0 && support >= MIN_CAT_SUPPORT) used.push(b);
+  }
+  if (mc > 0 && (constantHessian ? mc : mh) >= MIN_CAT_SUPPORT) used.push(missingBin);
+  if (used.length < 2) return null;
+  const stat = (b: number, k: number): number => hist[off + b * SLOT + k]!;
+  const ratio = (b: number): number => stat(b, 0) / (stat(b, 1) + MIN_CAT_SUPPORT);
+  used.sort((a, b) => ratio(a) - ratio(b) || a - b);
+  const maxCats = Math.min(MAX_CAT_THRESHOLD, (used.length + 1) >> 1);
+  let best: { gain: number; dir: number; k: number; lg: number; lh: number; lc: number } | null = null;
+  for (const dir of [1, -1]) {
+    let cg = 0;
+    let ch = 0;
+    let cc = 0;
+    for (let i = 0; i < maxCats; i++) {
+      const b = used[dir === 1 ? i : used.length - 1 - i]!;
+      cg += stat(b, 0);
+      ch += stat(b, 1);
+      cc += stat(b, 2);
+      const rc = C - cc;
+      const rh = H - ch;
+      if (cc < minLeaf || rc < minLeaf || ch < MIN_CHILD_HESSIAN || rh < MIN_CHILD_HESSIAN) continue;
+      const rg = G - cg;
+      const gain = (cg * cg) / (ch + lambda) + (rg * rg) / (rh + lambda) - parentScore;
+      if (gain > (best?.gain ?? 0)) best = { gain, dir, k: i + 1, lg: cg, lh: ch, lc: cc };
+    }
+  }
+  if (best === null) return null;
+  const bits = new Uint32Array(Math.ceil((missingBin + 1) / 32));
+  let missingLeft = false;
+  for (let i = 0; i < best.k; i++) {
+    const b = used[best.dir === 1 ? i : used.length - 1 - i]!;
+    bits[b >>> 5]! |= 1 << (b & 31);
+    if (b === missingBin) missingLeft = true;
+  }
+  void mg;
+  return { gain: best.gain, missingLeft, catBits: bits, leftG: best.lg, leftH: best.lh, leftC: best.lc };
+}
