@@ -21,3 +21,17 @@ export type {
 } from './trainer.js';
 export { Random } from '../core/index.js';
 export { trainOffThread } from './train-off-thread.js';
+export { TRAIN_ALGORITHMS, algorithmOf, train } from './trainer.js';
+export type { BinaryMetrics, TrainAlgorithm, TrainInput, TrainResult } from './trainer.js';
+export { trainGbdt } from './gbdt/trainer.js';
+export { fitGbdt } from './gbdt/boosting.js';
+export type { GbdtFit, GbdtOptions, IterationInfo } from './gbdt/boosting.js';
+export { GBDT_PARAM_NAMES, GBDT_PARAM_SPECS, parseGbdtParams } from './gbdt/params.js';
+export type { GbdtParams } from './gbdt/params.js';
+export { GBDT_LOSSES } from './gbdt/losses.js';
+export type { GbdtLoss } from './gbdt/losses.js';
+export { MAX_CATEGORIES, selectTabular } from './features.js';
+export type { TabularFeatures, TabularSelection, TabularTask } from './features.js';
+export { multiclassMetrics, regressionMetrics } from './metrics.js';
+export type { MulticlassMetrics, RegressionMetrics } from './metrics.js';
+export { randomSplit } from './split.js';
