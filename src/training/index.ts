@@ -35,3 +35,4 @@ export type { TabularFeatures, TabularSelection, TabularTask } from './features.
 export { multiclassMetrics, regressionMetrics } from './metrics.js';
 export type { MulticlassMetrics, RegressionMetrics } from './metrics.js';
 export { randomSplit } from './split.js';
+export { generateBinaryMatrix, generateFriedmanCsv, generateMulticlassCsv } from './synthetic.js';
