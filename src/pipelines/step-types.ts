@@ -65,6 +65,8 @@ const train: StepExecutor = async (raw, ctx) => {
     dataSource: file,
     target: w.target,
     exclude: w.exclude,
+    algo: w.algo,
+    categorical: w.categorical,
     params: w.params === undefined ? undefined : Object.fromEntries(Object.entries(w.params).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v])),
     experiment: w.experiment ?? ctx.pipeline,
     runName: w.run_name ?? `${ctx.pipeline}/${ctx.step}`,
@@ -81,14 +83,15 @@ const train: StepExecutor = async (raw, ctx) => {
   const m = result.training.metrics;
   const runId = result.run.info.runId;
   ctx.lineage({ trackingRunId: runId });
-  ctx.log(`run ${runId}: f1 ${m.f1.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}, roc_auc ${m.roc_auc.toFixed(4)}`, 'system');
+  ctx.log(`run ${runId} (${result.training.algorithm}): ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`, 'system');
   return {
     run_id: runId,
     experiment_id: result.run.info.experimentId,
     model_uri: `runs:/${runId}/model`,
     data_sha256: result.training.fingerprint.sha256,
-    metrics: Object.fromEntries(SCALAR_METRICS.map((k) => [k, m[k]])),
-    ...Object.fromEntries(SCALAR_METRICS.map((k) => [k, m[k]])),
+    algo: result.training.algorithm,
+    metrics: { ...m },
+    ...m,
   };
 };
 

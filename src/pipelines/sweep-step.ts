@@ -258,6 +258,8 @@ export function trialHandler(store: SweepStore, services: StepServices): JobHand
         dataSource: file,
         target: w.target!,
         exclude: w.exclude,
+        algo: w.algo,
+        categorical: w.categorical,
         params: Object.fromEntries(Object.entries(t.params).map(([k, v]): [string, string | number] => [k, typeof v === 'boolean' ? String(v) : v])),
         experiment: w.experiment ?? spec.pipeline,
         runName: `${spec.pipeline} sweep trial ${number}`,
@@ -265,7 +267,7 @@ export function trialHandler(store: SweepStore, services: StepServices): JobHand
         train: (i) => trainOffThread(i, signal),
       });
       runId = result.run.info.runId;
-      value = (result.training.metrics as unknown as Record<string, number>)[spec.metric];
+      value = result.training.metrics[spec.metric];
     }
     if (value === undefined || !Number.isFinite(value)) throw new Error(`trial ${number} logged no ${spec.metric}`);
     await store.moveTrial(id, number, { status: 'completed', value, runId, finishedAt: Date.now() }, { type: 'sweep.trial.finished', payload: { sweep: id, run_id: sweep.runId, trial: number, status: 'completed', value }, actor: null });

@@ -1,4 +1,5 @@
 import { FluxError } from '../core/index.js';
+import type { InputCodec } from '../models/index.js';
 
 /** Most rows one predict request may carry; larger batches belong to `fluxops predict`. */
 export const MAX_PREDICT_ROWS = 10_000;
@@ -13,7 +14,7 @@ export interface DecodedInput {
  * `{"inputs":[{col: value, …}, …]}` (records) and `{"columns":[…], "data":[[…], …]}` (split).
  * Every problem is a 400 naming the field; too many rows is a 413.
  */
-export function decodePredictBody(body: unknown, features: readonly string[]): DecodedInput {
+export function decodePredictBody(body: unknown, features: readonly string[], codec?: InputCodec): DecodedInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw bad('request body must be a JSON object with "inputs" (records) or "columns" and "data"', 'body');
   }
@@ -26,10 +27,32 @@ export function decodePredictBody(body: unknown, features: readonly string[]): D
   for (const k of Object.keys(b)) {
     if (k !== 'inputs' && k !== 'columns' && k !== 'data') throw bad(`unknown field "${k}" in the request body`, k);
   }
-  return hasInputs ? decodeRecords(b.inputs, features) : decodeSplit(b.columns, b.data, features);
+  const cell = cellReader(features, codec);
+  return hasInputs ? decodeRecords(b.inputs, features, cell) : decodeSplit(b.columns, b.data, features, cell);
 }
 
-function decodeRecords(inputs: unknown, features: readonly string[]): DecodedInput {
+type CellReader = (v: unknown, j: number, field: string) => number;
+
+/**
+ * How one cell becomes a number: a finite number as it is; for models that take them (gradient-
+ * boosted trees), null as a missing value and a text category as its position in the model's
+ * categories (an unknown category is missing, as the model treats it).
+ */
+function cellReader(features: readonly string[], codec: InputCodec | undefined): CellReader {
+  if (codec === undefined) return (v, _j, field) => number(v, field);
+  return (v, j, field) => {
+    const text = codec.text[j];
+    if (text !== null && text !== undefined) {
+      if (typeof v === 'string') return text.get(v) ?? NaN;
+      if (v === null) return NaN;
+      throw bad(`${field} must be a text category (the input ${features[j]} is categorical), got ${v === undefined ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v}`, field);
+    }
+    if (v === null && codec.missing) return NaN;
+    return number(v, field);
+  };
+}
+
+function decodeRecords(inputs: unknown, features: readonly string[], cell: CellReader): DecodedInput {
   if (!Array.isArray(inputs)) throw bad('"inputs" must be a list of records', 'inputs');
   const n = checkRowCount(inputs.length, 'inputs');
   const d = features.length;
@@ -43,7 +66,7 @@ function decodeRecords(inputs: unknown, features: readonly string[]): DecodedInp
       const name = features[j]!;
       const v = r[name];
       if (v === undefined) throw bad(`inputs[${i}].${name} is missing`, `inputs[${i}].${name}`);
-      X[i * d + j] = number(v, `inputs[${i}].${name}`);
+      X[i * d + j] = cell(v, j, `inputs[${i}].${name}`);
       seen++;
     }
     const keys = Object.keys(r);
@@ -55,7 +78,7 @@ function decodeRecords(inputs: unknown, features: readonly string[]): DecodedInp
   return { X, rows: n };
 }
 
-function decodeSplit(columns: unknown, data: unknown, features: readonly string[]): DecodedInput {
+function decodeSplit(columns: unknown, data: unknown, features: readonly string[], cell: CellReader): DecodedInput {
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) throw bad('"columns" must be a list of column names', 'columns');
   if (!Array.isArray(data)) throw bad('"data" must be a list of rows', 'data');
   const d = features.length;
@@ -76,7 +99,7 @@ function decodeSplit(columns: unknown, data: unknown, features: readonly string[
     if (!Array.isArray(row) || row.length !== cols.length) throw bad(`data[${i}] must be a list of ${cols.length} values`, `data[${i}]`);
     for (let j = 0; j < d; j++) {
       const k = index[j]!;
-      X[i * d + j] = number(row[k], `data[${i}][${k}] (${features[j]})`);
+      X[i * d + j] = cell(row[k], j, `data[${i}][${k}] (${features[j]})`);
     }
   }
   return { X, rows: n };

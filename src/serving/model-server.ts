@@ -225,7 +225,7 @@ export class ModelServer implements Component {
     const slot = this.current;
     if (slot === undefined) throw new FluxError('TEMPORARILY_UNAVAILABLE', `model ${this.ref} is not loaded${this.lastError ? `: ${this.lastError}` : ''}`);
     const m = slot.model;
-    const { X, rows } = decodePredictBody(body, m.features);
+    const { X, rows } = decodePredictBody(body, m.features, m.predictor.inputCodec);
     if (slot.batcher === undefined && m.predictor.predictMatrixSync !== undefined) {
       // Nothing to wait for: the slot cannot be retired under this call.
       return resultOf(m, m.predictor.predictMatrixSync(X, rows), rows);

@@ -152,12 +152,15 @@ function tensor(v: unknown, where: string): OipTensor {
   if (typeof t.name !== 'string' || t.name === '') throw new ProtocolError(400, `${where}.name must be a non-empty string`, 'oip');
   if (!Array.isArray(t.shape) || t.shape.length === 0 || t.shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)) throw new ProtocolError(400, `${where}.shape must be a list of non-negative integers`, 'oip');
   if (typeof t.datatype !== 'string' || !DATATYPES.has(t.datatype)) throw new ProtocolError(400, `${where}.datatype must be one of ${[...DATATYPES].join(', ')}`, 'oip');
-  if (t.datatype === 'BYTES' || t.datatype === 'BOOL') throw new ProtocolError(400, `${where}: ${t.datatype} tensors are not model inputs here (the inputs are numbers)`, 'oip');
+  if (t.datatype === 'BOOL') throw new ProtocolError(400, `${where}: BOOL tensors are not model inputs here (the inputs are numbers, or text for a categorical input)`, 'oip');
   if (!Array.isArray(t.data)) throw new ProtocolError(400, `${where}.data must be a list (nested or flat row-major)`, 'oip');
   const data = (t.data as unknown[]).flat(Infinity);
   const size = (t.shape as number[]).reduce((a, b) => a * b, 1);
   if (data.length !== size) throw new ProtocolError(400, `${where}: shape [${(t.shape as number[]).join(', ')}] holds ${size} values, data has ${data.length}`, 'oip');
-  if (data.some((x) => typeof x !== 'number')) throw new ProtocolError(400, `${where}.data must hold numbers`, 'oip');
+  // BYTES tensors carry text (a categorical input); the model's decoder says whether it takes them.
+  if (t.datatype === 'BYTES' ? data.some((x) => typeof x !== 'string') : data.some((x) => typeof x !== 'number')) {
+    throw new ProtocolError(400, `${where}.data must hold ${t.datatype === 'BYTES' ? 'strings (a BYTES tensor)' : 'numbers'}`, 'oip');
+  }
   return { name: t.name, shape: t.shape as number[], datatype: t.datatype, data, ...(t.parameters !== undefined ? { parameters: t.parameters as Record<string, unknown> } : {}) };
 }
 

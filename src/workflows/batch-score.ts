@@ -28,6 +28,7 @@ export async function scoreCsvFile(
 ): Promise<ScoreResult> {
   if (!fs.existsSync(inputPath)) throw new FluxError('INVALID_PARAMETER_VALUE', `input file ${inputPath} does not exist`, { field: 'input' });
   const features = predictor.inputNames;
+  const codec = predictor.inputCodec;
   const d = features.length;
   const k = predictor.classes.length;
   const classifier = predictor.kind === 'classifier';
@@ -49,7 +50,17 @@ export async function scoreCsvFile(
       }
       for (let j = 0; j < d; j++) {
         const cell = rec[index[j]!]!;
+        // Text categories become their positions (unknown ones are missing); empty cells are missing where the model takes that.
+        const text = codec?.text[j];
+        if (text !== null && text !== undefined) {
+          X[i * d + j] = cell === '' ? NaN : (text.get(cell) ?? NaN);
+          continue;
+        }
         const v = cell.trim() === '' ? NaN : Number(cell);
+        if (Number.isNaN(v) && cell.trim() === '' && codec?.missing === true) {
+          X[i * d + j] = NaN;
+          continue;
+        }
         if (!Number.isFinite(v)) {
           throw new FluxError('INVALID_DATA', `${inputPath} line ${lineNo} column '${features[j]}': '${cell.slice(0, 40)}' is not a number`);
         }

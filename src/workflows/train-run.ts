@@ -6,7 +6,7 @@ import { MODEL_FILE, serializeModel } from '../models/index.js';
 import type { Run } from '../tracking/index.js';
 import { judgeImprovement, type ImprovementRule, type ImprovementVerdict } from './improvement.js';
 import { PROFILE_FILE } from '../monitoring/index.js';
-import { loadCsv, trainClassifier, type RawTrainParams, type TrainClassifierResult } from '../training/index.js';
+import { algorithmOf, loadCsv, train, type RawTrainParams, type TrainInput, type TrainResult } from '../training/index.js';
 
 export interface TrainRunInput {
   csvText: string;
@@ -14,6 +14,10 @@ export interface TrainRunInput {
   dataSource: string;
   target: string;
   exclude?: string[] | undefined;
+  /** The built-in trainer (logistic_regression, gbdt); a param `algo` says the same. */
+  algo?: string | undefined;
+  /** Columns to treat as categorical (gbdt), besides the text columns. */
+  categorical?: string[] | undefined;
   params?: RawTrainParams | undefined;
   experiment?: string | undefined;
   runName?: string | undefined;
@@ -25,7 +29,7 @@ export interface TrainRunInput {
   requireImprovement?: ImprovementRule | undefined;
   onProgress?: ((iteration: number, maxIter: number, loss: number) => void) | undefined;
   /** Trains elsewhere than on this thread (`trainOffThread`); default: here. */
-  train?: ((input: Parameters<typeof trainClassifier>[0]) => Promise<TrainClassifierResult>) | undefined;
+  train?: ((input: TrainInput) => Promise<TrainResult>) | undefined;
   /** More tags for the run (a sweep's parent run, a pipeline run). */
   tags?: Record<string, string> | undefined;
   onNotice?: ((message: string) => void) | undefined;
@@ -33,7 +37,7 @@ export interface TrainRunInput {
 
 export interface TrainRunResult {
   run: Run;
-  training: TrainClassifierResult;
+  training: TrainResult;
   version?: ModelVersion | undefined;
   /** With `requireImprovement`: each alias's verdict; the aliases refused were not moved. */
   gates?: Array<{ alias: string; verdict: ImprovementVerdict }> | undefined;
@@ -51,6 +55,9 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
   if (input.aliases !== undefined && input.aliases.length > 0 && input.register === undefined) {
     throw new FluxError('INVALID_PARAMETER_VALUE', 'an alias needs a registered model: pass --register <name> too');
   }
+  const params = mergeCategorical(input.params, input.categorical);
+  // Refused before a run is created: a wrong algo is a usage error, not a failed run.
+  const algo = algorithmOf({ algo: input.algo, params });
   const dataset = loadCsv(input.csvText, { source: input.dataSource });
   const experimentId = input.experiment === undefined ? '0' : await tracking.ensureExperiment(input.experiment);
   const gitCommit = currentGitCommit();
@@ -61,30 +68,36 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
     sourceVersion: gitCommit,
     tags: {
       'mlflow.source.type': 'LOCAL',
-      'fluxops.trainer': 'logistic_regression',
+      'fluxops.trainer': algo,
       ...(gitCommit !== '' ? { 'mlflow.source.git.commit': gitCommit } : {}),
       ...input.tags,
     },
   });
   const runId = run.info.runId;
   try {
-    const trainInput = {
+    const trainInput: TrainInput = {
       dataset,
       target: input.target,
+      algo,
       ...(input.exclude !== undefined ? { exclude: input.exclude } : {}),
-      ...(input.params !== undefined ? { params: input.params } : {}),
+      ...(params !== undefined ? { params } : {}),
       ...(input.onProgress !== undefined ? { onProgress: input.onProgress } : {}),
     };
-    const training = input.train !== undefined ? await input.train(trainInput) : trainClassifier(trainInput);
+    const training = input.train !== undefined ? await input.train(trainInput) : train(trainInput);
     for (const n of training.notices) input.onNotice?.(n);
-    const m = training.metrics;
+    const scalar = training.metrics;
     const now = Date.now();
-    const scalar = { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss };
     await tracking.logBatch(runId, {
       params: training.params,
       metrics: Object.entries(scalar).map(([key, value]) => ({ key, value, timestamp: now, step: 0 })),
-      tags: { 'fluxops.data.sha256': training.fingerprint.sha256, 'fluxops.target': input.target },
+      tags: { 'fluxops.data.sha256': training.fingerprint.sha256, 'fluxops.target': input.target, 'fluxops.task': training.task },
     });
+    // Learning curves: one value per boosting iteration, as step metrics (batches of 1,000).
+    const curve = Object.entries(training.curves).flatMap(([key, values]) => values.map((value, step) => ({ key, value, timestamp: now, step })));
+    for (let i = 0; i < curve.length; i += 1000) await tracking.logBatch(runId, { metrics: curve.slice(i, i + 1000) });
+    if (training.featureImportance !== undefined) {
+      await tracking.logArtifact(runId, 'feature_importance.json', JSON.stringify(training.featureImportance, null, 2));
+    }
     await tracking.logInputs(runId, [
       {
         name: 'training-data',
@@ -124,6 +137,13 @@ export async function trainAndTrack(tracking: TrackingApi, registry: RegistryApi
     await tracking.endRun(runId, 'FAILED').catch(() => undefined);
     throw e;
   }
+}
+
+/** The `categorical` list joins the params (where the gbdt trainer reads it), refused when given both ways. */
+function mergeCategorical(params: RawTrainParams | undefined, categorical: string[] | undefined): RawTrainParams | undefined {
+  if (categorical === undefined || categorical.length === 0) return params;
+  if (params?.['categorical'] !== undefined) throw new FluxError('INVALID_PARAMETER_VALUE', 'categorical columns are given twice, as --categorical and as the parameter categorical; give them once', { field: 'categorical' });
+  return { ...params, categorical: categorical.join(',') };
 }
 
 /** The commit of the git work tree around the current directory, or '' outside one. */

@@ -75,8 +75,8 @@ describe('judgeImprovement', () => {
   beforeAll(async () => {
     p = await openPlatform({ home });
     const trained = await seedModel(p); // diabetes/1 @production
-    f1 = trained.training.metrics.f1;
-    logLoss = trained.training.metrics.log_loss;
+    f1 = trained.training.metrics.f1!;
+    logLoss = trained.training.metrics.log_loss!;
   }, 120_000);
   afterAll(async () => {
     await p.close();

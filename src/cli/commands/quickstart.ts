@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { FluxError } from '../../core/index.js';
 import { openPlatform } from '../../platform.js';
 import { createFolder } from '../../storage/fs/index.js';
-import { generateDiabetesCsv, loadCsv } from '../../training/index.js';
+import { TRAIN_ALGORITHMS, generateDiabetesCsv, loadCsv } from '../../training/index.js';
 import { trainAndTrack } from '../../workflows/index.js';
 import type { GlobalOptions } from '../context.js';
 import { checkInputFile, readInputFile } from '../file-flags.js';
@@ -22,10 +22,11 @@ export function registerQuickstart(program: Command): void {
     .option('--data <file>', 'train on this CSV instead of the generated diabetes data')
     .option('--target <column>', 'column to predict (required with --data)')
     .option('--name <model>', 'registered model name', 'diabetes')
+    .addOption(new Option('--algo <name>', 'the trainer, as for fluxops train').choices([...TRAIN_ALGORITHMS]).default('logistic_regression'))
     .option('--param <name=value>', 'hyperparameter, as for fluxops train (repeatable)', collect, [])
     .option('--rows <n>', 'rows of generated demo data', '10000')
     .option('--no-serve', 'stop after registering (do not start the server)')
-    .action(async (o: { port: string; host: string; data?: string; target?: string; name: string; param: string[]; rows: string; serve: boolean }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; data?: string; target?: string; name: string; algo: string; param: string[]; rows: string; serve: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const port = parsePort(o.port);
       if (o.data !== undefined && o.target === undefined) throw new FluxError('INVALID_PARAMETER_VALUE', '--data needs --target <column> to say which column to predict');
@@ -62,6 +63,7 @@ export function registerQuickstart(program: Command): void {
           csvText,
           dataSource,
           target,
+          algo: o.algo,
           params: parseParamFlags(o.param),
           experiment: 'quickstart',
           register: o.name,
@@ -71,12 +73,14 @@ export function registerQuickstart(program: Command): void {
         }).finally(() => bar.stop());
         const m = result.training.metrics;
         const v = result.version!;
-        say(`trained run ${result.run.info.runId}: f1 ${formatNumber(m.f1)}, roc_auc ${formatNumber(m.roc_auc)}, accuracy ${formatNumber(m.accuracy)}`);
+        const shown = HEADLINE.filter((k) => m[k] !== undefined).slice(0, 3);
+        say(`trained run ${result.run.info.runId} (${result.training.algorithm}): ${shown.map((k) => `${k} ${formatNumber(m[k]!)}`).join(', ')}`);
         say(`registered ${v.name} version ${v.version} with alias ${alias} (store: ${platform.db.location})`);
         if (production !== undefined) {
-          const was = production.metrics.f1;
+          const key = shown[0]!;
+          const was = production.metrics[key];
           say(
-            `production stays on version ${production.version}${was !== undefined ? ` (f1 ${formatNumber(was)}; the new one has ${formatNumber(m.f1)})` : ''}; ` +
+            `production stays on version ${production.version}${was !== undefined ? ` (${key} ${formatNumber(was)}; the new one has ${formatNumber(m[key]!)})` : ''}; ` +
               `to promote the candidate: fluxops models alias set ${v.name} production ${v.version}`,
           );
         }
@@ -113,13 +117,17 @@ export function registerQuickstart(program: Command): void {
     });
 }
 
-function sampleRecord(csvText: string, features: string[]): Record<string, number> {
+/** The metrics the quickstart prints first, in this order, when the task has them. */
+const HEADLINE = ['f1', 'roc_auc', 'accuracy', 'f1_macro', 'log_loss', 'rmse', 'r2', 'mae'];
+
+function sampleRecord(csvText: string, features: string[]): Record<string, number | string | null> {
   const head = csvText.split('\n').slice(0, 3).join('\n');
   const ds = loadCsv(head);
-  const rec: Record<string, number> = {};
+  const rec: Record<string, number | string | null> = {};
   for (const f of features) {
     const c = ds.columns.indexOf(f);
-    rec[f] = ds.numeric[c]?.[0] ?? 0;
+    const num = ds.numeric[c];
+    rec[f] = num !== null && num !== undefined ? (Number.isNaN(num[0]!) ? null : num[0]!) : (ds.raw[c]?.[0] ?? null);
   }
   return rec;
 }

@@ -130,10 +130,55 @@ function lowerBound(a: Float64Array, v: number): number {
   return lo;
 }
 
+/** Cells of the lookup grid that narrows each value's search to the few edges near it. */
+const GRID = 4096;
+
+/**
+ * The bin of each value of a numeric feature: a uniform grid over the edges' range says, for the
+ * cell a value falls in, which edges can be below it; a binary search over those few finishes.
+ * The cell function is monotone, so an edge in an earlier cell is below the value and one in a
+ * later cell above it: the result equals a binary search over all edges.
+ */
+function numericBinner(edges: Float64Array): (v: number) => number {
+  const m = edges.length;
+  if (m < 16) return (v) => lowerBound(edges, v);
+  const lo = edges[0]!;
+  const span = edges[m - 1]! - lo;
+  const scale = GRID / span;
+  const cell = (v: number): number => {
+    const c = Math.floor((v - lo) * scale);
+    return c < 0 ? 0 : c >= GRID ? GRID - 1 : c;
+  };
+  // first[c] = edges in cells before c; first[c + 1] = edges in cells up to c.
+  const first = new Int32Array(GRID + 1);
+  for (let k = 0; k < m; k++) first[cell(edges[k]!) + 1]!++;
+  for (let c = 0; c < GRID; c++) first[c + 1]! += first[c]!;
+  return (v) => {
+    const c = cell(v);
+    let a = first[c]!;
+    let b = first[c + 1]!;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (edges[mid]! < v) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+}
+
 /** Bins a row-major n×d matrix into a row-major n×d byte matrix. */
 export function binMatrix<T extends Uint8Array<ArrayBufferLike>>(mapper: BinMapper, X: Float64Array, n: number, d: number, out: T): T {
+  const missing = mapper.missingBin;
   for (let j = 0; j < d; j++) {
-    for (let i = 0, k = j; i < n; i++, k += d) out[k] = binOf(mapper, j, X[k]!);
+    if (mapper.categorical[j]) {
+      for (let i = 0, k = j; i < n; i++, k += d) out[k] = binOf(mapper, j, X[k]!);
+      continue;
+    }
+    const bin = numericBinner(mapper.thresholds[j]!);
+    for (let i = 0, k = j; i < n; i++, k += d) {
+      const v = X[k]!;
+      out[k] = v !== v ? missing : bin(v);
+    }
   }
   return out;
 }

@@ -105,7 +105,10 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
 
   const trees: GrownTree[] = [];
   const gainImportance = new Float64Array(d);
-  const trainLoss = [meanLoss(o.loss, K, raw, yt, wt)];
+  // The training curve is measured on a seeded sample of at most CURVE_ROWS rows (as scikit-learn
+  // scores large training sets): a full pass per iteration would cost as much as the gradients.
+  const curveRows = nt > CURVE_ROWS ? sampleRows(nt, CURVE_ROWS, o.seed) : null;
+  const trainLoss = [meanLoss(o.loss, K, raw, yt, wt, curveRows)];
   const validationLoss = nv > 0 ? [meanLoss(o.loss, K, rawV, yv, wv)] : [];
   let stoppedEarly = false;
   let it = 0;
@@ -135,7 +138,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
         for (let i = 0; i < nv; i++) rawV[i * K + k]! += predictBinned(tree, mapper.missingBin, binsV, i * d);
         trees.push(tree);
       }
-      trainLoss.push(meanLoss(o.loss, K, raw, yt, wt));
+      trainLoss.push(meanLoss(o.loss, K, raw, yt, wt, curveRows));
       if (nv > 0) validationLoss.push(meanLoss(o.loss, K, rawV, yv, wv));
       o.onIteration?.({ iteration: it + 1, maxIter: o.maxIter, trainLoss: trainLoss[trainLoss.length - 1]!, validationLoss: nv > 0 ? validationLoss[validationLoss.length - 1] : undefined });
       if (nv > 0 && shouldStop(validationLoss, o.nIterNoChange, o.tol)) {
@@ -175,6 +178,22 @@ export function predictBinned(tree: GrownTree, missingBin: number, bins: Uint8Ar
     else left = b === missingBin ? tree.missingLeft[v]! : b <= tree.binThreshold[v]!;
     v = left ? tree.left[v]! : tree.right[v]!;
   }
+}
+
+/** Most training rows the training loss curve is measured on. */
+const CURVE_ROWS = 10_000;
+
+function sampleRows(n: number, k: number, seed: number): Uint32Array {
+  const rng = new Random(seed ^ 0x5bd1e995);
+  const all = new Uint32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  for (let i = 0; i < k; i++) {
+    const r = i + rng.int(n - i);
+    const t = all[i]!;
+    all[i] = all[r]!;
+    all[r] = t;
+  }
+  return all.slice(0, k).sort();
 }
 
 function stratified(y: Float64Array, fraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {

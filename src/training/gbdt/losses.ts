@@ -61,12 +61,16 @@ export function softmaxRows(raw: Float64Array, n: number, K: number, out: Float6
   }
 }
 
-/** The weighted mean loss at raw predictions (n×K); log loss in nats, squared error halved as optimised. */
-export function meanLoss(loss: GbdtLoss, K: number, raw: Float64Array, y: Float64Array, w: Float64Array | null): number {
-  const n = y.length;
+/**
+ * The weighted mean loss at raw predictions (n×K) over all rows or the given ones; log loss in
+ * nats, squared error halved as optimised.
+ */
+export function meanLoss(loss: GbdtLoss, K: number, raw: Float64Array, y: Float64Array, w: Float64Array | null, rows: Uint32Array | null = null): number {
+  const n = rows === null ? y.length : rows.length;
   let sum = 0;
   let wsum = 0;
-  for (let i = 0; i < n; i++) {
+  for (let t = 0; t < n; t++) {
+    const i = rows === null ? t : rows[t]!;
     const wi = w === null ? 1 : w[i]!;
     let l: number;
     if (loss === 'log_loss' && K === 1) {
