@@ -157,9 +157,10 @@ function tensor(v: unknown, where: string): OipTensor {
   const data = (t.data as unknown[]).flat(Infinity);
   const size = (t.shape as number[]).reduce((a, b) => a * b, 1);
   if (data.length !== size) throw new ProtocolError(400, `${where}: shape [${(t.shape as number[]).join(', ')}] holds ${size} values, data has ${data.length}`, 'oip');
-  // BYTES tensors carry text (a categorical input); the model's decoder says whether it takes them.
-  if (t.datatype === 'BYTES' ? data.some((x) => typeof x !== 'string') : data.some((x) => typeof x !== 'number')) {
-    throw new ProtocolError(400, `${where}.data must hold ${t.datatype === 'BYTES' ? 'strings (a BYTES tensor)' : 'numbers'}`, 'oip');
+  // BYTES tensors carry text (a categorical input); JSON has no NaN, so null stands for a missing
+  // number. The model's decoder says whether it takes either.
+  if (t.datatype === 'BYTES' ? data.some((x) => typeof x !== 'string' && x !== null) : data.some((x) => typeof x !== 'number' && x !== null)) {
+    throw new ProtocolError(400, `${where}.data must hold ${t.datatype === 'BYTES' ? 'strings (a BYTES tensor)' : 'numbers (or null for a missing value)'}`, 'oip');
   }
   return { name: t.name, shape: t.shape as number[], datatype: t.datatype, data, ...(t.parameters !== undefined ? { parameters: t.parameters as Record<string, unknown> } : {}) };
 }
