@@ -1,27 +1,28 @@
-import { FluxError } from '../../core/index.js';
 import { predictionType, validateModel, type BuiltinModel, type LogisticModel } from '../format.js';
 import { foldStandardization } from '../predictor.js';
 import { attribute, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
 import { OnnxDataType, encodeOnnxModel } from './onnx-codec.js';
+import { exportGbdt } from './onnx-gbdt-export.js';
 import { ONNX_META } from './onnx-meta.js';
 
 /** Name of the exported graph's one input: a float64 matrix [N, F], columns in signature order. */
 export const EXPORT_INPUT = 'input';
 
 /**
- * Writes a built-in logistic regression as an ONNX model that predicts what the built-in
- * predictor does: the folded weights of `foldStandardization` in float64, with standard operators
- * only (MatMul, Add, Sigmoid, Sub, Concat, Greater, Cast, Reshape, Gather; opset 13), so any
- * ONNX runtime runs it and the probabilities equal the built-in ones to float64 rounding (the
- * ML-domain LinearClassifier would compute in float32). Outputs `label` [N] (the classes'
- * type: int64, double or string) and `probabilities` [N, 2] in class order; a row gets the second
- * class when its probability is strictly above ½, as the built-in predictor decides. The input
- * column names, classes and target are carried in metadata_props.
+ * Writes a built-in model as an ONNX model that predicts what the built-in predictor does. A
+ * gradient-boosted tree model goes to ai.onnx.ml's tree-ensemble operators (`exportGbdt` in
+ * onnx-gbdt-export.ts, which refuses models with text inputs). A logistic regression is written as
+ * the folded weights of `foldStandardization` in float64, with standard operators only (MatMul,
+ * Add, Sigmoid, Sub, Concat, Greater, Cast, Reshape, Gather; opset 13), so any ONNX runtime runs
+ * it and the probabilities equal the built-in ones to float64 rounding (the ML-domain
+ * LinearClassifier would compute in float32). Outputs `label` [N] (the classes' type: int64,
+ * double or string) and `probabilities` [N, 2] in class order; a row gets the second class when
+ * its probability is strictly above ½, as the built-in predictor decides. The input column names,
+ * classes and target are carried in metadata_props.
  */
 export function exportToOnnx(model: BuiltinModel, opts: { producerVersion?: string; modelName?: string } = {}): Uint8Array {
   validateModel(model);
-  if (model.algorithm === 'gbdt') throw new FluxError('UNSUPPORTED_MODEL_FORMAT', 'ONNX export of gbdt models is not built yet');
-  return exportLogistic(model, opts);
+  return model.algorithm === 'gbdt' ? exportGbdt(model, EXPORT_INPUT, opts) : exportLogistic(model, opts);
 }
 
 function exportLogistic(model: LogisticModel, opts: { producerVersion?: string; modelName?: string }): Uint8Array {
