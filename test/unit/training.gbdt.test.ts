@@ -78,8 +78,10 @@ describe('histograms', () => {
     const X = new Float64Array(n * d).map(() => rng.normal());
     const m = fitBinMapper(X, n, d, { maxBins: 255, categorical: new Uint8Array(d), seed: 1 });
     const bins = binMatrix(m, X, n, d, new Uint8Array(new SharedArrayBuffer(n * d)));
-    const grad = new Float64Array(new SharedArrayBuffer(n * 8)).map(() => rng.normal());
-    const hess = new Float64Array(new SharedArrayBuffer(n * 8)).map(() => rng.uniform());
+    const grad = new Float64Array(new SharedArrayBuffer(n * 8));
+    for (let i = 0; i < n; i++) grad[i] = rng.normal();
+    const hess = new Float64Array(new SharedArrayBuffer(n * 8));
+    for (let i = 0; i < n; i++) hess[i] = rng.uniform();
     const idx = new Uint32Array(new SharedArrayBuffer(n * 4));
     // Rows with an even first bin on the left, the rest on the right.
     let l = 0;
@@ -98,7 +100,7 @@ describe('histograms', () => {
     buildHistogram(left, bins, d, W, idx, 0, l, grad, hess, false);
     buildHistogram(rightH, bins, d, W, idx, l, n, grad, hess, false);
     for (let k = 0; k < size; k++) expect(Math.abs(parent[k]! - left[k]! - rightH[k]!)).toBeLessThan(1e-9);
-    const data = { bins, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(n) };
+    const data = { bins, columns: new Uint8Array(0), n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(n) };
     const par = parallelBuilder(data, 2);
     try {
       const p = new Float64Array(size);

@@ -52,6 +52,11 @@ export interface HistogramBuilder {
 export interface GrowerData {
   /** Row-major n×d bins of the training rows. */
   bins: Uint8Array;
+  /**
+   * The same bins column by column (d×n), for partitioning: a node's rows read one byte each from
+   * one column, where the row-major layout would cost a cache line per row.
+   */
+  columns: Uint8Array;
   n: number;
   d: number;
   mapper: BinMapper;
@@ -255,8 +260,9 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
  * the loop has no data-dependent branch to mispredict.
  */
 function partition(data: GrowerData, start: number, end: number, s: Candidate): number {
-  const { bins, d, idx, scratch } = data;
+  const { columns, n, idx, scratch } = data;
   const f = s.feature;
+  const col = columns.subarray(f * n, (f + 1) * n);
   const goesLeft = new Uint8Array(256);
   if (s.catBits !== null) {
     for (let b = 0; b < 256; b++) goesLeft[b] = (s.catBits[b >>> 5]! >>> (b & 31)) & 1;
@@ -268,7 +274,7 @@ function partition(data: GrowerData, start: number, end: number, s: Candidate): 
   let r = 0;
   for (let t = start; t < end; t++) {
     const row = idx[t]!;
-    const left = goesLeft[bins[row * d + f]!]!;
+    const left = goesLeft[col[row]!]!;
     idx[l] = row;
     scratch[r] = row;
     l += left;
