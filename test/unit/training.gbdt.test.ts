@@ -100,7 +100,9 @@ describe('histograms', () => {
     buildHistogram(left, bins, d, W, idx, 0, l, grad, hess, false);
     buildHistogram(rightH, bins, d, W, idx, l, n, grad, hess, false);
     for (let k = 0; k < size; k++) expect(Math.abs(parent[k]! - left[k]! - rightH[k]!)).toBeLessThan(1e-9);
-    const data = { bins, columns: new Uint8Array(0), n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(n) };
+    const columns = new Uint8Array(new SharedArrayBuffer(n * d));
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) columns[j * n + i] = bins[i * d + j]!;
+    const data = { bins, columns, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(new SharedArrayBuffer(n * 4)) };
     const par = parallelBuilder(data, 2);
     try {
       const p = new Float64Array(size);
@@ -108,6 +110,14 @@ describe('histograms', () => {
       for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - parent[k]!)).toBeLessThan(1e-9);
       par.build(p, l, n);
       for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - rightH[k]!)).toBeLessThan(1e-9);
+      // A partition on two threads gives the rows, in order, that a plain filter does.
+      const table = new Uint8Array(256);
+      for (let b = 0; b < 100; b++) table[b] = 1;
+      const before = Array.from(idx.subarray(100, n - 7));
+      const lefts = par.partition!(table, 2, 100, n - 7);
+      const want = [...before.filter((r) => table[bins[r * d + 2]!] === 1), ...before.filter((r) => table[bins[r * d + 2]!] === 0)];
+      expect(lefts).toBe(before.filter((r) => table[bins[r * d + 2]!] === 1).length);
+      expect(Array.from(idx.subarray(100, n - 7))).toEqual(want);
     } finally {
       par.close();
     }

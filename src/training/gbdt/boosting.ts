@@ -82,7 +82,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   // Shared memory when other threads build histograms: they read the bins, gradients and rows in place.
   const share = o.histogramBuilder !== undefined;
   const bins = binMatrix(mapper, Xt, nt, d, share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d));
-  const columns = new Uint8Array(nt * d);
+  const columns = share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d);
   for (let i = 0; i < nt; i++) for (let j = 0, o = i * d; j < d; j++) columns[j * nt + i] = bins[o + j]!;
   const yv = takeValues(y, valRows);
   const wv = o.sampleWeight === null ? null : takeValues(o.sampleWeight, valRows);
@@ -99,7 +99,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   const prob = K > 1 ? new Float64Array(nt * K) : null;
   const rawK = K > 1 ? new Float64Array(nt) : raw;
   const constantHessian = o.loss !== 'log_loss' && wt === null;
-  const data = { bins, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: new Uint32Array(nt) };
+  const data = { bins, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt) };
   const builder = (o.histogramBuilder ?? serialBuilder)(data);
   const grower = { ...data, builder };
   const growth = { maxLeafNodes: o.maxLeafNodes, maxDepth: o.maxDepth, minSamplesLeaf: o.minSamplesLeaf, l2: o.l2Regularization, shrinkage: o.learningRate };

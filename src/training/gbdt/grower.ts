@@ -47,6 +47,8 @@ export interface GrownTree {
  */
 export interface HistogramBuilder {
   build(hist: Float64Array, start: number, end: number): void;
+  /** Partitions idx[start..end) on `feature` by the bin table (see `partition`); returns how many rows went left. */
+  partition?(goesLeft: Uint8Array, feature: number, start: number, end: number): number;
 }
 
 export interface GrowerData {
@@ -256,13 +258,9 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
 /**
  * Moves the rows of idx[start..end) that go left to the front, keeping order on both sides;
  * returns the first right position. A 256-entry table says which bins go left (numeric, missing
- * and categorical alike), and every row is written to both sides with only the cursor moving, so
- * the loop has no data-dependent branch to mispredict.
+ * and categorical alike). A parallel builder splits the range between threads.
  */
 function partition(data: GrowerData, start: number, end: number, s: Candidate): number {
-  const { columns, n, idx, scratch } = data;
-  const f = s.feature;
-  const col = columns.subarray(f * n, (f + 1) * n);
   const goesLeft = new Uint8Array(256);
   if (s.catBits !== null) {
     for (let b = 0; b < 256; b++) goesLeft[b] = (s.catBits[b >>> 5]! >>> (b & 31)) & 1;
@@ -270,18 +268,41 @@ function partition(data: GrowerData, start: number, end: number, s: Candidate): 
     for (let b = 0; b <= s.binThreshold; b++) goesLeft[b] = 1;
     goesLeft[data.mapper.missingBin] = s.missingLeft ? 1 : 0;
   }
+  if (data.builder.partition !== undefined) return start + data.builder.partition(goesLeft, s.feature, start, end);
+  const { columns, n, idx, scratch } = data;
+  const lefts = partitionRange(columns, n, s.feature, idx, scratch, goesLeft, start, end);
+  idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
+  return start + lefts;
+}
+
+/**
+ * The partition kernel: rows of idx[start..end) going left are packed from idx[start], the others
+ * from scratch[start], in order; returns how many went left. Every row is written to both sides
+ * with only the cursors moving, so the loop has no data-dependent branch to mispredict. Like
+ * buildHistogram it uses nothing from outside its body (parallel.ts runs its source in workers).
+ */
+export function partitionRange(
+  columns: Uint8Array,
+  n: number,
+  feature: number,
+  idx: Uint32Array,
+  scratch: Uint32Array,
+  goesLeft: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  const off = feature * n;
   let l = start;
-  let r = 0;
+  let r = start;
   for (let t = start; t < end; t++) {
     const row = idx[t]!;
-    const left = goesLeft[col[row]!]!;
+    const left = goesLeft[columns[off + row]!]!;
     idx[l] = row;
     scratch[r] = row;
     l += left;
     r += 1 - left;
   }
-  idx.set(scratch.subarray(0, r), l);
-  return l;
+  return l - start;
 }
 
 /** The best split of a node over all features, or null when none gains. */

@@ -1,14 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import { type GrowerData, type HistogramBuilder, SLOT, buildHistogram } from './grower.js';
+import { type GrowerData, type HistogramBuilder, SLOT, buildHistogram, partitionRange } from './grower.js';
 
-/** Fewest rows of a node whose histogram is shared out; smaller ones are quicker built here. */
-const MIN_ROWS_PER_THREAD = 16_384;
+/** Fewest rows of a node whose work is shared out; smaller ones are quicker done here. */
+const MIN_ROWS_PER_THREAD = 8_192;
 
-/** Control words of a worker: [0] generation, [1] start, [2] end, [3] finished generation. */
+/** Control words of a worker. */
 const GEN = 0;
-const START = 1;
-const END = 2;
-const DONE = 3;
+const KERNEL = 1;
+const START = 2;
+const END = 3;
+const FEATURE = 4;
+const DONE = 5;
+const RESULT = 6;
+const CONTROL_WORDS = 8;
+const HISTOGRAM = 0;
+const PARTITION = 1;
 
 /** True when the arrays a worker reads live in shared memory. */
 function shared(a: ArrayBufferView): boolean {
@@ -16,67 +22,121 @@ function shared(a: ArrayBufferView): boolean {
 }
 
 /**
- * A histogram builder that splits a node's rows among `threads` threads: this one and
- * threads − 1 workers, each summing its share into its own histogram, added up here. The rows,
- * bins, gradients and hessians are SharedArrayBuffers the workers read in place; hand-offs are
- * Atomics waits, not messages, so a node costs microseconds of coordination. The workers run the
- * source of buildHistogram itself (no second copy of the loop). The sums are the same numbers in
- * another order: results are reproducible for a given seed and thread count.
+ * Node work split among `threads` threads: this one and threads − 1 workers. A histogram is
+ * summed by each thread over its share of the node's rows into its own histogram, added up here;
+ * a partition is done by each thread on its share and the pieces joined in order. The rows, bins,
+ * gradients and hessians are SharedArrayBuffers the workers read in place; hand-offs are Atomics
+ * waits, not messages, so a node costs microseconds of coordination. The workers run the source
+ * of buildHistogram and partitionRange themselves (no second copy of either loop). Histogram sums
+ * are the same numbers in another order: results are reproducible for a given seed and thread
+ * count.
  */
 export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: number): HistogramBuilder & { close(): void } {
-  const { bins, d, grad, hess, idx, constantHessian } = data;
+  const { bins, columns, n, d, grad, hess, idx, scratch, constantHessian } = data;
   const W = data.mapper.maxBins + 1;
-  if (threads < 2 || ![bins, grad, hess, idx].every(shared)) {
+  if (threads < 2) {
     return { build: (hist, start, end) => buildHistogram(hist, bins, d, W, idx, start, end, grad, hess, constantHessian), close() {} };
   }
+  if (![bins, columns, grad, hess, idx, scratch].every(shared)) throw new Error('internal error: the parallel builder needs its arrays in shared memory');
   const size = d * W * SLOT;
+  const goesLeft = new Uint8Array(new SharedArrayBuffer(256));
   const workers: Array<{ worker: Worker; ctrl: Int32Array; hist: Float64Array }> = [];
   const source = `
     const { workerData } = require('node:worker_threads');
     const buildHistogram = ${buildHistogram.toString()};
-    const { bins, grad, hess, idx, d, W, constantHessian, ctrl, hist } = workerData;
+    const partitionRange = ${partitionRange.toString()};
+    const { bins, columns, n, grad, hess, idx, scratch, goesLeft, d, W, constantHessian, ctrl, hist } = workerData;
     let seen = 0;
     for (;;) {
       Atomics.wait(ctrl, ${GEN}, seen);
       const gen = Atomics.load(ctrl, ${GEN});
       if (gen < 0) break;
       seen = gen;
-      buildHistogram(hist, bins, d, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
+      if (ctrl[${KERNEL}] === ${HISTOGRAM}) buildHistogram(hist, bins, d, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
+      else ctrl[${RESULT}] = partitionRange(columns, n, ctrl[${FEATURE}], idx, scratch, goesLeft, ctrl[${START}], ctrl[${END}]);
       Atomics.store(ctrl, ${DONE}, gen);
       Atomics.notify(ctrl, ${DONE});
     }`;
   for (let t = 1; t < threads; t++) {
-    const ctrl = new Int32Array(new SharedArrayBuffer(4 * 4));
+    const ctrl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
     const hist = new Float64Array(new SharedArrayBuffer(size * 8));
-    const worker = new Worker(source, { eval: true, workerData: { bins, grad, hess, idx, d, W, constantHessian, ctrl, hist } });
+    const worker = new Worker(source, { eval: true, workerData: { bins, columns, n, grad, hess, idx, scratch, goesLeft, d, W, constantHessian, ctrl, hist } });
     worker.unref();
     workers.push({ worker, ctrl, hist });
   }
   let generation = 0;
+  /** Starts `kernel` on workers 1..parts−1 over their shares of [start, end); returns the share size. */
+  const dispatch = (kernel: number, parts: number, start: number, end: number, feature: number): number => {
+    generation++;
+    const per = Math.ceil((end - start) / parts);
+    for (let t = 1; t < parts; t++) {
+      const w = workers[t - 1]!;
+      w.ctrl[KERNEL] = kernel;
+      w.ctrl[START] = start + t * per;
+      w.ctrl[END] = Math.min(end, start + (t + 1) * per);
+      w.ctrl[FEATURE] = feature;
+      Atomics.store(w.ctrl, GEN, generation);
+      Atomics.notify(w.ctrl, GEN);
+    }
+    return per;
+  };
+  const join = (w: { ctrl: Int32Array }): void => {
+    // Wait on the value seen: had the worker finished between a load and the wait, waiting on a
+    // fresh load would sleep through its only notify.
+    for (;;) {
+      const seen = Atomics.load(w.ctrl, DONE);
+      if (seen === generation) return;
+      Atomics.wait(w.ctrl, DONE, seen);
+    }
+  };
+  const partsFor = (rows: number): number => Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD));
   return {
     build(hist, start, end) {
-      const rows = end - start;
-      const parts = Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD));
+      const parts = partsFor(end - start);
       if (parts < 2) {
         buildHistogram(hist, bins, d, W, idx, start, end, grad, hess, constantHessian);
         return;
       }
-      generation++;
-      const per = Math.ceil(rows / parts);
-      for (let t = 1; t < parts; t++) {
-        const w = workers[t - 1]!;
-        w.ctrl[START] = start + t * per;
-        w.ctrl[END] = Math.min(end, start + (t + 1) * per);
-        Atomics.store(w.ctrl, GEN, generation);
-        Atomics.notify(w.ctrl, GEN);
-      }
+      const per = dispatch(HISTOGRAM, parts, start, end, 0);
       buildHistogram(hist, bins, d, W, idx, start, Math.min(end, start + per), grad, hess, constantHessian);
       for (let t = 1; t < parts; t++) {
         const w = workers[t - 1]!;
-        while (Atomics.load(w.ctrl, DONE) !== generation) Atomics.wait(w.ctrl, DONE, Atomics.load(w.ctrl, DONE));
+        join(w);
         const h = w.hist;
         for (let k = 0; k < size; k++) hist[k]! += h[k]!;
       }
+    },
+    partition(table, feature, start, end) {
+      const parts = partsFor(end - start);
+      goesLeft.set(table);
+      if (parts < 2) {
+        const lefts = partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
+        idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
+        return lefts;
+      }
+      const per = dispatch(PARTITION, parts, start, end, feature);
+      // Each share packs its left rows at its start in idx and its right rows at its start in
+      // scratch; the lefts are joined in order, then the rights after them.
+      const shares: Array<{ from: number; rows: number; lefts: number }> = [];
+      shares.push({ from: start, rows: Math.min(per, end - start), lefts: partitionRange(columns, n, feature, idx, scratch, goesLeft, start, Math.min(end, start + per)) });
+      for (let t = 1; t < parts; t++) {
+        const w = workers[t - 1]!;
+        join(w);
+        const from = start + t * per;
+        shares.push({ from, rows: Math.min(end, from + per) - from, lefts: w.ctrl[RESULT]! });
+      }
+      let at = start;
+      for (const s of shares) {
+        if (s.from !== at) idx.copyWithin(at, s.from, s.from + s.lefts);
+        at += s.lefts;
+      }
+      const lefts = at - start;
+      for (const s of shares) {
+        const rights = s.rows - s.lefts;
+        idx.set(scratch.subarray(s.from, s.from + rights), at);
+        at += rights;
+      }
+      return lefts;
     },
     close() {
       for (const w of workers) {
