@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxClient } from '../../src/client/index.js';
-import { createPredictor, exportToOnnx, onnxMlmodelText, parseModel, planOnnxModel, type BuiltinModel, type LogisticModel } from '../../src/models/index.js';
+import { createPredictor, exportToOnnx, onnxMlmodelText, parseModel, planOnnxModel, type LogisticModel } from '../../src/models/index.js';
 import { MULTICLASS, REGRESSOR, multiclassExpected, multiclassOnnx, regressorExpected, regressorOnnx } from '../helpers/onnx-models.js';
 import { SAMPLE, startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FluxError } from '../../src/core/errors.js';
 import {
-  type BuiltinModel,
   type LogisticModel,
   MODEL_FORMAT_VERSION,
   createPredictor,
