@@ -8,10 +8,9 @@
  * Usage: node dist-bench/bench/gbdt/fit-child.js spec.json
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createPredictor } from '../../src/models/index.js';
-import { parallelBuilder } from '../../src/training/gbdt/parallel.js';
+import { gbdtFitOptions } from '../../src/training/gbdt/trainer.js';
 import { toGbdtModel } from '../../src/training/gbdt/to-model.js';
 import {
   type GbdtFit,
@@ -28,11 +27,6 @@ import {
 } from '../../src/training/index.js';
 import { ROOT } from '../support.js';
 import { type FitChildSpec, type LibResult, cpuMeter, median, readNpy, readSplit } from './data.js';
-
-/** trainer.ts's rules (not exported there): keep in step with PARALLEL_MIN_CELLS and AUTO_EARLY_STOPPING_ROWS. */
-const PARALLEL_MIN_CELLS = 2_000_000;
-const AUTO_EARLY_STOPPING_ROWS = 10_000;
-const MAX_AUTO_THREADS = 4;
 
 interface Table {
   X: Float64Array;
@@ -90,28 +84,10 @@ function main(): void {
   const p = parseGbdtParams({});
   const k = t.classes?.length ?? 0;
   const loss: GbdtLoss = spec.task === 'regression' ? 'squared_error' : 'log_loss';
-  const earlyStopping = p.earlyStopping === 'auto' ? nTrain > AUTO_EARLY_STOPPING_ROWS : p.earlyStopping;
-  const threads = spec.threads > 0 ? spec.threads : nTrain * d >= PARALLEL_MIN_CELLS ? Math.min(os.availableParallelism(), MAX_AUTO_THREADS) : 1;
-  const options = {
-    loss,
-    nClasses: Math.max(k, 2),
-    learningRate: p.learningRate,
-    maxIter: p.maxIter,
-    maxLeafNodes: p.maxLeafNodes,
-    maxDepth: p.maxDepth,
-    minSamplesLeaf: p.minSamplesLeaf,
-    l2Regularization: p.l2Regularization,
-    maxBins: p.maxBins,
-    earlyStopping,
-    validationFraction: p.validationFraction,
-    nIterNoChange: p.nIterNoChange,
-    tol: p.tol,
-    seed: p.seed,
-    categorical: t.categorical,
-    sampleWeight: null,
-    histogramBuilder: threads > 1 ? (data: Parameters<typeof parallelBuilder>[0]) => parallelBuilder(data, threads) : undefined,
-    onIteration: (i: { iteration: number }) => progress(`fit ${fits.length + 1} iteration ${i.iteration}`),
-  };
+  const { options, earlyStopping, threads } = gbdtFitOptions(
+    spec.threads > 0 ? { ...p, threads: spec.threads } : p,
+    { loss, nClasses: Math.max(k, 2), rows: nTrain, features: d, categorical: t.categorical, sampleWeight: null, onIteration: (i) => progress(`fit ${fits.length + 1} iteration ${i.iteration}`) },
+  );
 
   let fit: GbdtFit | undefined;
   const meter = cpuMeter();

@@ -88,26 +88,15 @@ export interface TrainResult {
 
 export type BinaryMetrics = Omit<ClassificationMetrics, 'confusion_matrix'>;
 
-export interface TrainClassifierResult {
+/** What the logistic regression trainer returns: a TrainResult narrowed to its model and binary metrics. */
+export interface TrainClassifierResult extends Omit<TrainResult, 'algorithm' | 'task' | 'model' | 'metrics' | 'confusionMatrix' | 'featureImportance'> {
   algorithm: 'logistic_regression';
   task: 'classification';
   model: LogisticModel;
   /** Metrics on the held-out test rows. */
   metrics: BinaryMetrics;
   confusionMatrix: number[][];
-  curves: Record<string, number[]>;
   featureImportance: undefined;
-  /** Every effective parameter as a string, ready to log with the run. */
-  params: Record<string, string>;
-  notices: string[];
-  featureNames: string[];
-  trainRows: number;
-  testRows: number;
-  iterations: number;
-  converged: boolean;
-  fingerprint: DataFingerprint;
-  /** The reference drift and performance estimation compare live traffic with (stored as model/profile.json). */
-  profile: ModelProfile;
 }
 
 /**

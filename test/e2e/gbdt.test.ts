@@ -11,19 +11,10 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxClient } from '../../src/client/index.js';
 import type { PipelineRun } from '../../src/pipelines/index.js';
+import { ended } from '../helpers/pipelines.js';
 import { generateDiabetesCsv, generateFriedmanCsv, generateMulticlassCsv } from '../../src/training/index.js';
 import { assertBuilt, runCli, startCli, stop } from '../helpers/cli.js';
 import { freshHome } from '../helpers/server.js';
-
-async function ended(client: FluxClient, id: string, timeoutMs: number): Promise<PipelineRun> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await client.getPipelineRun(id);
-    if (r.status !== 'running') return r;
-    if (Date.now() > end) throw new Error(`run ${id} still running`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
 
 describe('gbdt end to end', () => {
   const home = freshHome('fluxops-gbdt-');

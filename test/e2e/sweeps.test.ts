@@ -17,21 +17,12 @@ import { loadCsv, trainClassifier } from '../../src/training/index.js';
 import { openPlatformOn, postgresBackend, tmpDir } from '../helpers/backends.js';
 import { assertBuilt, ROOT, runCli, startCli, stop } from '../helpers/cli.js';
 import { freshHome } from '../helpers/server.js';
+import { ended } from '../helpers/pipelines.js';
 
 const DATA = path.resolve(ROOT, '../shared/data/diabetes.csv');
 const haveData = fs.existsSync(DATA);
 if (!haveData) console.log(`skipping the reference sweep tests: ${DATA} is absent (it sits beside the checkout in CI)`);
 const SPACE = { C: 'choice(0.01, 0.1, 1, 10, 100)', max_iter: 'choice(100, 200, 300)', solver: 'choice(liblinear, saga)' };
-
-async function ended(client: FluxClient, id: string, timeoutMs: number): Promise<PipelineRun> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await client.getPipelineRun(id);
-    if (r.status !== 'running') return r;
-    if (Date.now() > end) throw new Error(`run ${id} still running`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
 
 /** Most trials running at one moment, from their start and end times. */
 function peakConcurrency(trials: TrialRow[]): number {

@@ -1,4 +1,5 @@
 import { Random } from '../../core/index.js';
+import { takeRows as take, takeValues } from '../split.js';
 import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
 import { type GrownTree, type HistogramBuilder, growTree, serialBuilder } from './grower.js';
 import { type GbdtLoss, baseline, gradients, meanLoss, softmaxRows, weightedMedian } from './losses.js';
@@ -234,16 +235,4 @@ function fromMask(isVal: Uint8Array): { train: Uint32Array; test: Uint32Array } 
     else train[a++] = i;
   }
   return { train, test };
-}
-
-function take(X: Float64Array, d: number, rows: Uint32Array): Float64Array {
-  const out = new Float64Array(rows.length * d);
-  for (let r = 0; r < rows.length; r++) out.set(X.subarray(rows[r]! * d, rows[r]! * d + d), r * d);
-  return out;
-}
-
-function takeValues(v: Float64Array, rows: Uint32Array): Float64Array {
-  const out = new Float64Array(rows.length);
-  for (let r = 0; r < rows.length; r++) out[r] = v[rows[r]!]!;
-  return out;
 }

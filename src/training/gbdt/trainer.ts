@@ -6,16 +6,52 @@ import { fingerprintDataset, selectTabular } from '../features.js';
 import { classificationMetrics, multiclassMetrics, regressionMetrics } from '../metrics.js';
 import { randomSplit, stratifiedSplit, takeRows, takeValues } from '../split.js';
 import type { TrainClassifierInput, TrainResult } from '../trainer.js';
-import { fitGbdt } from './boosting.js';
+import { type GbdtOptions, type IterationInfo, fitGbdt } from './boosting.js';
 import type { GbdtLoss } from './losses.js';
 import { parallelBuilder } from './parallel.js';
-import { formatGbdtParams, parseGbdtParams } from './params.js';
+import { type GbdtParams, formatGbdtParams, parseGbdtParams } from './params.js';
 import { toGbdtModel } from './to-model.js';
 
 /** Above this many training cells histograms are built on several threads (below, the hand-offs cost more than they save). */
 const PARALLEL_MIN_CELLS = 2_000_000;
 /** Rows above which early_stopping=auto holds out a validation fraction (scikit-learn's rule). */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
+/** Most threads `threads=auto` takes. */
+const MAX_AUTO_THREADS = 4;
+
+/**
+ * The fit options parsed parameters give for a training matrix of `rows` × `features`: early
+ * stopping when auto (on above 10,000 rows), threads when auto (both cores above 2,000,000
+ * cells). What trainGbdt fits with, and what the benchmark times.
+ */
+export function gbdtFitOptions(
+  p: GbdtParams,
+  a: { loss: GbdtLoss; nClasses: number; rows: number; features: number; categorical: Uint8Array; sampleWeight: Float64Array | null; onIteration?: ((i: IterationInfo) => void) | undefined },
+): { options: GbdtOptions; earlyStopping: boolean; threads: number } {
+  const earlyStopping = p.earlyStopping === 'auto' ? a.rows > AUTO_EARLY_STOPPING_ROWS : p.earlyStopping;
+  const threads = p.threads > 0 ? p.threads : a.rows * a.features >= PARALLEL_MIN_CELLS ? Math.min(os.availableParallelism(), MAX_AUTO_THREADS) : 1;
+  const options: GbdtOptions = {
+    loss: a.loss,
+    nClasses: a.nClasses,
+    learningRate: p.learningRate,
+    maxIter: p.maxIter,
+    maxLeafNodes: p.maxLeafNodes,
+    maxDepth: p.maxDepth,
+    minSamplesLeaf: p.minSamplesLeaf,
+    l2Regularization: p.l2Regularization,
+    maxBins: p.maxBins,
+    earlyStopping,
+    validationFraction: p.validationFraction,
+    nIterNoChange: p.nIterNoChange,
+    tol: p.tol,
+    seed: p.seed,
+    categorical: a.categorical,
+    sampleWeight: a.sampleWeight,
+    histogramBuilder: threads > 1 ? (data) => parallelBuilder(data, threads) : undefined,
+    onIteration: a.onIteration,
+  };
+  return { options, earlyStopping, threads };
+}
 
 /**
  * Trains gradient-boosted trees end to end: infer the table (text columns are categorical, empty
@@ -37,8 +73,6 @@ export function trainGbdt(input: TrainClassifierInput): TrainResult {
   const nTrain = split.train.length;
   const Xtrain = takeRows(f.X, d, split.train);
   const ytrain = takeValues(f.y, split.train);
-  const earlyStopping = p.earlyStopping === 'auto' ? nTrain > AUTO_EARLY_STOPPING_ROWS : p.earlyStopping;
-  const threads = p.threads > 0 ? p.threads : nTrain * d >= PARALLEL_MIN_CELLS ? Math.min(os.availableParallelism(), 4) : 1;
   let sampleWeight: Float64Array | null = null;
   if (p.classWeight === 'balanced' && classes !== undefined) {
     const counts = new Float64Array(k);
@@ -46,26 +80,9 @@ export function trainGbdt(input: TrainClassifierInput): TrainResult {
     sampleWeight = new Float64Array(nTrain);
     for (let i = 0; i < nTrain; i++) sampleWeight[i] = nTrain / (k * counts[ytrain[i]!]!);
   }
-  const fit = fitGbdt(Xtrain, ytrain, nTrain, d, {
-    loss,
-    nClasses: Math.max(k, 2),
-    learningRate: p.learningRate,
-    maxIter: p.maxIter,
-    maxLeafNodes: p.maxLeafNodes,
-    maxDepth: p.maxDepth,
-    minSamplesLeaf: p.minSamplesLeaf,
-    l2Regularization: p.l2Regularization,
-    maxBins: p.maxBins,
-    earlyStopping,
-    validationFraction: p.validationFraction,
-    nIterNoChange: p.nIterNoChange,
-    tol: p.tol,
-    seed: p.seed,
-    categorical: f.categorical,
-    sampleWeight,
-    histogramBuilder: threads > 1 ? (data) => parallelBuilder(data, threads) : undefined,
-    onIteration: input.onProgress === undefined ? undefined : (i) => input.onProgress!(i.iteration, i.maxIter, i.validationLoss ?? i.trainLoss),
-  });
+  const onIteration = input.onProgress === undefined ? undefined : (i: IterationInfo) => input.onProgress!(i.iteration, i.maxIter, i.validationLoss ?? i.trainLoss);
+  const { options, earlyStopping, threads } = gbdtFitOptions(p, { loss, nClasses: Math.max(k, 2), rows: nTrain, features: d, categorical: f.categorical, sampleWeight, onIteration });
+  const fit = fitGbdt(Xtrain, ytrain, nTrain, d, options);
   const params = formatGbdtParams(p, { loss, earlyStopping, threads });
   const taskName = f.task === 'regression' ? 'regression' : k === 2 ? 'binary_classification' : 'multiclass_classification';
   const model: GbdtModel = toGbdtModel(fit, {
