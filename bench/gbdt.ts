@@ -26,7 +26,7 @@
  *
  * Usage: npm run bench:gbdt -- [--only diabetes,friedman,multiclass,big] [--rows 1000000]
  *   [--features 20] [--friedman-rows 20000] [--multiclass-rows 20000] [--repeats 5] [--libs fluxops,sklearn,xgboost]
- *   [--threads N] [--python /usr/bin/python3] [--diabetes PATH] [--idle-wait 60] [--cpu-prof-dir DIR]
+ *   [--threads N] [--python /usr/bin/python3] [--diabetes PATH] [--idle-wait 15] [--cpu-prof-dir DIR]
  *   [--keep] [--json]
  */
 import { spawn } from 'node:child_process';
@@ -108,6 +108,8 @@ export interface GbdtDatasetResult {
   errors: Partial<Record<GbdtLib, string>>;
   /** Runs killed because they stopped making progress (then run again, up to HANG_RETRIES times). */
   hangs: Partial<Record<GbdtLib, string[]>>;
+  /** Libraries that fitted beside more than DISTURBED_CORES of other processes' work: their times are inflated. */
+  disturbed: GbdtLib[];
   /** FluxOps fit seconds / scikit-learn's, and / XGBoost's. */
   ratioSklearn?: number;
   ratioXgboost?: number;
@@ -296,10 +298,10 @@ export async function runGbdtBench(o: GbdtBenchOptions, log: (line: string) => v
       const p = prepare(dir, name, o);
       if (typeof p === 'string') {
         log(`\n== ${name}: skipped: ${p}`);
-        result.datasets.push({ name, description: '', task: 'binary', rows: 0, features: 0, trainRows: 0, testRows: 0, repeats: 0, skipped: p, results: {}, errors: {}, hangs: {} });
+        result.datasets.push({ name, description: '', task: 'binary', rows: 0, features: 0, trainRows: 0, testRows: 0, repeats: 0, skipped: p, results: {}, errors: {}, hangs: {}, disturbed: [] });
         continue;
       }
-      const ds: GbdtDatasetResult = { name, description: p.description, task: p.task, rows: p.rows, features: p.features, trainRows: p.trainRows, testRows: p.testRows, repeats: p.repeats, results: {}, errors: {}, hangs: {} };
+      const ds: GbdtDatasetResult = { name, description: p.description, task: p.task, rows: p.rows, features: p.features, trainRows: p.trainRows, testRows: p.testRows, repeats: p.repeats, results: {}, errors: {}, hangs: {}, disturbed: [] };
       result.datasets.push(ds);
       log(`\n== ${name}: ${p.description}; ${fmt(p.rows)} rows × ${p.features} features, ${p.task}; train ${fmt(p.trainRows)} / test ${fmt(p.testRows)}; ${p.repeats === 1 ? '1 fit' : `median of ${p.repeats} fits`}`);
       for (const lib of o.libs) {
@@ -330,6 +332,7 @@ export async function runGbdtBench(o: GbdtBenchOptions, log: (line: string) => v
       if (flux && sk) ds.ratioSklearn = flux.fit_seconds / sk.fit_seconds;
       if (flux && xg) ds.ratioXgboost = flux.fit_seconds / xg.fit_seconds;
       if (ds.ratioSklearn !== undefined) ds.pass = ds.ratioSklearn <= GBDT_FIT_TARGET_RATIO;
+      ds.disturbed = GBDT_LIBS.filter((lib) => (ds.results[lib]?.other_cpu_cores ?? 0) > DISTURBED_CORES);
       printDataset(ds, log);
     }
   } finally {
@@ -366,8 +369,7 @@ function printDataset(ds: GbdtDatasetResult, log: (line: string) => void): void 
   log(line(head));
   for (const r of rows) log(line(r));
   log('   (es): early stopping on (a validation fraction held out); fits (s): each timed fit; cores: the library\'s CPU per second of fitting; others: other processes\' CPU meanwhile');
-  const disturbed = GBDT_LIBS.filter((lib) => (ds.results[lib]?.other_cpu_cores ?? 0) > DISTURBED_CORES);
-  if (disturbed.length > 0) log(`   warning: other processes used more than ${DISTURBED_CORES} cores while ${disturbed.map((l) => LABEL[l]).join(', ')} fitted: those times are inflated`);
+  if (ds.disturbed.length > 0) log(`   warning: other processes used more than ${DISTURBED_CORES} cores while ${ds.disturbed.map((l) => LABEL[l]).join(', ')} fitted: those times are inflated`);
   if (ds.ratioSklearn !== undefined) {
     log(`   >>> FluxOps / scikit-learn fit time: ${ds.ratioSklearn.toFixed(2)}× (target ≤ ${GBDT_FIT_TARGET_RATIO}) ${ds.pass ? 'PASS' : 'ABOVE TARGET'}`);
   }
@@ -387,7 +389,8 @@ export function printGbdtSummary(r: GbdtBenchResult, log: (line: string) => void
     const part = (label: string, v: LibResult | undefined): string => (v === undefined ? `${label} –` : `${label} ${v.fit_seconds.toFixed(3)} s (${v.iterations ?? '?'} it)`);
     log(
       `gbdt     ${ds.name.padEnd(10)} ${part('FluxOps', f)}  ${part('sklearn', s)}  ${part('xgboost', x)}  ` +
-        (ds.ratioSklearn !== undefined ? `ratio ${ds.ratioSklearn.toFixed(2)}× ${ds.pass ? 'PASS' : 'ABOVE TARGET'}` : 'ratio –'),
+        (ds.ratioSklearn !== undefined ? `ratio ${ds.ratioSklearn.toFixed(2)}× ${ds.pass ? 'PASS' : 'ABOVE TARGET'}` : 'ratio –') +
+        (ds.disturbed.length > 0 ? `  (disturbed: ${ds.disturbed.join(', ')})` : ''),
     );
     for (const lib of GBDT_LIBS) {
       const h = ds.hangs[lib];
@@ -423,7 +426,7 @@ export function parseGbdtBenchArgs(argv: string[]): GbdtBenchOptions & { json: b
       python: { type: 'string', default: process.env.FLUXOPS_BENCH_PYTHON ?? '/usr/bin/python3' },
       diabetes: { type: 'string', default: path.resolve(ROOT, '..', 'shared', 'data', 'diabetes.csv') },
       'cpu-prof-dir': { type: 'string' },
-      'idle-wait': { type: 'string', default: '60' },
+      'idle-wait': { type: 'string', default: '15' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
