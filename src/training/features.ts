@@ -26,7 +26,8 @@ export interface Features {
 }
 
 /** Build the design matrix and binary labels for a classifier from a Dataset. */
-export function selectFeatures(ds: Dataset, sel: FeatureSelection): Features {
+/** The target's column index and the excluded names, each checked against the data. */
+function targetAndExclusions(ds: Dataset, sel: FeatureSelection): { targetIdx: number; excluded: Set<string> } {
   const targetIdx = ds.columns.indexOf(sel.target);
   if (targetIdx < 0) {
     throw invalid(`target column '${sel.target}' is not in the data; columns are: ${ds.columns.join(', ')}`);
@@ -39,6 +40,26 @@ export function selectFeatures(ds: Dataset, sel: FeatureSelection): Features {
     if (name === sel.target) throw invalid(`column '${name}' is the target; it cannot also be excluded`);
     excluded.add(name);
   }
+  return { targetIdx, excluded };
+}
+
+/** How many of a text column's non-empty cells are numbers, and the first that is not (−1 when all are). */
+function cellCensus(cells: readonly string[]): { nonEmpty: number; numericCells: number; firstBad: number } {
+  let numericCells = 0;
+  let nonEmpty = 0;
+  let firstBad = -1;
+  for (let i = 0; i < cells.length; i++) {
+    const v = cells[i]!;
+    if (v === '') continue;
+    nonEmpty++;
+    if (isNumericCell(v)) numericCells++;
+    else if (firstBad < 0) firstBad = i;
+  }
+  return { nonEmpty, numericCells, firstBad };
+}
+
+export function selectFeatures(ds: Dataset, sel: FeatureSelection): Features {
+  const { targetIdx, excluded } = targetAndExclusions(ds, sel);
 
   const { y, classes } = binaryTarget(ds, targetIdx);
   const notices: string[] = [];
@@ -171,16 +192,7 @@ function checkNumericFeature(ds: Dataset, c: number): void {
     return;
   }
   const cells = ds.raw[c]!;
-  let numericCells = 0;
-  let nonEmpty = 0;
-  let firstBad = -1;
-  for (let i = 0; i < cells.length; i++) {
-    const v = cells[i]!;
-    if (v === '') continue;
-    nonEmpty++;
-    if (isNumericCell(v)) numericCells++;
-    else if (firstBad < 0) firstBad = i;
-  }
+  const { nonEmpty, numericCells, firstBad } = cellCensus(cells);
   if (nonEmpty > 0 && numericCells >= nonEmpty / 2 && firstBad >= 0) {
     throw new FluxError(
       'INVALID_DATA',
@@ -262,14 +274,7 @@ export interface TabularFeatures {
 const AUTO_CLASSIFICATION_MAX_CLASSES = 20;
 
 export function selectTabular(ds: Dataset, sel: TabularSelection): TabularFeatures {
-  const targetIdx = ds.columns.indexOf(sel.target);
-  if (targetIdx < 0) throw invalid(`target column '${sel.target}' is not in the data; columns are: ${ds.columns.join(', ')}`);
-  const excluded = new Set<string>();
-  for (const name of sel.exclude ?? []) {
-    if (!ds.columns.includes(name)) throw invalid(`cannot exclude column '${name}': it is not in the data; columns are: ${ds.columns.join(', ')}`);
-    if (name === sel.target) throw invalid(`column '${name}' is the target; it cannot also be excluded`);
-    excluded.add(name);
-  }
+  const { targetIdx, excluded } = targetAndExclusions(ds, sel);
   const forced = new Set<string>();
   for (const name of sel.categorical ?? []) {
     if (!ds.columns.includes(name)) throw invalid(`categorical column '${name}' is not in the data; columns are: ${ds.columns.join(', ')}`);
@@ -315,16 +320,7 @@ export function selectTabular(ds: Dataset, sel: TabularSelection): TabularFeatur
     }
     const cells = ds.raw[c]!;
     // A text column with mostly numbers is a typo'd numeric column, not categories.
-    let numericCells = 0;
-    let nonEmpty = 0;
-    let firstBad = -1;
-    for (let i = 0; i < n; i++) {
-      const v = cells[i]!;
-      if (v === '') continue;
-      nonEmpty++;
-      if (isNumericCell(v)) numericCells++;
-      else if (firstBad < 0) firstBad = i;
-    }
+    const { nonEmpty, numericCells, firstBad } = cellCensus(cells);
     if (nonEmpty > 0 && numericCells >= nonEmpty / 2 && !forced.has(name)) {
       throw new FluxError('INVALID_DATA', `column '${name}' ${rowLabel(ds, firstBad)}: '${cells[firstBad]}' is not a number (pass --categorical ${name} if the column holds categories)`, { column: name, row: firstBad + 1, value: cells[firstBad] });
     }

@@ -13,9 +13,9 @@ export interface Split {
  * round(testFraction × classCount) of them go to the test set, so both sets keep the class
  * balance. The same labels, fraction and seed always give the same split.
  */
-export function stratifiedSplit(y: Float64Array, testFraction: number, seed: number): Split {
+export function stratifiedSplit(y: Float64Array, testFraction: number, seed: number, field = 'test_size'): Split {
   if (!(testFraction > 0 && testFraction < 1)) {
-    throw invalid(`test_size must be a fraction strictly between 0 and 1, got ${testFraction}`);
+    throw invalid(`${field} must be a fraction strictly between 0 and 1, got ${testFraction}`);
   }
   if (!Number.isInteger(seed)) throw invalid(`seed must be an integer, got ${seed}`);
   const n = y.length;
@@ -37,7 +37,7 @@ export function stratifiedSplit(y: Float64Array, testFraction: number, seed: num
     testCount += k;
   }
   if (testCount === 0 || testCount === n) {
-    throw invalid(`test_size ${testFraction} leaves ${testCount === 0 ? 'the test' : 'the training'} set empty with ${n} rows`);
+    throw invalid(`${field} ${testFraction} leaves ${testCount === 0 ? (field === 'test_size' ? 'the test' : 'the validation') : 'the training'} set empty with ${n} rows`);
   }
   const train = new Uint32Array(n - testCount);
   const test = new Uint32Array(testCount);
@@ -66,11 +66,11 @@ export function takeValues(v: Float64Array, rows: Uint32Array): Float64Array {
 }
 
 /** A seeded random train/test split of n rows (for regression, where there are no classes to stratify). */
-export function randomSplit(n: number, testFraction: number, seed: number): Split {
-  if (!(testFraction > 0 && testFraction < 1)) throw invalid(`test_size must be a fraction strictly between 0 and 1, got ${testFraction}`);
+export function randomSplit(n: number, testFraction: number, seed: number, field = 'test_size'): Split {
+  if (!(testFraction > 0 && testFraction < 1)) throw invalid(`${field} must be a fraction strictly between 0 and 1, got ${testFraction}`);
   const order = new Random(seed).shuffle(Array.from({ length: n }, (_, i) => i));
   const k = Math.round(testFraction * n);
-  if (k === 0 || k === n) throw invalid(`test_size ${testFraction} leaves ${k === 0 ? 'the test' : 'the training'} set empty with ${n} rows`);
+  if (k === 0 || k === n) throw invalid(`${field} ${testFraction} leaves ${k === 0 ? (field === 'test_size' ? 'the test' : 'the validation') : 'the training'} set empty with ${n} rows`);
   const isTest = new Uint8Array(n);
   for (let j = 0; j < k; j++) isTest[order[j]!] = 1;
   const train = new Uint32Array(n - k);

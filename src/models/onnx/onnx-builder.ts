@@ -113,3 +113,20 @@ export function onnxModel(spec: OnnxModelSpec): OnnxModel {
     metadata_props: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
 }
+
+/**
+ * A binary classifier's outputs from the probability of its second class [N, 1]: `probabilities`
+ * [N, 2] = [1 − p, p], and `label` = classes[1] when p is strictly above ½ (the built-in rule).
+ * The graph provides the initializers `one` and `half` (float64 [1]), `flat` (int64 [1] = −1) and
+ * `classes` (the two labels).
+ */
+export function binaryLabelNodes(pPositive: string): OnnxNode[] {
+  return [
+    onnxNode('Sub', ['one', pPositive], ['p_negative']),
+    onnxNode('Concat', ['p_negative', pPositive], ['probabilities'], [attribute.int('axis', 1)]),
+    onnxNode('Greater', [pPositive, 'half'], ['is_positive']),
+    onnxNode('Cast', ['is_positive'], ['class_index_2d'], [attribute.int('to', OnnxDataType.INT64)]),
+    onnxNode('Reshape', ['class_index_2d', 'flat'], ['class_index']),
+    onnxNode('Gather', ['classes', 'class_index'], ['label'], [attribute.int('axis', 0)]),
+  ];
+}

@@ -1,7 +1,7 @@
 import { predictionType, validateModel, type BuiltinModel, type LogisticModel } from '../format.js';
 import { foldStandardization } from '../predictor.js';
-import { attribute, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
-import { OnnxDataType, encodeOnnxModel } from './onnx-codec.js';
+import { binaryLabelNodes, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
+import { encodeOnnxModel } from './onnx-codec.js';
 import { exportGbdt } from './onnx-gbdt-export.js';
 import { ONNX_META } from './onnx-meta.js';
 
@@ -50,12 +50,7 @@ function exportLogistic(model: LogisticModel, opts: { producerVersion?: string; 
       onnxNode('MatMul', [EXPORT_INPUT, 'weights'], ['dot']),
       onnxNode('Add', ['dot', 'bias'], ['score']),
       onnxNode('Sigmoid', ['score'], ['p_positive']),
-      onnxNode('Sub', ['one', 'p_positive'], ['p_negative']),
-      onnxNode('Concat', ['p_negative', 'p_positive'], ['probabilities'], [attribute.int('axis', 1)]),
-      onnxNode('Greater', ['p_positive', 'half'], ['is_positive']),
-      onnxNode('Cast', ['is_positive'], ['class_index_2d'], [attribute.int('to', OnnxDataType.INT64)]),
-      onnxNode('Reshape', ['class_index_2d', 'flat'], ['class_index']),
-      onnxNode('Gather', ['classes', 'class_index'], ['label'], [attribute.int('axis', 0)]),
+      ...binaryLabelNodes('p_positive'),
     ],
   };
   return encodeOnnxModel(

@@ -1,6 +1,6 @@
 import { FluxError } from '../../core/index.js';
 import { predictionType, type GbdtModel, type GbdtTree } from '../format.js';
-import { attribute, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
+import { attribute, binaryLabelNodes, constantTensor, onnxModel, onnxNode, tensorInfo, type OnnxElement } from './onnx-builder.js';
 import { OnnxDataType, encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor } from './onnx-codec.js';
 import { ONNX_META } from './onnx-meta.js';
 
@@ -155,12 +155,7 @@ function binaryGraph(model: GbdtModel, flat: FlatEnsemble, input: string, classe
       onnxNode('Div', ['e', 'one_plus_e'], ['p_if_negative']),
       onnxNode('GreaterOrEqual', ['raw', 'zero'], ['raw_nonnegative']),
       onnxNode('Where', ['raw_nonnegative', 'p_if_nonnegative', 'p_if_negative'], ['p_positive']),
-      onnxNode('Sub', ['one', 'p_positive'], ['p_negative']),
-      onnxNode('Concat', ['p_negative', 'p_positive'], ['probabilities'], [attribute.int('axis', 1)]),
-      onnxNode('Greater', ['p_positive', 'half'], ['is_positive']),
-      onnxNode('Cast', ['is_positive'], ['class_index_2d'], [attribute.int('to', OnnxDataType.INT64)]),
-      onnxNode('Reshape', ['class_index_2d', 'flat'], ['class_index']),
-      onnxNode('Gather', ['classes', 'class_index'], ['label'], [attribute.int('axis', 0)]),
+      ...binaryLabelNodes('p_positive'),
     ],
   };
 }

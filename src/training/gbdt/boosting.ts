@@ -1,5 +1,5 @@
 import { Random } from '../../core/index.js';
-import { takeRows as take, takeValues } from '../split.js';
+import { randomSplit, stratifiedSplit, takeRows as take, takeValues } from '../split.js';
 import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
 import { type GrownTree, type HistogramBuilder, growTree, serialBuilder } from './grower.js';
 import { type GbdtLoss, baseline, gradients, meanLoss, softmaxRows, weightedMedian } from './losses.js';
@@ -69,7 +69,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   let trainRows: Uint32Array;
   let valRows: Uint32Array = new Uint32Array(0);
   if (o.earlyStopping) {
-    ({ train: trainRows, test: valRows } = o.loss === 'log_loss' ? stratified(y, o.validationFraction, o.seed) : randomSplit(n, o.validationFraction, o.seed));
+    ({ train: trainRows, test: valRows } = o.loss === 'log_loss' ? stratifiedSplit(y, o.validationFraction, o.seed, 'validation_fraction') : randomSplit(n, o.validationFraction, o.seed, 'validation_fraction'));
   } else {
     trainRows = new Uint32Array(n);
     for (let i = 0; i < n; i++) trainRows[i] = i;
@@ -197,42 +197,4 @@ function sampleRows(n: number, k: number, seed: number): Uint32Array {
     all[r] = t;
   }
   return all.slice(0, k).sort();
-}
-
-function stratified(y: Float64Array, fraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < y.length; i++) {
-    let rows = byClass.get(y[i]!);
-    if (!rows) byClass.set(y[i]!, (rows = []));
-    rows.push(i);
-  }
-  const rng = new Random(seed);
-  const isVal = new Uint8Array(y.length);
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const rows = rng.shuffle(byClass.get(label)!);
-    const k = Math.round(fraction * rows.length);
-    for (let j = 0; j < k; j++) isVal[rows[j]!] = 1;
-  }
-  return fromMask(isVal);
-}
-
-function randomSplit(n: number, fraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {
-  const rng = new Random(seed);
-  const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-  const isVal = new Uint8Array(n);
-  const k = Math.round(fraction * n);
-  for (let j = 0; j < k; j++) isVal[order[j]!] = 1;
-  return fromMask(isVal);
-}
-
-function fromMask(isVal: Uint8Array): { train: Uint32Array; test: Uint32Array } {
-  let nv = 0;
-  for (const v of isVal) nv += v;
-  const train = new Uint32Array(isVal.length - nv);
-  const test = new Uint32Array(nv);
-  for (let i = 0, a = 0, b = 0; i < isVal.length; i++) {
-    if (isVal[i]) test[b++] = i;
-    else train[a++] = i;
-  }
-  return { train, test };
 }

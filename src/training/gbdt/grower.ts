@@ -188,19 +188,16 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
   }
   const root = addNode(0, n, G, H, n);
   const open: OpenNode[] = [];
+  /** Whether a node may be split at all: depth, and room for two children of min_samples_leaf rows and the least hessian. */
+  const splittable = (depth: number, c: number, h: number): boolean => !((opts.maxDepth !== null && depth >= opts.maxDepth) || c < 2 * opts.minSamplesLeaf || h < 2 * MIN_CHILD_HESSIAN);
+  /** Opens a splittable node when some split gains; its histogram goes back to the pool otherwise. */
   const consider = (id: number, start: number, end: number, depth: number, g: number, h: number, c: number, hist: Float64Array): void => {
-    if ((opts.maxDepth !== null && depth >= opts.maxDepth) || c < 2 * opts.minSamplesLeaf || h < 2 * MIN_CHILD_HESSIAN) {
-      pool.push(hist);
-      return;
-    }
     const split = bestSplit(hist, mapper, d, g, h, c, opts, data.constantHessian);
-    if (split === null) {
-      pool.push(hist);
-      return;
-    }
-    open.push({ id, start, end, depth, g, h, c, hist, split });
+    if (split === null) pool.push(hist);
+    else open.push({ id, start, end, depth, g, h, c, hist, split });
   };
-  consider(root, 0, n, 0, G, H, n, rootHist);
+  if (splittable(0, n, H)) consider(root, 0, n, 0, G, H, n, rootHist);
+  else pool.push(rootHist);
 
   let leaves = 1;
   while (open.length > 0 && leaves < opts.maxLeafNodes) {
@@ -232,9 +229,8 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
       break;
     }
     const depth = node.depth + 1;
-    const splittable = (c: number, h: number): boolean => !((opts.maxDepth !== null && depth >= opts.maxDepth) || c < 2 * opts.minSamplesLeaf || h < 2 * MIN_CHILD_HESSIAN);
-    const leftOk = splittable(nLeft, lh);
-    const rightOk = splittable(nRight, node.h - lh);
+    const leftOk = splittable(depth, nLeft, lh);
+    const rightOk = splittable(depth, nRight, node.h - lh);
     if (!leftOk && !rightOk) {
       pool.push(node.hist);
       continue;
@@ -269,10 +265,15 @@ function partition(data: GrowerData, start: number, end: number, s: Candidate): 
     goesLeft[data.mapper.missingBin] = s.missingLeft ? 1 : 0;
   }
   if (data.builder.partition !== undefined) return start + data.builder.partition(goesLeft, s.feature, start, end);
+  return start + serialPartition(data, goesLeft, s.feature, start, end);
+}
+
+/** A partition on this thread: the kernel, then the right rows after the left ones; returns how many went left. */
+export function serialPartition(data: Pick<GrowerData, 'columns' | 'n' | 'idx' | 'scratch'>, goesLeft: Uint8Array, feature: number, start: number, end: number): number {
   const { columns, n, idx, scratch } = data;
-  const lefts = partitionRange(columns, n, s.feature, idx, scratch, goesLeft, start, end);
+  const lefts = partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
   idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
-  return start + lefts;
+  return lefts;
 }
 
 /**
@@ -321,7 +322,7 @@ function bestSplit(hist: Float64Array, mapper: BinMapper, d: number, G: number, 
     const mh = hist[mo + 1]!;
     const mc = hist[mo + 2]!;
     if (mapper.categorical[j]) {
-      const c = categoricalSplit(hist, off, nb, mg, mh, mc, G, H, C, lambda, minLeaf, parentScore, constantHessian, mapper.missingBin);
+      const c = categoricalSplit(hist, off, nb, mh, mc, G, H, C, lambda, minLeaf, parentScore, constantHessian, mapper.missingBin);
       if (c !== null && c.gain > bestGain) {
         bestGain = c.gain;
         best = { ...c, feature: j, binThreshold: 0, missingLeft: c.missingLeft };
@@ -382,7 +383,6 @@ function categoricalSplit(
   hist: Float64Array,
   off: number,
   nb: number,
-  mg: number,
   mh: number,
   mc: number,
   G: number,
@@ -432,6 +432,5 @@ function categoricalSplit(
     bits[b >>> 5]! |= 1 << (b & 31);
     if (b === missingBin) missingLeft = true;
   }
-  void mg;
   return { gain: best.gain, missingLeft, catBits: bits, leftG: best.lg, leftH: best.lh, leftC: best.lc };
 }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { type GrowerData, type HistogramBuilder, SLOT, buildHistogram, partitionRange } from './grower.js';
+import { type GrowerData, type HistogramBuilder, SLOT, buildHistogram, partitionRange, serialBuilder, serialPartition } from './grower.js';
 
 /** Fewest rows of a node whose work is shared out; smaller ones are quicker done here. */
 const MIN_ROWS_PER_THREAD = 8_192;
@@ -34,9 +34,7 @@ function shared(a: ArrayBufferView): boolean {
 export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: number): HistogramBuilder & { close(): void } {
   const { bins, columns, n, d, grad, hess, idx, scratch, constantHessian } = data;
   const W = data.mapper.maxBins + 1;
-  if (threads < 2) {
-    return { build: (hist, start, end) => buildHistogram(hist, bins, d, W, idx, start, end, grad, hess, constantHessian), close() {} };
-  }
+  if (threads < 2) return { ...serialBuilder(data), close() {} };
   if (![bins, columns, grad, hess, idx, scratch].every(shared)) throw new Error('internal error: the parallel builder needs its arrays in shared memory');
   const size = d * W * SLOT;
   const goesLeft = new Uint8Array(new SharedArrayBuffer(256));
@@ -108,12 +106,8 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     },
     partition(table, feature, start, end) {
       const parts = partsFor(end - start);
+      if (parts < 2) return serialPartition(data, table, feature, start, end);
       goesLeft.set(table);
-      if (parts < 2) {
-        const lefts = partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
-        idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
-        return lefts;
-      }
       const per = dispatch(PARTITION, parts, start, end, feature);
       // Each share packs its left rows at its start in idx and its right rows at its start in
       // scratch; the lefts are joined in order, then the rights after them.

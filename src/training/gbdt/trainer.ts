@@ -7,7 +7,7 @@ import { classificationMetrics, multiclassMetrics, regressionMetrics } from '../
 import { randomSplit, stratifiedSplit, takeRows, takeValues } from '../split.js';
 import type { TrainClassifierInput, TrainResult } from '../trainer.js';
 import { type GbdtOptions, type IterationInfo, fitGbdt } from './boosting.js';
-import type { GbdtLoss } from './losses.js';
+import { type GbdtLoss, meanLoss } from './losses.js';
 import { parallelBuilder } from './parallel.js';
 import { type GbdtParams, formatGbdtParams, parseGbdtParams } from './params.js';
 import { toGbdtModel } from './to-model.js';
@@ -170,31 +170,18 @@ export function trainGbdt(input: TrainClassifierInput): TrainResult {
   };
 }
 
-/** The test loss after each iteration (index 0: the baseline alone), from the model's own trees. */
+/**
+ * The test loss after each iteration (index 0: the baseline alone), from the model's own trees:
+ * log loss, RMSE (from the halved squared error meanLoss optimises) or MAE.
+ */
 function stagedTestLoss(model: GbdtModel, X: Float64Array, y: Float64Array, n: number, loss: GbdtLoss): number[] {
   const ens = compileEnsemble(model);
   const out: number[] = [];
-  ens.staged(X, n, (raw) => out.push(lossOf(raw, y, n, ens.K, loss)));
+  ens.staged(X, n, (raw) => {
+    const l = meanLoss(loss, ens.K, raw, y, null);
+    out.push(loss === 'squared_error' ? Math.sqrt(2 * l) : l);
+  });
   return out;
-}
-
-function lossOf(raw: Float64Array, y: Float64Array, n: number, K: number, loss: GbdtLoss): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    if (loss === 'squared_error') s += (raw[i]! - y[i]!) ** 2;
-    else if (loss === 'absolute_error') s += Math.abs(raw[i]! - y[i]!);
-    else if (K === 1) {
-      const r = raw[i]!;
-      s += (r > 0 ? r + Math.log1p(Math.exp(-r)) : Math.log1p(Math.exp(r))) - y[i]! * r;
-    } else {
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) max = Math.max(max, raw[i * K + k]!);
-      let z = 0;
-      for (let k = 0; k < K; k++) z += Math.exp(raw[i * K + k]! - max);
-      s += max + Math.log(z) - raw[i * K + y[i]!]!;
-    }
-  }
-  return loss === 'squared_error' ? Math.sqrt(s / n) : s / n;
 }
 
 function maxProbability(prob: Float64Array, k: number): Float64Array {
