@@ -3,7 +3,7 @@ import { FluxError } from '../../src/core/index.js';
 import { createPredictor, parseModel, serializeModel, type GbdtModel } from '../../src/models/index.js';
 import { Random, fitGbdt, generateDiabetesCsv, generateMulticlassCsv, parseGbdtParams, train, type GbdtOptions } from '../../src/training/index.js';
 import { binMatrix, fitBinMapper } from '../../src/training/gbdt/binning.js';
-import { buildHistogram, SLOT } from '../../src/training/gbdt/grower.js';
+import { binStride, binWords, buildHistogram, histogramSize } from '../../src/training/gbdt/grower.js';
 import { parallelBuilder } from '../../src/training/gbdt/parallel.js';
 
 const options = (over: Partial<GbdtOptions> = {}, d = 1): GbdtOptions => ({
@@ -77,7 +77,9 @@ describe('histograms', () => {
     const rng = new Random(9);
     const X = new Float64Array(n * d).map(() => rng.normal());
     const m = fitBinMapper(X, n, d, { maxBins: 255, categorical: new Uint8Array(d), seed: 1 });
-    const bins = binMatrix(m, X, n, d, new Uint8Array(new SharedArrayBuffer(n * d)));
+    const stride = binStride(d);
+    expect(stride).toBe(8);
+    const bins = binMatrix(m, X, n, d, new Uint8Array(new SharedArrayBuffer(n * stride)), stride);
     const grad = new Float64Array(new SharedArrayBuffer(n * 8));
     for (let i = 0; i < n; i++) grad[i] = rng.normal();
     const hess = new Float64Array(new SharedArrayBuffer(n * 8));
@@ -87,22 +89,30 @@ describe('histograms', () => {
     let l = 0;
     const right: number[] = [];
     for (let i = 0; i < n; i++) {
-      if (bins[i * d]! % 2 === 0) idx[l++] = i;
+      if (bins[i * stride]! % 2 === 0) idx[l++] = i;
       else right.push(i);
     }
     idx.set(right, l);
     const W = 256;
-    const size = d * W * SLOT;
+    const size = histogramSize(stride, m);
+    const words = binWords(bins);
     const parent = new Float64Array(size);
     const left = new Float64Array(size);
     const rightH = new Float64Array(size);
-    buildHistogram(parent, bins, d, W, idx, 0, n, grad, hess, false);
-    buildHistogram(left, bins, d, W, idx, 0, l, grad, hess, false);
-    buildHistogram(rightH, bins, d, W, idx, l, n, grad, hess, false);
+    buildHistogram(parent, words, stride / 4, W, idx, 0, n, grad, hess, false);
+    buildHistogram(left, words, stride / 4, W, idx, 0, l, grad, hess, false);
+    buildHistogram(rightH, words, stride / 4, W, idx, l, n, grad, hess, false);
+    // Every row counted once per feature, in the bin binMatrix gave it.
+    for (let j = 0; j < d; j++) {
+      let c = 0;
+      for (let b = 0; b < W; b++) c += parent[(j * W + b) * 3 + 2]!;
+      expect(c).toBe(n);
+      expect(parent[(j * W + bins[5 * stride + j]!) * 3 + 2]).toBeGreaterThan(0);
+    }
     for (let k = 0; k < size; k++) expect(Math.abs(parent[k]! - left[k]! - rightH[k]!)).toBeLessThan(1e-9);
     const columns = new Uint8Array(new SharedArrayBuffer(n * d));
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) columns[j * n + i] = bins[i * d + j]!;
-    const data = { bins, columns, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(new SharedArrayBuffer(n * 4)) };
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) columns[j * n + i] = bins[i * stride + j]!;
+    const data = { bins, stride, columns, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(new SharedArrayBuffer(n * 4)) };
     const par = parallelBuilder(data, 2);
     try {
       const p = new Float64Array(size);
@@ -115,11 +125,51 @@ describe('histograms', () => {
       for (let b = 0; b < 100; b++) table[b] = 1;
       const before = Array.from(idx.subarray(100, n - 7));
       const lefts = par.partition!(table, 2, 100, n - 7);
-      const want = [...before.filter((r) => table[bins[r * d + 2]!] === 1), ...before.filter((r) => table[bins[r * d + 2]!] === 0)];
-      expect(lefts).toBe(before.filter((r) => table[bins[r * d + 2]!] === 1).length);
+      const want = [...before.filter((r) => table[bins[r * stride + 2]!] === 1), ...before.filter((r) => table[bins[r * stride + 2]!] === 0)];
+      expect(lefts).toBe(before.filter((r) => table[bins[r * stride + 2]!] === 1).length);
       expect(Array.from(idx.subarray(100, n - 7))).toEqual(want);
     } finally {
       par.close();
+    }
+  });
+});
+
+describe('parallel fits', () => {
+  // Histograms summed on two threads add the same numbers in another order, so the fits agree to
+  // rounding; every kernel the workers run (histograms, partitions, leaf values, gradients) is on
+  // the path of these fits.
+  const fits = (o: GbdtOptions, X: Float64Array, y: Float64Array, n: number, d: number) => {
+    const serial = fitGbdt(X, y, n, d, o);
+    const parallel = fitGbdt(X, y, n, d, { ...o, histogramBuilder: (data, apply) => parallelBuilder(data, 2, apply) });
+    return { serial, parallel };
+  };
+  const agree = (a: ReturnType<typeof fitGbdt>, b: ReturnType<typeof fitGbdt>): void => {
+    expect(b.iterations).toBe(a.iterations);
+    expect(b.trees.map((t) => t.feature)).toEqual(a.trees.map((t) => t.feature));
+    expect(b.trees.map((t) => t.binThreshold)).toEqual(a.trees.map((t) => t.binThreshold));
+    for (let i = 0; i < a.trees.length; i++) {
+      for (let v = 0; v < a.trees[i]!.value.length; v++) expect(Math.abs(b.trees[i]!.value[v]! - a.trees[i]!.value[v]!)).toBeLessThan(1e-9);
+    }
+    for (let i = 0; i < a.trainLoss.length; i++) expect(Math.abs(b.trainLoss[i]! - a.trainLoss[i]!)).toBeLessThan(1e-9);
+  };
+  const n = 30_000;
+  const d = 6;
+  const rng = new Random(21);
+  const X = new Float64Array(n * d).map(() => rng.normal());
+  for (let i = 0; i < n; i += 17) X[i * d + 2] = Number.NaN;
+  const logit = (i: number): number => X[i * d]! * X[i * d + 1]! + Math.sin(2 * X[i * d + 3]!) - 0.5 * Math.abs(X[i * d + 4]!);
+  it('binary log loss with weights and early stopping', () => {
+    const y = Float64Array.from({ length: n }, (_, i) => (logit(i) + rng.normal(0, 0.5) > 0 ? 1 : 0));
+    const w = Float64Array.from(y, (v) => (v === 1 ? 2 : 1));
+    const { serial, parallel } = fits(options({ maxIter: 15, earlyStopping: true, sampleWeight: w }, d), X, y, n, d);
+    expect(serial.trees.length).toBe(15);
+    agree(serial, parallel);
+  });
+  it('squared and absolute error', () => {
+    const y = Float64Array.from({ length: n }, (_, i) => logit(i) + rng.normal(0, 0.3));
+    for (const loss of ['squared_error', 'absolute_error'] as const) {
+      const { serial, parallel } = fits(options({ loss, maxIter: 10 }, d), X, y, n, d);
+      agree(serial, parallel);
     }
   });
 });

@@ -26,7 +26,11 @@ export interface BinMapper {
   readonly hasMissing: Uint8Array;
 }
 
-/** Fits the bin edges of each column of a row-major n×d matrix (NaN = missing). */
+/**
+ * Fits the bin edges of each column of a row-major n×d matrix (NaN = missing). Numeric edges come
+ * from a seeded sample of at most BINNING_SUBSAMPLE of a column's values (drawn per column);
+ * missing values and categories are found on every row.
+ */
 export function fitBinMapper(X: Float64Array, n: number, d: number, opts: { maxBins: number; categorical: Uint8Array; seed: number }): BinMapper {
   const { maxBins, categorical } = opts;
   const nBins = new Int32Array(d);
@@ -39,9 +43,9 @@ export function fitBinMapper(X: Float64Array, n: number, d: number, opts: { maxB
     let m = 0;
     for (let i = 0, k = j; i < n; i++, k += d) {
       const v = X[k]!;
-      if (Number.isNaN(v)) hasMissing[j] = 1;
-      else col[m++] = v;
+      if (v === v) col[m++] = v;
     }
+    if (m < n) hasMissing[j] = 1;
     if (categorical[j]) {
       const distinct = Float64Array.from(new Set(col.subarray(0, m))).sort();
       if (distinct.length > maxBins) {
@@ -55,20 +59,16 @@ export function fitBinMapper(X: Float64Array, n: number, d: number, opts: { maxB
     categories[j] = new Float64Array(0);
     let values = col.subarray(0, m);
     if (m > BINNING_SUBSAMPLE) {
-      // A seeded sample without replacement (partial Fisher–Yates on a copy).
-      const copy = Float64Array.from(values);
+      // A seeded sample without replacement: a partial Fisher–Yates shuffle of the column's values in place.
       for (let i = 0; i < BINNING_SUBSAMPLE; i++) {
         const r = i + rng.int(m - i);
-        const t = copy[i]!;
-        copy[i] = copy[r]!;
-        copy[r] = t;
+        const t = values[i]!;
+        values[i] = values[r]!;
+        values[r] = t;
       }
-      values = copy.subarray(0, BINNING_SUBSAMPLE);
-    } else {
-      values = Float64Array.from(values);
+      values = values.subarray(0, BINNING_SUBSAMPLE);
     }
-    values.sort();
-    const t = binEdges(values, maxBins);
+    const t = binEdges(values.sort(), maxBins);
     thresholds[j] = t;
     nBins[j] = t.length + 1;
   }
@@ -166,18 +166,24 @@ function numericBinner(edges: Float64Array): (v: number) => number {
   };
 }
 
-/** Bins a row-major n×d matrix into a row-major n×d byte matrix. */
-export function binMatrix<T extends Uint8Array<ArrayBufferLike>>(mapper: BinMapper, X: Float64Array, n: number, d: number, out: T): T {
+/** Rows binned per block: a block of the matrix stays in cache while each feature's values are binned. */
+const BIN_BLOCK_ROWS = 512;
+
+/**
+ * Bins a row-major n×d matrix into a row-major byte matrix of `stride` (≥ d) bytes per row; the
+ * bytes past d of a row are left as they are (0 in a new array).
+ */
+export function binMatrix<T extends Uint8Array<ArrayBufferLike>>(mapper: BinMapper, X: Float64Array, n: number, d: number, out: T, stride = d): T {
   const missing = mapper.missingBin;
-  for (let j = 0; j < d; j++) {
-    if (mapper.categorical[j]) {
-      for (let i = 0, k = j; i < n; i++, k += d) out[k] = binOf(mapper, j, X[k]!);
-      continue;
-    }
-    const bin = numericBinner(mapper.thresholds[j]!);
-    for (let i = 0, k = j; i < n; i++, k += d) {
-      const v = X[k]!;
-      out[k] = v !== v ? missing : bin(v);
+  const binners = Array.from({ length: d }, (_, j) => (mapper.categorical[j] ? (v: number) => binOf(mapper, j, v) : numericBinner(mapper.thresholds[j]!)));
+  for (let from = 0; from < n; from += BIN_BLOCK_ROWS) {
+    const to = Math.min(n, from + BIN_BLOCK_ROWS);
+    for (let j = 0; j < d; j++) {
+      const bin = binners[j]!;
+      for (let i = from, k = from * d + j, o = from * stride + j; i < to; i++, k += d, o += stride) {
+        const v = X[k]!;
+        out[o] = v !== v ? missing : bin(v);
+      }
     }
   }
   return out;

@@ -1,8 +1,8 @@
 import { Random } from '../../core/index.js';
 import { randomSplit, stratifiedSplit, takeRows as take, takeValues } from '../split.js';
 import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
-import { type GrownTree, type HistogramBuilder, growTree, serialBuilder } from './grower.js';
-import { type GbdtLoss, baseline, gradients, meanLoss, softmaxRows, weightedMedian } from './losses.js';
+import { type GrownTree, type HistogramBuilder, binStride, growTree, serialBuilder } from './grower.js';
+import { type GbdtLoss, LOSS_CODE, addLeafValues, baseline, gradientRange, meanLoss, multiclassGradients, softmaxRows, weightedMedian } from './losses.js';
 
 export interface GbdtOptions {
   loss: GbdtLoss;
@@ -24,9 +24,24 @@ export interface GbdtOptions {
   categorical: Uint8Array;
   /** Per-row weights (class weights), or null. */
   sampleWeight: Float64Array | null;
-  /** Builds histograms on other threads too (see parallel.ts); default: this thread alone. */
-  histogramBuilder?: ((data: Parameters<typeof serialBuilder>[0]) => HistogramBuilder) | undefined;
+  /** Builds histograms (and applies trees, when given `apply`) on other threads too (see parallel.ts); default: this thread alone. */
+  histogramBuilder?: ((data: Parameters<typeof serialBuilder>[0], apply: TreeApplication | null) => HistogramBuilder) | undefined;
   onIteration?: ((info: IterationInfo) => void) | undefined;
+}
+
+/**
+ * What applying a tree and computing the next gradients read and write, for single-output
+ * losses (see addLeafValues and gradientRange): the raw predictions, targets and weights of the
+ * training rows, and the grown tree's leaves.
+ */
+export interface TreeApplication {
+  code: number;
+  raw: Float64Array;
+  y: Float64Array;
+  w: Float64Array | null;
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+  leafValue: Float64Array;
 }
 
 export interface IterationInfo {
@@ -77,32 +92,47 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   const nt = trainRows.length;
   const nv = valRows.length;
   const Xt = nt === n ? X : take(X, d, trainRows);
-  const yt = nt === n ? y : takeValues(y, trainRows);
-  const wt = o.sampleWeight === null ? null : nt === n ? o.sampleWeight : takeValues(o.sampleWeight, trainRows);
-  const mapper = fitBinMapper(Xt, nt, d, { maxBins: o.maxBins, categorical: o.categorical, seed: o.seed });
   // Shared memory when other threads build histograms: they read the bins, gradients and rows in place.
   const share = o.histogramBuilder !== undefined;
-  const bins = binMatrix(mapper, Xt, nt, d, share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d));
+  const f64 = (length: number): Float64Array => (share ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length));
+  const yt = f64(nt);
+  yt.set(nt === n ? y : takeValues(y, trainRows));
+  let wt: Float64Array | null = null;
+  if (o.sampleWeight !== null) {
+    wt = f64(nt);
+    wt.set(nt === n ? o.sampleWeight : takeValues(o.sampleWeight, trainRows));
+  }
+  const mapper = fitBinMapper(Xt, nt, d, { maxBins: o.maxBins, categorical: o.categorical, seed: o.seed });
+  const stride = binStride(d);
+  const bins = binMatrix(mapper, Xt, nt, d, share ? new Uint8Array(new SharedArrayBuffer(nt * stride)) : new Uint8Array(nt * stride), stride);
   const columns = share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d);
-  for (let i = 0; i < nt; i++) for (let j = 0, o = i * d; j < d; j++) columns[j * nt + i] = bins[o + j]!;
+  for (let i = 0; i < nt; i++) for (let j = 0, o = i * stride; j < d; j++) columns[j * nt + i] = bins[o + j]!;
   const yv = takeValues(y, valRows);
   const wv = o.sampleWeight === null ? null : takeValues(o.sampleWeight, valRows);
   const binsV = nv > 0 ? binMatrix(mapper, take(X, d, valRows), nv, d, new Uint8Array(nv * d)) : new Uint8Array(0);
 
   const base = baseline(o.loss, K, yt, wt);
-  const raw = new Float64Array(nt * K);
+  const raw = f64(nt * K);
   const rawV = new Float64Array(nv * K);
   for (let i = 0; i < nt; i++) for (let k = 0; k < K; k++) raw[i * K + k] = base[k]!;
   for (let i = 0; i < nv; i++) for (let k = 0; k < K; k++) rawV[i * K + k] = base[k]!;
 
-  const grad = share ? new Float64Array(new SharedArrayBuffer(nt * 8)) : new Float64Array(nt);
-  const hess = share ? new Float64Array(new SharedArrayBuffer(nt * 8)) : new Float64Array(nt);
+  const grad = f64(nt);
+  const hess = f64(nt);
   const prob = K > 1 ? new Float64Array(nt * K) : null;
-  const rawK = K > 1 ? new Float64Array(nt) : raw;
   const constantHessian = o.loss !== 'log_loss' && wt === null;
-  const data = { bins, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt) };
-  const builder = (o.histogramBuilder ?? serialBuilder)(data);
+  const data = { bins, stride, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt) };
+  // Single-output losses: after each tree, its leaf values are added to the raw predictions and the next gradients computed (on all threads).
+  const leafArrays = { leafStart: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafEnd: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafValue: new Float64Array(new SharedArrayBuffer(o.maxLeafNodes * 8)) };
+  const apply: TreeApplication | null = K === 1 ? { code: LOSS_CODE[o.loss], raw, y: yt, w: wt, ...leafArrays } : null;
+  const builder = o.histogramBuilder === undefined ? serialBuilder(data) : o.histogramBuilder(data, apply);
   const grower = { ...data, builder };
+  /** Adds the first `leaves` leaves of the leaf arrays to raw (none before the first tree), then computes the gradients at raw. */
+  const applyTree = (a: TreeApplication, leaves: number): void => {
+    if (builder.applyTree !== undefined) return builder.applyTree(leaves);
+    addLeafValues(a.raw, data.idx, a.leafStart, a.leafEnd, a.leafValue, leaves, 0, nt);
+    gradientRange(a.code, a.raw, a.y, a.w, grad, hess, 0, nt);
+  };
   const growth = { maxLeafNodes: o.maxLeafNodes, maxDepth: o.maxDepth, minSamplesLeaf: o.minSamplesLeaf, l2: o.l2Regularization, shrinkage: o.learningRate };
   const residual = o.loss === 'absolute_error' ? new Float64Array(nt) : null;
 
@@ -116,11 +146,11 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   let stoppedEarly = false;
   let it = 0;
   try {
+    if (apply !== null) applyTree(apply, 0);
     for (it = 0; it < o.maxIter; it++) {
       if (prob !== null) softmaxRows(raw, nt, K, prob);
       for (let k = 0; k < K; k++) {
-        if (K > 1) for (let i = 0; i < nt; i++) rawK[i] = raw[i * K + k]!;
-        gradients(o.loss, K, k, rawK, yt, wt, grad, hess, prob);
+        if (prob !== null) multiclassGradients(K, k, yt, wt, grad, hess, prob);
         const tree = growTree(grower, growth);
         const idx = grower.idx;
         if (residual !== null) {
@@ -130,14 +160,23 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
             if (tree.feature[v] === -1) tree.value[v] = o.learningRate * weightedMedian(residual, wt, idx, tree.leafStart[v]!, tree.leafEnd[v]!);
           }
         }
+        let leaves = 0;
         for (let v = 0; v < tree.feature.length; v++) {
           if (tree.feature[v] !== -1) {
             gainImportance[tree.feature[v]!]! += tree.gain[v]!;
             continue;
           }
           const value = tree.value[v]!;
-          for (let t = tree.leafStart[v]!; t < tree.leafEnd[v]!; t++) raw[idx[t]! * K + k]! += value;
+          if (apply !== null) {
+            apply.leafStart[leaves] = tree.leafStart[v]!;
+            apply.leafEnd[leaves] = tree.leafEnd[v]!;
+            apply.leafValue[leaves] = value;
+            leaves++;
+          } else {
+            for (let t = tree.leafStart[v]!; t < tree.leafEnd[v]!; t++) raw[idx[t]! * K + k]! += value;
+          }
         }
+        if (apply !== null) applyTree(apply, leaves);
         for (let i = 0; i < nv; i++) rawV[i * K + k]! += predictBinned(tree, mapper.missingBin, binsV, i * d);
         trees.push(tree);
       }

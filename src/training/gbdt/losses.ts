@@ -2,46 +2,65 @@
 export type GbdtLoss = 'log_loss' | 'squared_error' | 'absolute_error';
 export const GBDT_LOSSES: readonly GbdtLoss[] = ['log_loss', 'squared_error', 'absolute_error'];
 
+/** A loss as gradientRange knows it (a worker runs that function's source, which has no imports). */
+export const LOSS_CODE: Readonly<Record<GbdtLoss, number>> = { log_loss: 0, squared_error: 1, absolute_error: 2 };
+
 /**
- * Per-row gradients and hessians of the loss at the raw predictions (n×K, K = 1 unless multiclass)
- * for tree k of this iteration, weighted. Log loss is the half binomial / multinomial deviance
- * (g = p − y, h = p(1 − p)); squared error is ½(r − y)² (g = r − y, h = 1); absolute error uses the
- * sign of r − y with h = 1 and re-fits each leaf to the median residual afterwards.
+ * Adds one tree's leaf values to the raw predictions of the rows it holds: the rows of leaf v are
+ * at positions leafStart[v]..leafEnd[v] of the grower's order (idx), clipped here to positions
+ * [start, end) (parallel.ts gives threads shares). Like the other kernels of parallel.ts it uses
+ * nothing from outside its body.
  */
-export function gradients(loss: GbdtLoss, K: number, k: number, raw: Float64Array, y: Float64Array, w: Float64Array | null, g: Float64Array, h: Float64Array, prob: Float64Array | null): void {
-  const n = y.length;
-  if (loss === 'log_loss' && K === 1) {
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(raw[i]!);
-      const wi = w === null ? 1 : w[i]!;
+export function addLeafValues(raw: Float64Array, idx: Uint32Array, leafStart: Int32Array, leafEnd: Int32Array, leafValue: Float64Array, leaves: number, start: number, end: number): void {
+  for (let v = 0; v < leaves; v++) {
+    const to = Math.min(leafEnd[v]!, end);
+    const value = leafValue[v]!;
+    for (let t = Math.max(leafStart[v]!, start); t < to; t++) raw[idx[t]!]! += value;
+  }
+}
+
+/**
+ * Gradients and hessians of rows [start, end) at their raw predictions, for a single output
+ * (binary log loss, regression); `code` is LOSS_CODE. Log loss is the half binomial deviance
+ * (g = p − y, h = p(1 − p)), squared error ½(r − y)² (g = r − y, h = 1), absolute error the sign of
+ * r − y with h = 1 (the grower's leaves are re-fitted to the median residual); all weighted. It
+ * uses nothing from outside its body (parallel.ts runs its source in workers).
+ */
+export function gradientRange(code: number, raw: Float64Array, y: Float64Array, w: Float64Array | null, g: Float64Array, h: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const r = raw[i]!;
+    const wi = w === null ? 1 : w[i]!;
+    if (code === 0) {
+      let p: number;
+      if (r >= 0) p = 1 / (1 + Math.exp(-r));
+      else {
+        const e = Math.exp(r);
+        p = e / (1 + e);
+      }
       g[i] = (p - y[i]!) * wi;
       h[i] = Math.max(p * (1 - p), 1e-16) * wi;
-    }
-    return;
-  }
-  if (loss === 'log_loss') {
-    // prob holds this iteration's softmax (computed once for all K trees).
-    for (let i = 0; i < n; i++) {
-      const p = prob![i * K + k]!;
-      const wi = w === null ? 1 : w[i]!;
-      g[i] = (p - (y[i] === k ? 1 : 0)) * wi;
-      h[i] = Math.max(p * (1 - p), 1e-16) * wi;
-    }
-    return;
-  }
-  if (loss === 'squared_error') {
-    for (let i = 0; i < n; i++) {
-      const wi = w === null ? 1 : w[i]!;
-      g[i] = (raw[i]! - y[i]!) * wi;
+    } else if (code === 1) {
+      g[i] = (r - y[i]!) * wi;
+      h[i] = wi;
+    } else {
+      const e = r - y[i]!;
+      g[i] = (e > 0 ? 1 : e < 0 ? -1 : 0) * wi;
       h[i] = wi;
     }
-    return;
   }
+}
+
+/**
+ * Multiclass log loss: per-row gradients and hessians of tree k of this iteration, from the
+ * iteration's softmax `prob` (n×K, computed once for all K trees): g = p_k − [y = k], h = p_k(1 − p_k), weighted.
+ */
+export function multiclassGradients(K: number, k: number, y: Float64Array, w: Float64Array | null, g: Float64Array, h: Float64Array, prob: Float64Array): void {
+  const n = y.length;
   for (let i = 0; i < n; i++) {
+    const p = prob[i * K + k]!;
     const wi = w === null ? 1 : w[i]!;
-    const r = raw[i]! - y[i]!;
-    g[i] = (r > 0 ? 1 : r < 0 ? -1 : 0) * wi;
-    h[i] = wi;
+    g[i] = (p - (y[i] === k ? 1 : 0)) * wi;
+    h[i] = Math.max(p * (1 - p), 1e-16) * wi;
   }
 }
 
@@ -162,10 +181,4 @@ export function weightedMedian(v: Float64Array, w: Float64Array | null, idx: Uin
     if (acc >= total / 2) return vals[t]!;
   }
   return vals[order[m - 1]!]!;
-}
-
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
 }

@@ -1,8 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import { type GrowerData, type HistogramBuilder, SLOT, buildHistogram, partitionRange, serialBuilder, serialPartition } from './grower.js';
+import type { TreeApplication } from './boosting.js';
+import { addLeafValues, gradientRange } from './losses.js';
+import { type GrowerData, type HistogramBuilder, binWords, buildHistogram, histogramSize, partitionRange, serialBuilder, serialPartition } from './grower.js';
 
 /** Fewest rows of a node whose work is shared out; smaller ones are quicker done here. */
-const MIN_ROWS_PER_THREAD = 8_192;
+const MIN_ROWS_PER_THREAD = 2_048;
 
 /** Control words of a worker. */
 const GEN = 0;
@@ -13,8 +15,12 @@ const FEATURE = 4;
 const DONE = 5;
 const RESULT = 6;
 const CONTROL_WORDS = 8;
+/** Loads of a control word before a thread sleeps on it (some tens of microseconds). */
+const SPIN = 20_000;
 const HISTOGRAM = 0;
 const PARTITION = 1;
+const ADD_LEAVES = 2;
+const GRADIENTS = 3;
 
 /** True when the arrays a worker reads live in shared memory. */
 function shared(a: ArrayBufferView): boolean {
@@ -31,34 +37,45 @@ function shared(a: ArrayBufferView): boolean {
  * are the same numbers in another order: results are reproducible for a given seed and thread
  * count.
  */
-export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: number): HistogramBuilder & { close(): void } {
-  const { bins, columns, n, d, grad, hess, idx, scratch, constantHessian } = data;
+export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: number, apply: TreeApplication | null = null): HistogramBuilder & { close(): void } {
+  const { bins, columns, n, grad, hess, idx, scratch, constantHessian } = data;
   const W = data.mapper.maxBins + 1;
   if (threads < 2) return { ...serialBuilder(data), close() {} };
-  if (![bins, columns, grad, hess, idx, scratch].every(shared)) throw new Error('internal error: the parallel builder needs its arrays in shared memory');
-  const size = d * W * SLOT;
+  const applied = apply === null ? [] : [apply.raw, apply.y, ...(apply.w === null ? [] : [apply.w]), apply.leafStart, apply.leafEnd, apply.leafValue];
+  if (![bins, columns, grad, hess, idx, scratch, ...applied].every(shared)) throw new Error('internal error: the parallel builder needs its arrays in shared memory');
+  const words = binWords(bins);
+  const wordsPerRow = data.stride >> 2;
+  const size = histogramSize(data.stride, data.mapper);
   const goesLeft = new Uint8Array(new SharedArrayBuffer(256));
   const workers: Array<{ worker: Worker; ctrl: Int32Array; hist: Float64Array }> = [];
   const source = `
     const { workerData } = require('node:worker_threads');
     const buildHistogram = ${buildHistogram.toString()};
     const partitionRange = ${partitionRange.toString()};
-    const { bins, columns, n, grad, hess, idx, scratch, goesLeft, d, W, constantHessian, ctrl, hist } = workerData;
+    const addLeafValues = ${addLeafValues.toString()};
+    const gradientRange = ${gradientRange.toString()};
+    const { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, ctrl, hist } = workerData;
     let seen = 0;
     for (;;) {
+      // Spin a little before sleeping: the next node's work usually comes within microseconds,
+      // sooner than a sleeping thread wakes.
+      for (let i = 0; i < ${SPIN} && Atomics.load(ctrl, ${GEN}) === seen; i++);
       Atomics.wait(ctrl, ${GEN}, seen);
       const gen = Atomics.load(ctrl, ${GEN});
       if (gen < 0) break;
       seen = gen;
-      if (ctrl[${KERNEL}] === ${HISTOGRAM}) buildHistogram(hist, bins, d, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
-      else ctrl[${RESULT}] = partitionRange(columns, n, ctrl[${FEATURE}], idx, scratch, goesLeft, ctrl[${START}], ctrl[${END}]);
+      const kernel = ctrl[${KERNEL}];
+      if (kernel === ${HISTOGRAM}) buildHistogram(hist, words, wordsPerRow, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
+      else if (kernel === ${PARTITION}) ctrl[${RESULT}] = partitionRange(columns, n, ctrl[${FEATURE}], idx, scratch, goesLeft, ctrl[${START}], ctrl[${END}]);
+      else if (kernel === ${ADD_LEAVES}) addLeafValues(apply.raw, idx, apply.leafStart, apply.leafEnd, apply.leafValue, ctrl[${FEATURE}], ctrl[${START}], ctrl[${END}]);
+      else gradientRange(apply.code, apply.raw, apply.y, apply.w, grad, hess, ctrl[${START}], ctrl[${END}]);
       Atomics.store(ctrl, ${DONE}, gen);
       Atomics.notify(ctrl, ${DONE});
     }`;
   for (let t = 1; t < threads; t++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
     const hist = new Float64Array(new SharedArrayBuffer(size * 8));
-    const worker = new Worker(source, { eval: true, workerData: { bins, columns, n, grad, hess, idx, scratch, goesLeft, d, W, constantHessian, ctrl, hist } });
+    const worker = new Worker(source, { eval: true, workerData: { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, ctrl, hist } });
     worker.unref();
     workers.push({ worker, ctrl, hist });
   }
@@ -81,6 +98,7 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
   const join = (w: { ctrl: Int32Array }): void => {
     // Wait on the value seen: had the worker finished between a load and the wait, waiting on a
     // fresh load would sleep through its only notify.
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(w.ctrl, DONE) === generation) return;
     for (;;) {
       const seen = Atomics.load(w.ctrl, DONE);
       if (seen === generation) return;
@@ -92,11 +110,11 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     build(hist, start, end) {
       const parts = partsFor(end - start);
       if (parts < 2) {
-        buildHistogram(hist, bins, d, W, idx, start, end, grad, hess, constantHessian);
+        buildHistogram(hist, words, wordsPerRow, W, idx, start, end, grad, hess, constantHessian);
         return;
       }
       const per = dispatch(HISTOGRAM, parts, start, end, 0);
-      buildHistogram(hist, bins, d, W, idx, start, Math.min(end, start + per), grad, hess, constantHessian);
+      buildHistogram(hist, words, wordsPerRow, W, idx, start, Math.min(end, start + per), grad, hess, constantHessian);
       for (let t = 1; t < parts; t++) {
         const w = workers[t - 1]!;
         join(w);
@@ -131,6 +149,18 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
         at += rights;
       }
       return lefts;
+    },
+    applyTree(leaves) {
+      if (apply === null) throw new Error('internal error: this builder was made without the arrays a tree is applied to');
+      const a = apply;
+      // Leaf values by position shares, then (every row's raw value final) gradients by row shares.
+      const parts = partsFor(n);
+      let per = parts < 2 ? n : dispatch(ADD_LEAVES, parts, 0, n, leaves);
+      addLeafValues(a.raw, idx, a.leafStart, a.leafEnd, a.leafValue, leaves, 0, Math.min(n, per));
+      for (let t = 1; t < parts; t++) join(workers[t - 1]!);
+      per = parts < 2 ? n : dispatch(GRADIENTS, parts, 0, n, 0);
+      gradientRange(a.code, a.raw, a.y, a.w, grad, hess, 0, Math.min(n, per));
+      for (let t = 1; t < parts; t++) join(workers[t - 1]!);
     },
     close() {
       for (const w of workers) {

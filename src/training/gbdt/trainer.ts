@@ -47,7 +47,7 @@ export function gbdtFitOptions(
     seed: p.seed,
     categorical: a.categorical,
     sampleWeight: a.sampleWeight,
-    histogramBuilder: threads > 1 ? (data) => parallelBuilder(data, threads) : undefined,
+    histogramBuilder: threads > 1 ? (data, apply) => parallelBuilder(data, threads, apply) : undefined,
     onIteration: a.onIteration,
   };
   return { options, earlyStopping, threads };
