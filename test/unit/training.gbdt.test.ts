@@ -3,7 +3,8 @@ import { FluxError } from '../../src/core/index.js';
 import { createPredictor, parseModel, serializeModel, type GbdtModel } from '../../src/models/index.js';
 import { Random, fitGbdt, generateDiabetesCsv, generateMulticlassCsv, parseGbdtParams, train, type GbdtOptions } from '../../src/training/index.js';
 import { binMatrix, fitBinMapper } from '../../src/training/gbdt/binning.js';
-import { binStride, binWords, buildHistogram, histogramSize } from '../../src/training/gbdt/grower.js';
+import { binStride, binWords, buildHistogram, histogramSize, serialBuilder } from '../../src/training/gbdt/grower.js';
+import { KernelArena } from '../../src/training/gbdt/wasm-kernels.js';
 import { parallelBuilder } from '../../src/training/gbdt/parallel.js';
 
 const options = (over: Partial<GbdtOptions> = {}, d = 1): GbdtOptions => ({
@@ -71,7 +72,7 @@ describe('binning', () => {
 });
 
 describe('histograms', () => {
-  it('a child histogram built directly equals parent − sibling, and the parallel builder equals the serial one', () => {
+  it('a child histogram built directly equals parent − sibling; the WebAssembly kernels equal the JavaScript ones; the parallel builder equals the serial one', () => {
     const n = 40_000;
     const d = 5;
     const rng = new Random(9);
@@ -112,24 +113,61 @@ describe('histograms', () => {
     for (let k = 0; k < size; k++) expect(Math.abs(parent[k]! - left[k]! - rightH[k]!)).toBeLessThan(1e-9);
     const columns = new Uint8Array(new SharedArrayBuffer(n * d));
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) columns[j * n + i] = bins[i * stride + j]!;
-    const data = { bins, stride, columns, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch: new Uint32Array(new SharedArrayBuffer(n * 4)) };
-    const par = parallelBuilder(data, 2);
-    try {
-      const p = new Float64Array(size);
-      par.build(p, 0, n);
-      for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - parent[k]!)).toBeLessThan(1e-9);
-      par.build(p, l, n);
-      for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - rightH[k]!)).toBeLessThan(1e-9);
-      // A partition on two threads gives the rows, in order, that a plain filter does.
-      const table = new Uint8Array(256);
-      for (let b = 0; b < 100; b++) table[b] = 1;
-      const before = Array.from(idx.subarray(100, n - 7));
-      const lefts = par.partition!(table, 2, 100, n - 7);
-      const want = [...before.filter((r) => table[bins[r * stride + 2]!] === 1), ...before.filter((r) => table[bins[r * stride + 2]!] === 0)];
-      expect(lefts).toBe(before.filter((r) => table[bins[r * stride + 2]!] === 1).length);
-      expect(Array.from(idx.subarray(100, n - 7))).toEqual(want);
-    } finally {
-      par.close();
+    const scratch = new Uint32Array(new SharedArrayBuffer(n * 4));
+    const jsData = { bins, stride, columns, n, d, mapper: m, grad, hess, constantHessian: false, idx, scratch, arena: null, pool: [] };
+    // The same arrays in a WebAssembly arena, where the kernels of kernels.wat build and partition.
+    const arena = KernelArena.create(n * (stride + d + 8 + 8 + 4 + 4) + 4 * size * 8 + 1024)!;
+    expect(arena).not.toBeNull();
+    const inArena = <T extends Uint8Array | Uint32Array | Float64Array>(a: T, make: (len: number) => T | null): T => {
+      const v = make(a.length)!;
+      v.set(a);
+      return v;
+    };
+    const wasmData = {
+      ...jsData,
+      bins: inArena(bins, (k) => arena.u8(k)),
+      columns: inArena(columns, (k) => arena.u8(k)),
+      grad: inArena(grad, (k) => arena.f64(k)),
+      hess: inArena(hess, (k) => arena.f64(k)),
+      idx: inArena(idx, (k) => arena.u32(k)),
+      scratch: arena.u32(n)!,
+      arena,
+    };
+    const serialWasm = serialBuilder(wasmData);
+    const h = serialWasm.newHistogram!();
+    expect(arena.holds(h)).toBe(true);
+    // The WebAssembly kernel adds the same numbers in the same order: bit for bit the JavaScript sums.
+    serialWasm.build(h, l, n);
+    expect(Array.from(h)).toEqual(Array.from(rightH));
+    const constant = new Float64Array(size);
+    const hessOne = new Float64Array(new SharedArrayBuffer(n * 8)).fill(1);
+    buildHistogram(constant, words, stride / 4, W, idx, 0, l, grad, hessOne, true);
+    wasmData.hess.fill(1);
+    serialBuilder({ ...wasmData, constantHessian: true }).build(h, 0, l);
+    expect(Array.from(h)).toEqual(Array.from(constant));
+    wasmData.hess.set(hess);
+    const table = new Uint8Array(256);
+    for (let b = 0; b < 100; b++) table[b] = 1;
+    for (const data of [jsData, wasmData]) {
+      const par = parallelBuilder(data, 2);
+      try {
+        const p = par.newHistogram!();
+        expect(arena.holds(p)).toBe(data.arena !== null);
+        par.build(p, 0, n);
+        for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - parent[k]!)).toBeLessThan(1e-9);
+        par.build(p, l, n);
+        for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - rightH[k]!)).toBeLessThan(1e-9);
+        // A partition on two threads, or on one by either kernel, gives the rows, in order, that a plain filter does.
+        const goes = (r: number): boolean => table[bins[r * stride + 2]!] === 1;
+        for (const builder of [par, serialBuilder(data)]) {
+          const before = Array.from(data.idx.subarray(100, n - 7));
+          const lefts = builder.partition!(table, 2, 100, n - 7);
+          expect(lefts).toBe(before.filter(goes).length);
+          expect(Array.from(data.idx.subarray(100, n - 7))).toEqual([...before.filter(goes), ...before.filter((r) => !goes(r))]);
+        }
+      } finally {
+        par.close();
+      }
     }
   });
 });

@@ -1,7 +1,8 @@
 import { Random } from '../../core/index.js';
 import { randomSplit, stratifiedSplit, takeRows as take, takeValues } from '../split.js';
 import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
-import { type GrownTree, type HistogramBuilder, binStride, growTree, serialBuilder } from './grower.js';
+import { type GrownTree, type HistogramBuilder, binStride, growTree, histogramSize, serialBuilder } from './grower.js';
+import { KernelArena } from './wasm-kernels.js';
 import { type GbdtLoss, LOSS_CODE, addLeafValues, baseline, gradientRange, meanLoss, multiclassGradients, softmaxRows, weightedMedian } from './losses.js';
 
 export interface GbdtOptions {
@@ -104,8 +105,12 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   }
   const mapper = fitBinMapper(Xt, nt, d, { maxBins: o.maxBins, categorical: o.categorical, seed: o.seed });
   const stride = binStride(d);
-  const bins = binMatrix(mapper, Xt, nt, d, share ? new Uint8Array(new SharedArrayBuffer(nt * stride)) : new Uint8Array(nt * stride), stride);
-  const columns = share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d);
+  // The arrays the histogram and partition kernels read, and the histograms, in one WebAssembly
+  // memory (wasm-kernels.ts); ordinary (shared) arrays and the JavaScript kernels when there is none.
+  const histBytes = histogramSize(stride, mapper) * 8;
+  const arena = KernelArena.create(nt * (stride + d + 8 + 8 + 4 + 4) + (o.maxLeafNodes + ARENA_SPARE_HISTOGRAMS) * histBytes + 1024);
+  const bins = binMatrix(mapper, Xt, nt, d, arena?.u8(nt * stride) ?? (share ? new Uint8Array(new SharedArrayBuffer(nt * stride)) : new Uint8Array(nt * stride)), stride);
+  const columns = arena?.u8(nt * d) ?? (share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d));
   for (let i = 0; i < nt; i++) for (let j = 0, o = i * stride; j < d; j++) columns[j * nt + i] = bins[o + j]!;
   const yv = takeValues(y, valRows);
   const wv = o.sampleWeight === null ? null : takeValues(o.sampleWeight, valRows);
@@ -117,11 +122,11 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   for (let i = 0; i < nt; i++) for (let k = 0; k < K; k++) raw[i * K + k] = base[k]!;
   for (let i = 0; i < nv; i++) for (let k = 0; k < K; k++) rawV[i * K + k] = base[k]!;
 
-  const grad = f64(nt);
-  const hess = f64(nt);
+  const grad = arena?.f64(nt) ?? f64(nt);
+  const hess = arena?.f64(nt) ?? f64(nt);
   const prob = K > 1 ? new Float64Array(nt * K) : null;
   const constantHessian = o.loss !== 'log_loss' && wt === null;
-  const data = { bins, stride, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt), scratch: share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt) };
+  const data = { bins, stride, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: arena?.u32(nt) ?? (share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt)), scratch: arena?.u32(nt) ?? (share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt)), arena, pool: [] };
   // Single-output losses: after each tree, its leaf values are added to the raw predictions and the next gradients computed (on all threads).
   const leafArrays = { leafStart: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafEnd: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafValue: new Float64Array(new SharedArrayBuffer(o.maxLeafNodes * 8)) };
   const apply: TreeApplication | null = K === 1 ? { code: LOSS_CODE[o.loss], raw, y: yt, w: wt, ...leafArrays } : null;
@@ -221,6 +226,9 @@ export function predictBinned(tree: GrownTree, missingBin: number, bins: Uint8Ar
     v = left ? tree.left[v]! : tree.right[v]!;
   }
 }
+
+/** Histograms the arena holds beyond max_leaf_nodes: the node being split, its smaller child, and the workers' own. */
+const ARENA_SPARE_HISTOGRAMS = 8;
 
 /** Most training rows the training loss curve is measured on. */
 const CURVE_ROWS = 10_000;

@@ -1,4 +1,5 @@
 import type { BinMapper } from './binning.js';
+import type { KernelArena, KernelExports } from './wasm-kernels.js';
 
 /** Least support (count, or hessian sum when hessians vary) of a category to take part in a split. */
 const MIN_CAT_SUPPORT = 10;
@@ -51,6 +52,8 @@ export interface HistogramBuilder {
   partition?(goesLeft: Uint8Array, feature: number, start: number, end: number): number;
   /** Adds the first `leaves` leaves of the leaf arrays the builder was made with to the raw predictions, then computes the gradients (boosting.ts TreeApplication). */
   applyTree?(leaves: number): void;
+  /** A new, empty histogram, where the builder's kernels work fastest (in its arena). */
+  newHistogram?(): Float64Array;
 }
 
 export interface GrowerData {
@@ -75,6 +78,14 @@ export interface GrowerData {
   /** Row indices, partitioned node by node; its length is n. */
   idx: Uint32Array;
   scratch: Uint32Array;
+  /**
+   * The WebAssembly memory that holds bins, grad, hess and idx, when they were allocated there
+   * (wasm-kernels.ts): histograms in it are built by the WebAssembly kernels; null for the
+   * JavaScript kernel alone.
+   */
+  arena: KernelArena | null;
+  /** Histograms not in use, kept from tree to tree. */
+  pool: Float64Array[];
   builder: HistogramBuilder;
 }
 
@@ -95,12 +106,74 @@ export function binWords(bins: Uint8Array): Uint32Array {
   return new Uint32Array(bins.buffer, bins.byteOffset, bins.length / 4);
 }
 
+/** The arena when the grower's bins, gradients, hessians and rows all live in it (the WebAssembly kernels can read them), else null. */
+export function kernelArena(data: Omit<GrowerData, 'builder'>): KernelArena | null {
+  const a = data.arena;
+  return a !== null && [data.bins, data.grad, data.hess, data.idx].every((v) => a.holds(v)) ? a : null;
+}
+
+/**
+ * The arena and a partition table in it when the WebAssembly partition kernel can run: the
+ * column-major bins, rows and scratch all live in the arena. Null otherwise (partitionRange runs).
+ */
+export function partitionArena(data: Omit<GrowerData, 'builder'>): { arena: KernelArena; table: Uint8Array } | null {
+  const a = kernelArena(data);
+  if (a === null || !a.holds(data.columns) || !a.holds(data.scratch)) return null;
+  const table = a.u8(256);
+  return table === null ? null : { arena: a, table };
+}
+
 /** The single-threaded histogram builder over a grower's arrays. */
 export function serialBuilder(data: Omit<GrowerData, 'builder'>): HistogramBuilder {
-  const { stride, grad, hess, idx, constantHessian } = data;
-  const words = binWords(data.bins);
+  const { bins, columns, n, stride, grad, hess, idx, scratch, constantHessian } = data;
+  const words = binWords(bins);
   const W = data.mapper.maxBins + 1;
-  return { build: (hist, start, end) => buildHistogram(hist, words, stride >> 2, W, idx, start, end, grad, hess, constantHessian) };
+  const size = histogramSize(stride, data.mapper);
+  const arena = kernelArena(data);
+  const part = partitionArena(data);
+  return {
+    build(hist, start, end) {
+      if (arena !== null && arena.holds(hist)) wasmHistogram(arena.kernels, hist, bins.byteOffset, stride >> 2, W, idx.byteOffset, start, end, grad.byteOffset, hess.byteOffset, constantHessian, hess);
+      else buildHistogram(hist, words, stride >> 2, W, idx, start, end, grad, hess, constantHessian);
+    },
+    partition(goesLeft, feature, start, end) {
+      if (part === null) return serialPartition(data, goesLeft, feature, start, end);
+      part.table.set(goesLeft);
+      const lefts = part.arena.kernels.partition(columns.byteOffset, n, feature, idx.byteOffset, scratch.byteOffset, part.table.byteOffset, start, end);
+      idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
+      return lefts;
+    },
+    newHistogram: () => arena?.f64(size) ?? new Float64Array(size),
+  };
+}
+
+/**
+ * buildHistogram by the WebAssembly kernels (kernels.wat), for a histogram in their memory: the
+ * same sums in the same order. Pointers are byte offsets in that memory. Like buildHistogram it
+ * uses nothing from outside its body (parallel.ts runs it in workers).
+ */
+export function wasmHistogram(
+  kernels: KernelExports,
+  hist: Float64Array,
+  wordsAt: number,
+  wordsPerRow: number,
+  W: number,
+  idxAt: number,
+  start: number,
+  end: number,
+  gradAt: number,
+  hessAt: number,
+  constantHessian: boolean,
+  hess: Float64Array,
+): void {
+  hist.fill(0);
+  if (!constantHessian) {
+    kernels.histogram(hist.byteOffset, wordsAt, wordsPerRow, W * 24, idxAt, start, end, gradAt, hessAt);
+    return;
+  }
+  kernels.histogram_counts(hist.byteOffset, wordsAt, wordsPerRow, W * 24, idxAt, start, end, gradAt);
+  const h = hess[0] ?? 1;
+  for (let k = 0; k < hist.length; k += 3) hist[k + 1] = hist[k + 2]! * h;
 }
 
 /**
@@ -207,8 +280,8 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
   const { n, d, mapper, idx } = data;
   const W = mapper.maxBins + 1;
   const histSize = histogramSize(data.stride, mapper);
-  const pool: Float64Array[] = [];
-  const take = (): Float64Array => pool.pop() ?? new Float64Array(histSize);
+  const pool = data.pool;
+  const take = (): Float64Array => pool.pop() ?? data.builder.newHistogram?.() ?? new Float64Array(histSize);
   const tree: GrownTree = { feature: [], binThreshold: [], missingLeft: [], catBits: [], left: [], right: [], value: [], gain: [], count: [], leafStart: [], leafEnd: [] };
   const addNode = (start: number, end: number, g: number, h: number, c: number): number => {
     const id = tree.feature.length;
@@ -297,6 +370,7 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
     if (rightOk) consider(right, mid, node.end, depth, node.g - lg, node.h - lh, nRight, rHist);
     else pool.push(rHist);
   }
+  for (const o of open) pool.push(o.hist);
   return tree;
 }
 

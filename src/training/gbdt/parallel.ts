@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TreeApplication } from './boosting.js';
 import { addLeafValues, gradientRange } from './losses.js';
-import { type GrowerData, type HistogramBuilder, binWords, buildHistogram, histogramSize, partitionRange, serialBuilder, serialPartition } from './grower.js';
+import { type GrowerData, type HistogramBuilder, binWords, buildHistogram, histogramSize, kernelArena, partitionArena, partitionRange, serialBuilder, serialPartition, wasmHistogram } from './grower.js';
 
 /** Fewest rows of a node whose work is shared out; smaller ones are quicker done here. */
 const MIN_ROWS_PER_THREAD = 2_048;
@@ -46,15 +46,29 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
   const words = binWords(bins);
   const wordsPerRow = data.stride >> 2;
   const size = histogramSize(data.stride, data.mapper);
-  const goesLeft = new Uint8Array(new SharedArrayBuffer(256));
+  const arena = kernelArena(data);
+  /** A histogram of node rows [start, end) on this thread, by the WebAssembly kernels when it lives in their memory. */
+  const histogram = (hist: Float64Array, start: number, end: number): void => {
+    if (arena !== null && arena.holds(hist)) wasmHistogram(arena.kernels, hist, bins.byteOffset, wordsPerRow, W, idx.byteOffset, start, end, grad.byteOffset, hess.byteOffset, constantHessian, hess);
+    else buildHistogram(hist, words, wordsPerRow, W, idx, start, end, grad, hess, constantHessian);
+  };
+  // The workers' own memory-resident kernels read the same bytes at the same offsets.
+  const part = partitionArena(data);
+  const goesLeft = part?.table ?? new Uint8Array(new SharedArrayBuffer(256));
+  const wasm = arena === null ? null : { module: arena.module, memory: arena.memory, wordsAt: bins.byteOffset, idxAt: idx.byteOffset, gradAt: grad.byteOffset, hessAt: hess.byteOffset, partition: part !== null, columnsAt: columns.byteOffset, scratchAt: scratch.byteOffset, tableAt: goesLeft.byteOffset };
+  /** A share of a partition on this thread (see partitionRange). */
+  const partitionShare = (feature: number, start: number, end: number): number =>
+    part !== null ? part.arena.kernels.partition(columns.byteOffset, n, feature, idx.byteOffset, scratch.byteOffset, goesLeft.byteOffset, start, end) : partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
   const workers: Array<{ worker: Worker; ctrl: Int32Array; hist: Float64Array }> = [];
   const source = `
     const { workerData } = require('node:worker_threads');
     const buildHistogram = ${buildHistogram.toString()};
+    const wasmHistogram = ${wasmHistogram.toString()};
     const partitionRange = ${partitionRange.toString()};
     const addLeafValues = ${addLeafValues.toString()};
     const gradientRange = ${gradientRange.toString()};
-    const { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, ctrl, hist } = workerData;
+    const { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, wasm, ctrl, hist } = workerData;
+    const kernels = wasm !== null && hist.buffer === wasm.memory.buffer ? new WebAssembly.Instance(wasm.module, { env: { memory: wasm.memory } }).exports : null;
     let seen = 0;
     for (;;) {
       // Spin a little before sleeping: the next node's work usually comes within microseconds,
@@ -65,8 +79,15 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
       if (gen < 0) break;
       seen = gen;
       const kernel = ctrl[${KERNEL}];
-      if (kernel === ${HISTOGRAM}) buildHistogram(hist, words, wordsPerRow, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
-      else if (kernel === ${PARTITION}) ctrl[${RESULT}] = partitionRange(columns, n, ctrl[${FEATURE}], idx, scratch, goesLeft, ctrl[${START}], ctrl[${END}]);
+      if (kernel === ${HISTOGRAM}) {
+        if (kernels !== null) wasmHistogram(kernels, hist, wasm.wordsAt, wordsPerRow, W, wasm.idxAt, ctrl[${START}], ctrl[${END}], wasm.gradAt, wasm.hessAt, constantHessian, hess);
+        else buildHistogram(hist, words, wordsPerRow, W, idx, ctrl[${START}], ctrl[${END}], grad, hess, constantHessian);
+      }
+      else if (kernel === ${PARTITION}) {
+        ctrl[${RESULT}] = kernels !== null && wasm.partition
+          ? kernels.partition(wasm.columnsAt, n, ctrl[${FEATURE}], wasm.idxAt, wasm.scratchAt, wasm.tableAt, ctrl[${START}], ctrl[${END}])
+          : partitionRange(columns, n, ctrl[${FEATURE}], idx, scratch, goesLeft, ctrl[${START}], ctrl[${END}]);
+      }
       else if (kernel === ${ADD_LEAVES}) addLeafValues(apply.raw, idx, apply.leafStart, apply.leafEnd, apply.leafValue, ctrl[${FEATURE}], ctrl[${START}], ctrl[${END}]);
       else gradientRange(apply.code, apply.raw, apply.y, apply.w, grad, hess, ctrl[${START}], ctrl[${END}]);
       Atomics.store(ctrl, ${DONE}, gen);
@@ -74,8 +95,8 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     }`;
   for (let t = 1; t < threads; t++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
-    const hist = new Float64Array(new SharedArrayBuffer(size * 8));
-    const worker = new Worker(source, { eval: true, workerData: { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, ctrl, hist } });
+    const hist = arena?.f64(size) ?? new Float64Array(new SharedArrayBuffer(size * 8));
+    const worker = new Worker(source, { eval: true, workerData: { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, wasm, ctrl, hist } });
     worker.unref();
     workers.push({ worker, ctrl, hist });
   }
@@ -105,16 +126,16 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
       Atomics.wait(w.ctrl, DONE, seen);
     }
   };
-  const partsFor = (rows: number): number => Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD));
+  const partsFor = (rows: number): number => Math.max(1, Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD)));
   return {
     build(hist, start, end) {
       const parts = partsFor(end - start);
       if (parts < 2) {
-        buildHistogram(hist, words, wordsPerRow, W, idx, start, end, grad, hess, constantHessian);
+        histogram(hist, start, end);
         return;
       }
       const per = dispatch(HISTOGRAM, parts, start, end, 0);
-      buildHistogram(hist, words, wordsPerRow, W, idx, start, Math.min(end, start + per), grad, hess, constantHessian);
+      histogram(hist, start, Math.min(end, start + per));
       for (let t = 1; t < parts; t++) {
         const w = workers[t - 1]!;
         join(w);
@@ -124,13 +145,13 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     },
     partition(table, feature, start, end) {
       const parts = partsFor(end - start);
-      if (parts < 2) return serialPartition(data, table, feature, start, end);
+      if (parts < 2 && part === null) return serialPartition(data, table, feature, start, end);
       goesLeft.set(table);
       const per = dispatch(PARTITION, parts, start, end, feature);
       // Each share packs its left rows at its start in idx and its right rows at its start in
       // scratch; the lefts are joined in order, then the rights after them.
       const shares: Array<{ from: number; rows: number; lefts: number }> = [];
-      shares.push({ from: start, rows: Math.min(per, end - start), lefts: partitionRange(columns, n, feature, idx, scratch, goesLeft, start, Math.min(end, start + per)) });
+      shares.push({ from: start, rows: Math.min(per, end - start), lefts: partitionShare(feature, start, Math.min(end, start + per)) });
       for (let t = 1; t < parts; t++) {
         const w = workers[t - 1]!;
         join(w);
@@ -162,6 +183,7 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
       gradientRange(a.code, a.raw, a.y, a.w, grad, hess, 0, Math.min(n, per));
       for (let t = 1; t < parts; t++) join(workers[t - 1]!);
     },
+    newHistogram: () => arena?.f64(size) ?? new Float64Array(size),
     close() {
       for (const w of workers) {
         Atomics.store(w.ctrl, GEN, -1);
