@@ -27,6 +27,7 @@ import { inferenceRoutes } from './routes/inferences.js';
 import { monitorRoutes } from './routes/monitors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { mlflowScoringRoutes, oipRoutes } from './routes/protocols.js';
+import { uiRoutes } from './routes/ui.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -223,6 +224,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(monitorRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(alertRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(mlflowRoutes, deps);
+  // The web UI: its own scope, public pages (its data comes through the API routes above).
+  await app.register(async (ui) => uiRoutes(ui));
   await app.register(mlflowScoringRoutes, deps);
   await app.register(oipRoutes, deps);
 

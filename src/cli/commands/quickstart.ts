@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { uiBanner } from '../../api/index.js';
 import { FluxError } from '../../core/index.js';
 import { openPlatform } from '../../platform.js';
 import { createFolder } from '../../storage/fs/index.js';
@@ -109,6 +110,7 @@ export function registerQuickstart(program: Command): void {
         say(`  curl -X POST ${url}/api/predict -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`);
         say(`       -d '${JSON.stringify({ inputs: [sample] })}'`);
         say('');
+        say(uiBanner(url));
         say(`API docs: ${url}/api/docs   metrics: ${url}/metrics   Ctrl-C to stop`);
       } catch (e) {
         await platform.close();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildApp, type App } from '../../api/index.js';
+import { buildApp, uiBanner, type App } from '../../api/index.js';
 import type { AuthMode } from '../../http/index.js';
 import { FluxError, parseIntegerSetting } from '../../core/index.js';
 import { addJobWorker } from '../../job-handlers.js';
@@ -183,6 +183,7 @@ export function registerServer(program: Command): void {
             `artifacts: ${platform.config.artifactsMode === 'direct' ? `direct — clients read and write ${platform.artifacts.uri} themselves` : 'proxied through this server (mlflow-artifacts:/)'}\n` +
             (tracing !== undefined ? `traces: ${tracing.description}\n` : '') +
             `jobs: ${jobConcurrency > 0 ? `${jobConcurrency} at a time in this process (pipeline steps, sweeps, commands)` : 'none in this process — run `fluxops worker` beside it'}\n` +
+            `${uiBanner(url)}\n` +
             `API docs: ${url}/api/docs\n`;
         if (isServingWorker()) reportListening(banner);
         else process.stdout.write(banner);

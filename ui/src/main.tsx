@@ -1,0 +1,47 @@
+import { render } from 'preact';
+import { RunPage } from './pages/run.js';
+import { RunsPage } from './pages/runs.js';
+import { onLink, usePlace } from './router.js';
+import './style.css';
+
+function NotFound({ path }: { path: string }) {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is no page at <code>{path}</code>. <a href="/" onClick={onLink}>Go to the runs</a>.
+      </p>
+    </section>
+  );
+}
+
+function App() {
+  const place = usePlace();
+  const runMatch = /^\/runs\/([^/]+)$/.exec(place.path);
+  let page;
+  if (place.path === '/' || place.path === '/runs') page = <RunsPage query={place.query} />;
+  else if (runMatch !== null) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} />;
+  else page = <NotFound path={place.path} />;
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to the content
+      </a>
+      <header class="top">
+        <a class="brand" href="/" onClick={onLink}>
+          FluxOps
+        </a>
+        <nav aria-label="Sections">
+          <a href="/" onClick={onLink} aria-current={place.path === '/' || place.path.startsWith('/runs') ? 'page' : undefined}>
+            Runs
+          </a>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
