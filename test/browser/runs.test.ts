@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchBrowser, screenshotDir } from '../helpers/browser.js';
+import { axeViolations, browserUnavailable, launchBrowser, screenshotDir } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const unavailable = browserUnavailable();
-if (unavailable !== null) console.warn(`skipping the browser tests: ${unavailable}`);
 
 const RUNS = 30;
 
@@ -17,16 +15,6 @@ async function mlflow<T>(s: TestServer, method: string, body: unknown): Promise<
   const r = await fetch(`${s.url}/api/2.0/mlflow/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!r.ok) throw new Error(`${method}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
-}
-
-/** Accessibility violations axe-core finds on the page as it is now (WCAG 2 A and AA rules). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  // Strings run in the page, so this Node test needs no DOM types.
-  return page.evaluate<string[]>(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-       .then((r) => r.violations.map((v) => v.id + ': ' + v.help + ' (' + v.nodes.map((n) => n.target.join(' ')).join('; ') + ')'))`,
-  );
 }
 
 /** The focused element as `tag:name-or-text`. */
@@ -81,7 +69,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     expect(await rows(page).first().locator('td').first().textContent()).toBe('trial-29');
     const headers = await page.locator('thead th').allTextContents();
     expect(headers).toEqual(expect.arrayContaining(['Run', 'Status', 'Started ↓', 'accuracy', 'f1', 'C', 'solver']));
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'runs.png') });
   });
 
@@ -105,7 +93,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^This filter cannot be used: .+/);
     expect(await box.getAttribute('aria-invalid')).toBe('true');
     expect(await rows(page).count()).toBe(0);
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('sorts by a metric column, ascending then descending', async () => {
@@ -131,7 +119,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     expect(text).toContain('d1g3st29');
     expect(text).toContain('solver');
     expect(await page.locator('table.kv', { hasText: 'f1' }).locator('td', { hasText: /^0\.96/ }).count()).toBe(1);
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
     // A run that does not exist is a sentence, not JSON.
     await page.goto(`${s.url}/runs/0123456789abcdef0123456789abcdef`);

@@ -80,3 +80,50 @@ export interface Run {
 }
 
 export const mlflow = (method: string): string => `/api/2.0/mlflow/${method}`;
+
+export interface SignatureColumn {
+  name?: string;
+  type: string;
+}
+
+export interface ModelVersion {
+  name: string;
+  version: string;
+  source: string;
+  runId: string;
+  status: string;
+  statusMessage: string;
+  flavor: string;
+  description: string;
+  currentStage: string;
+  userId: string;
+  signature: { inputs: SignatureColumn[]; outputs: SignatureColumn[] } | null;
+  metrics: Record<string, number>;
+  creationTime: number;
+  aliases: string[];
+}
+
+export interface RegisteredModel {
+  name: string;
+  description: string;
+  creationTime: number;
+  lastUpdatedTime: number;
+  aliases: Array<{ alias: string; version: string }>;
+  latestVersions: ModelVersion[];
+}
+
+export interface Lineage {
+  model: ModelVersion;
+  run: { runId: string; experimentId: string; runName: string; status: string; startTime: number; sourceVersion: string; params: Record<string, string>; metrics: Record<string, number> } | null;
+  datasets: Array<{ name: string; digest: string; source: string; context: string }>;
+}
+
+export interface Endpoint {
+  name: string;
+  environment: string;
+  deployments: Array<{ name: string; model: string }>;
+  traffic: Record<string, number>;
+  status: Array<{ name: string; model: string; version: string | null; error: string | null }>;
+}
+
+export const v1 = (path: string): string => `/api/v1${path}`;

@@ -1,4 +1,6 @@
 import { render } from 'preact';
+import { ModelPage, VersionPage } from './pages/model.js';
+import { ModelsPage } from './pages/models.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { onLink, usePlace } from './router.js';
@@ -19,8 +21,12 @@ function App() {
   const place = usePlace();
   const runMatch = /^\/runs\/([^/]+)$/.exec(place.path);
   let page;
+  let m: RegExpExecArray | null;
   if (place.path === '/' || place.path === '/runs') page = <RunsPage query={place.query} />;
   else if (runMatch !== null) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} />;
+  else if (place.path === '/models') page = <ModelsPage />;
+  else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
+  else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
   else page = <NotFound path={place.path} />;
   return (
     <>
@@ -34,6 +40,9 @@ function App() {
         <nav aria-label="Sections">
           <a href="/" onClick={onLink} aria-current={place.path === '/' || place.path.startsWith('/runs') ? 'page' : undefined}>
             Runs
+          </a>
+          <a href="/models" onClick={onLink} aria-current={place.path.startsWith('/models') ? 'page' : undefined}>
+            Models
           </a>
         </nav>
       </header>
