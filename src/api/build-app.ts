@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -28,6 +29,7 @@ import { monitorRoutes } from './routes/monitors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { mlflowScoringRoutes, oipRoutes } from './routes/protocols.js';
 import { uiRoutes } from './routes/ui.js';
+import { sessionRoutes } from './routes/session.js';
 import { mlflowRoutes } from '../mlflow/index.js';
 
 export interface AppOptions {
@@ -157,6 +159,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   const authMode: AuthMode = opts.auth ?? 'required';
   const policy = { mode: authMode, protectedAliases: new Set((opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).map((a) => a.toLowerCase())) };
+  // reply.setCookie for the web UI's sign-in (the auth hook reads the session cookie from the header itself).
+  await app.register(fastifyCookie, { hook: false });
   const routeTable = installRouteAuth(app, { keys: opts.platform.keys, audit: opts.platform.audit, policy });
 
   const metrics = new HttpMetrics();
@@ -213,6 +217,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(trackingRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(registryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(keyRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(sessionRoutes, { ...deps, authMode, prefix: '/api/v1' });
   await app.register(artifactRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(eventRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(endpointRoutes, { ...deps, prefix: '/api/v1' });

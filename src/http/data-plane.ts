@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { KeyService, Principal } from '../auth/index.js';
-import { admitCall, CHALLENGE, challenges, type AuthPolicy, type RouteAuth } from './route-auth.js';
+import { admitCall, authorizationOf, CHALLENGE, challenges, type AuthPolicy, type RouteAuth } from './route-auth.js';
 import { toErrorResponse } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import type { HttpMetrics, RouteMeter } from './metrics.js';
@@ -165,7 +165,7 @@ export class DataPlane {
       else finish(200, out);
     };
     try {
-      const admitted = admitCall(req.headers.authorization, c.route.auth, { params } as unknown as FastifyRequest, c.route, deps.keys, deps.policy);
+      const admitted = admitCall(authorizationOf(req.method ?? 'POST', req.headers, false), c.route.auth, { params } as unknown as FastifyRequest, c.route, deps.keys, deps.policy);
       if (admitted instanceof Promise) {
         admitted.then((p) => {
           principal = p;

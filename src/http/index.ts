@@ -7,7 +7,11 @@ export { clientErrorHandler, installErrorHandling, toErrorResponse, type ErrorBo
 export type { RouteDeps } from './route-deps.js';
 export { HttpMetrics } from './metrics.js';
 export {
+  anonymousGrants,
   callerOf,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  SESSION_COOKIE,
   credentialsOf,
   installRouteAuth,
   permissionOf,

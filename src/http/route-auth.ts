@@ -1,3 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { FluxError } from '../core/index.js';
 import { anonymousPrincipal, principalOf, type AuditLog, type Capability, type KeyIdentity, type KeyService, type Permission, type Principal } from '../auth/index.js';
@@ -180,7 +183,7 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     };
     let admitted: Principal | Promise<Principal>;
     try {
-      admitted = admitCall(req.headers.authorization, auth, req, { method: req.method, url: req.routeOptions.url ?? req.url }, keys, policy, (p) => (req.principal = p));
+      admitted = admitCall(authorizationOf(req.method, req.headers, permissionOf(auth) === 'public'), auth, req, { method: req.method, url: req.routeOptions.url ?? req.url }, keys, policy, (p) => (req.principal = p));
     } catch (e) {
       return refuse(e);
     }
@@ -189,6 +192,11 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
   });
 
   return table;
+}
+
+/** What a caller without a key may do under a policy (every caller with a key may do this too). */
+export function anonymousGrants(mode: AuthMode): ReadonlySet<Capability> {
+  return mode === 'off' ? OPEN_GRANTS : NO_GRANTS;
 }
 
 const ANONYMOUS_OPEN = anonymousPrincipal(OPEN_GRANTS);
@@ -282,6 +290,47 @@ function authenticate(authorization: string | undefined, keys: KeyService, polic
   } catch (e) {
     return refused(e);
   }
+}
+
+/** The web UI's session cookie: the API key it signed in with (HttpOnly, SameSite=Strict; api/routes/session.ts sets it). */
+export const SESSION_COOKIE = 'fluxops_session';
+/** The CSRF token cookie set beside it (readable by the UI's script), which state-changing calls repeat in CSRF_HEADER. */
+export const CSRF_COOKIE = 'fluxops_csrf';
+export const CSRF_HEADER = 'x-fluxops-csrf';
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The credential a call comes with: its Authorization header, or else the web UI's session
+ * cookie. A state-changing call that relies on the cookie must repeat the CSRF cookie in the
+ * x-fluxops-csrf header (double-submit: another site's page can make the browser send the cookie,
+ * never read it); without it a non-public route refuses the call, and a public one treats the
+ * caller as anonymous. Runs in the one auth hook, so it covers every route.
+ */
+export function authorizationOf(method: string, headers: IncomingHttpHeaders, isPublic: boolean): string | undefined {
+  const header = headers.authorization;
+  if (header !== undefined && header !== '') return header;
+  const raw = headers.cookie;
+  // Most API calls carry no cookie: no parsing for them.
+  if (raw === undefined || !raw.includes(SESSION_COOKIE)) return undefined;
+  const cookies = fastifyCookie.parse(raw);
+  const session = cookies[SESSION_COOKIE];
+  if (session === undefined || session === '') return undefined;
+  if (!SAFE_METHODS.has(method)) {
+    const expected = cookies[CSRF_COOKIE];
+    const sent = headers[CSRF_HEADER];
+    if (expected === undefined || expected === '' || typeof sent !== 'string' || !sameText(expected, sent)) {
+      if (isPublic) return undefined;
+      throw new FluxError('PERMISSION_DENIED', `this call came with the web UI's session cookie but without its CSRF token (the ${CSRF_HEADER} header must repeat the ${CSRF_COOKIE} cookie); reload the UI, or send the API key in an Authorization header`);
+    }
+  }
+  return `Bearer ${session}`;
+}
+
+/** Equal strings, compared in time independent of where they differ. */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**

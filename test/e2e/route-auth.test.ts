@@ -100,6 +100,51 @@ describe('route auth: every route declares who may call it, checked on the match
     expect(wrong).toEqual([]);
   }, 300_000);
 
+  it("takes the web UI's session cookie as the key on every route, and refuses a state-changing call with it unless the CSRF token is repeated", async () => {
+    // Signing in: a bad key is refused by field; a good one sets the HttpOnly, SameSite=Strict session and the CSRF cookie.
+    const bad = await call('POST', '/api/v1/session', undefined, { key: 'flx_not-a-key' });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/API key is not valid/);
+    const signIn = await call('POST', '/api/v1/session', undefined, { key: keys.admin });
+    expect(signIn.status).toBe(200);
+    const set = signIn.headers.getSetCookie();
+    const session = set.find((c) => c.startsWith('fluxops_session='))!;
+    const csrfCookie = set.find((c) => c.startsWith('fluxops_csrf='))!;
+    expect(session).toMatch(/HttpOnly/i);
+    expect(session).toMatch(/SameSite=Strict/i);
+    expect(csrfCookie).not.toMatch(/HttpOnly/i);
+    expect(csrfCookie).toMatch(/SameSite=Strict/i);
+    const csrf = /^fluxops_csrf=([^;]+)/.exec(csrfCookie)![1]!;
+    const cookie = `fluxops_session=${encodeURIComponent(keys.admin)}; fluxops_csrf=${csrf}`;
+    const wrong: string[] = [];
+    for (const r of table) {
+      if (permissionOf(r.auth) === 'public') continue;
+      const url = concrete(r.url);
+      const body = hasBody(r.method) ? {} : undefined;
+      if (!hasBody(r.method)) {
+        const res = await call(r.method, url, undefined, body, { cookie });
+        if (res.status === 401 || res.status === 403) wrong.push(`${r.method} ${r.url} with the session cookie → ${res.status}`);
+        continue;
+      }
+      const without = await call(r.method, url, undefined, body, { cookie });
+      const refusal = (await without.json().catch(() => ({}))) as { message?: string; error?: string };
+      const message = refusal.message ?? refusal.error ?? '';
+      if (without.status !== 403 || !message.includes('CSRF')) wrong.push(`${r.method} ${r.url} without the CSRF header → ${without.status} ${message}`);
+      const forged = await call(r.method, url, undefined, body, { cookie, 'x-fluxops-csrf': `${csrf}x` });
+      if (forged.status !== 403) wrong.push(`${r.method} ${r.url} with a wrong CSRF header → ${forged.status}`);
+      const withToken = await call(r.method, url, undefined, body, { cookie, 'x-fluxops-csrf': csrf });
+      if (withToken.status === 401 || withToken.status === 403) wrong.push(`${r.method} ${r.url} with the CSRF header → ${withToken.status}`);
+    }
+    expect(wrong).toEqual([]);
+    // The session is the key's: its role decides, and GET /api/v1/session says what it may do.
+    const viewerCookie = `fluxops_session=${encodeURIComponent(keys.viewer)}; fluxops_csrf=${csrf}`;
+    const me = (await (await call('GET', '/api/v1/session', undefined, undefined, { cookie: viewerCookie })).json()) as { auth: string; signedIn: boolean; key: { role: string }; permissions: string[] };
+    expect(me).toMatchObject({ auth: 'required', signedIn: true, key: { role: 'viewer' }, permissions: ['read'] });
+    expect((await call('PUT', '/api/v1/models/x/aliases/staging', undefined, { version: '1' }, { cookie: viewerCookie, 'x-fluxops-csrf': csrf })).status).toBe(403);
+    const out = await call('DELETE', '/api/v1/session', undefined, undefined, { cookie });
+    expect(out.headers.getSetCookie().every((c) => /Max-Age=0/i.test(c))).toBe(true);
+  }, 300_000);
+
   it('lets a run-scoped developer key (a pipeline step\'s token) read wherever a viewer may, and write only to its own run', async () => {
     const exp = await s.platform.tracking.ensureExperiment('scoped-runs');
     const own = (await s.platform.tracking.createRun({ experimentId: exp })).info.runId;

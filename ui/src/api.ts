@@ -9,13 +9,20 @@ export class ApiError extends Error {
   }
 }
 
+/** State-changing calls repeat the CSRF cookie the sign-in set (the server checks it on calls that use the session cookie). */
+function csrfHeader(method: string): Record<string, string> {
+  if (method === 'GET' || method === 'HEAD') return {};
+  const m = /(?:^|;\s*)fluxops_csrf=([^;]+)/.exec(document.cookie);
+  return m === null ? {} : { 'x-fluxops-csrf': decodeURIComponent(m[1]!) };
+}
+
 /** A JSON call; a refusal becomes an ApiError carrying the server's sentence. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...csrfHeader(init.method ?? (init.body === undefined ? 'GET' : 'POST')) },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       credentials: 'same-origin',
       signal: init.signal,
@@ -34,7 +41,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   if (!res.ok) {
     const b = (body ?? {}) as { message?: unknown; error?: unknown };
     const said = typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : `the server answered ${res.status}`;
-    throw new ApiError(said.endsWith('.') ? said : `${said}.`, res.status);
+    // The server's refusals are sentences in lower case; shown on their own they start with a capital.
+    const sentence = said.charAt(0).toUpperCase() + said.slice(1);
+    throw new ApiError(sentence.endsWith('.') ? sentence : `${sentence}.`, res.status);
   }
   return body as T;
 }

@@ -4,6 +4,8 @@ import { ModelsPage } from './pages/models.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { onLink, usePlace } from './router.js';
+import { SignInPage } from './pages/sign-in.js';
+import { signOut, useSession } from './session.js';
 import './style.css';
 
 function NotFound({ path }: { path: string }) {
@@ -17,8 +19,25 @@ function NotFound({ path }: { path: string }) {
   );
 }
 
+function Who() {
+  const { session } = useSession();
+  if (session === null) return null;
+  if (session.key !== null) {
+    return (
+      <p class="who">
+        Signed in as {session.key.name} ({session.key.role}){' '}
+        <button type="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </p>
+    );
+  }
+  return <p class="who muted">{session.auth === 'off' ? 'Auth is off on this server (loopback): no sign-in needed.' : 'Not signed in.'}</p>;
+}
+
 function App() {
   const place = usePlace();
+  const { session, error } = useSession();
   const runMatch = /^\/runs\/([^/]+)$/.exec(place.path);
   let page;
   let m: RegExpExecArray | null;
@@ -28,6 +47,14 @@ function App() {
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
   else page = <NotFound path={place.path} />;
+  if (error !== null && session === null) {
+    page = (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  } else if (session === null) page = <p class="muted">Loading…</p>;
+  else if (session.auth === 'required' && !session.signedIn) page = <SignInPage />;
   return (
     <>
       <a class="skip" href="#main">
@@ -45,6 +72,7 @@ function App() {
             Models
           </a>
         </nav>
+        <Who />
       </header>
       <main id="main" tabIndex={-1}>
         {page}

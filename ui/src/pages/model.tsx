@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, v1, type Endpoint, type Lineage, type ModelVersion, type RegisteredModel } from '../api.js';
 import { onLink, urlOf } from '../router.js';
+import { lacks, useSession } from '../session.js';
 
 const formatTime = (ms: number): string => new Date(ms).toLocaleString();
 const formatMetric = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
@@ -11,6 +12,8 @@ function AliasMover({ model, versions, onMoved }: { model: RegisteredModel; vers
   const [version, setVersion] = useState(versions[0]?.version ?? '');
   const [busy, setBusy] = useState(false);
   const [said, setSaid] = useState<{ ok: boolean; text: string } | null>(null);
+  const { session } = useSession();
+  const why = lacks(session, 'write', 'move aliases');
   const move = async (e: Event): Promise<void> => {
     e.preventDefault();
     setBusy(true);
@@ -41,9 +44,14 @@ function AliasMover({ model, versions, onMoved }: { model: RegisteredModel; vers
           ))}
         </select>
       </label>
-      <button type="submit" disabled={busy || alias.trim() === '' || version === ''}>
+      <button type="submit" disabled={why !== null || busy || alias.trim() === '' || version === ''} aria-describedby={why !== null ? 'alias-why' : undefined}>
         {busy ? 'Moving…' : 'Move alias'}
       </button>
+      {why !== null ? (
+        <p id="alias-why" class="why muted">
+          {why}
+        </p>
+      ) : null}
       <p class={said?.ok === false ? 'error' : 'muted'} role="status">
         {said?.text ?? ''}
       </p>

@@ -95,7 +95,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
         if (e.name === 'AbortError') return;
         setRuns([]);
         setToken(undefined);
-        setError(e instanceof ApiError && e.status === 400 ? `This filter cannot be used: ${e.message}` : e.message);
+        setError(e instanceof ApiError && e.status === 400 ? `This filter cannot be used: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}` : e.message);
       })
       .finally(() => !ctl.signal.aborted && setLoading(false));
     return () => ctl.abort();

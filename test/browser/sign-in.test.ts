@@ -1,0 +1,72 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, browserUnavailable, launchBrowser } from '../helpers/browser.js';
+import { seedModel, startTestServer, type TestServer } from '../helpers/server.js';
+
+const unavailable = browserUnavailable();
+
+describe.skipIf(unavailable !== null)('web UI: signing in on a server that requires keys, and what a role may use', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let viewer: string;
+  let developer: string;
+
+  beforeAll(async () => {
+    s = await startTestServer({ auth: 'required' });
+    await seedModel(s.platform, { aliases: ['production'] });
+    await seedModel(s.platform, { aliases: [], seed: 8 });
+    viewer = (await s.platform.keys.create('ann', { role: 'viewer' })).key;
+    developer = (await s.platform.keys.create('dev-bot', { role: 'developer' })).key;
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  const signIn = async (key: string): Promise<void> => {
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  it('asks for a key, refuses a wrong one with a sentence, and keeps the key in an HttpOnly cookie', async () => {
+    await page.goto(`${s.url}/models/diabetes`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    expect(await axeViolations(page)).toEqual([]);
+    await signIn('flx_wrong');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^This API key is not valid here/);
+    await signIn(viewer);
+    // The page asked for comes up once signed in.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('diabetes');
+    await expect.poll(() => page.locator('.who').textContent()).toMatch(/^Signed in as ann \(viewer\)/);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'fluxops_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('fluxops_session');
+  });
+
+  it("disables moving an alias for a viewer, saying why; a developer's key moves it", async () => {
+    const button = page.getByRole('button', { name: 'Move alias' });
+    await expect.poll(() => button.isDisabled()).toBe(true);
+    expect(await page.locator('#alias-why').textContent()).toBe('Your key ann (role viewer) may not move aliases: that needs write permission.');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    await signIn(developer);
+    await expect.poll(() => page.locator('.who').textContent()).toMatch(/^Signed in as dev-bot \(developer\)/);
+    await expect.poll(() => button.isDisabled()).toBe(false);
+    await page.getByLabel('Alias', { exact: true }).fill('staging');
+    await page.getByLabel('To version').selectOption('2');
+    await button.click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('diabetes@staging now points at version 2.');
+    // production is protected: a developer's move is refused by the server, in its words.
+    await page.getByLabel('Alias', { exact: true }).fill('production');
+    await button.click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/'production' is a protected alias: moving it needs an admin key/);
+    const v = (await (await fetch(`${s.url}/api/v1/models/diabetes/aliases/production`, { headers: { authorization: `Bearer ${s.key}` } })).json()) as { version: string };
+    expect(v.version).toBe('1');
+  });
+});
