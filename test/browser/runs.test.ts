@@ -52,6 +52,17 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
       await mlflow(s, 'runs/update', { run_id: id, status: 'FINISHED', end_time: 1_700_000_000_000 + i * 60_000 + 42_000 });
       if (i === RUNS - 1) best = id;
     }
+    // The best run also has a loss curve over 20 steps and artifacts of each kind the UI previews.
+    await mlflow(s, 'runs/log-batch', { run_id: best, metrics: Array.from({ length: 20 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: 1_700_000_000_000 + step, step })) });
+    const put = async (p: string, body: Buffer | string, type: string) => {
+      const r = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${experiment_id}/${best}/artifacts/${p}`, { method: 'PUT', headers: { 'content-type': type }, body });
+      expect(r.status).toBe(200);
+    };
+    await put('report/summary.json', JSON.stringify({ f1: 0.97, note: 'best' }), 'application/json');
+    await put('report/predictions.csv', 'id,label,comment\n1,yes,"a, quoted ""cell"""\n2,no,plain\n', 'text/csv');
+    await put('notes.txt', 'trained on churn.csv\n', 'text/plain');
+    // A 1×1 PNG.
+    await put('plots/pixel.png', Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'), 'image/png');
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   });
@@ -125,6 +136,35 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     await page.goto(`${s.url}/runs/0123456789abcdef0123456789abcdef`);
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/[A-Za-z].*\.$/);
     expect((await page.getByRole('alert').textContent()) ?? '').not.toContain('{');
+  });
+
+  it("charts a run's metric history (log scale, smoothing) and previews its artifacts: JSON, CSV as a table, text, images", async () => {
+    await page.goto(`${s.url}/runs/${best}`);
+    const chart = page.getByRole('img', { name: /History by step of .*loss/ });
+    await expect.poll(() => chart.count()).toBe(1);
+    expect(await chart.locator('canvas').count()).toBe(1);
+    await page.getByLabel('Log scale').check();
+    await page.getByLabel(/Smoothing/).fill('0.5');
+    await expect.poll(() => page.getByText('Smoothing 0.50').count()).toBe(1);
+    expect(await chart.locator('canvas').count()).toBe(1);
+    // Folders open in place; each kind of file previews.
+    await page.getByRole('button', { name: /report\// }).click();
+    const row = (name: string) => page.locator('table.artifacts tr', { hasText: name });
+    await row('summary.json').getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.locator('pre.preview').textContent()).toBe(JSON.stringify({ f1: 0.97, note: 'best' }, null, 2));
+    await row('predictions.csv').getByRole('button', { name: 'Preview' }).click();
+    const csv = page.locator('section[aria-label="Preview of report/predictions.csv"] table');
+    await expect.poll(() => csv.locator('tbody tr').count()).toBe(2);
+    expect(await csv.locator('thead th').allTextContents()).toEqual(['id', 'label', 'comment']);
+    expect(await csv.locator('tbody tr').first().locator('td').allTextContents()).toEqual(['1', 'yes', 'a, quoted "cell"']);
+    await row('notes.txt').getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.locator('pre.preview').textContent()).toBe('trained on churn.csv\n');
+    await page.getByRole('button', { name: /plots\// }).click();
+    await row('pixel.png').getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.evaluate<number>("document.querySelector('img.preview-image')?.naturalWidth ?? 0")).toBe(1);
+    expect(await row('notes.txt').getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/get-artifact?run_id=${best}&path=notes.txt`);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
   });
 
   it('is usable from the keyboard: skip link, filter box, sort buttons and run links take focus in order', async () => {

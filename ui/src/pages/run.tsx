@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, mlflow, type KeyValue, type Run } from '../api.js';
 import { onLink, urlOf } from '../router.js';
+import { Artifacts, MetricHistory } from './run-parts.js';
 
 const formatTime = (ms: number | undefined): string => (ms === undefined ? '—' : new Date(ms).toLocaleString());
 
@@ -105,6 +106,10 @@ export function RunPage({ runId }: { runId: string }) {
       <KeyValues caption="Parameters of the run" rows={(data.params ?? []).map((p) => [p.key, p.value])} empty="This run logged no parameters." />
       <h2>Metrics</h2>
       <KeyValues caption="Latest value of each metric" rows={(data.metrics ?? []).map((m) => [m.key, String(m.value)])} empty="This run logged no metrics." />
+      <h2>Metric history</h2>
+      <MetricHistory runId={info.run_id} keys={(data.metrics ?? []).map((m) => m.key).sort()} />
+      <h2>Artifacts</h2>
+      <Artifacts runId={info.run_id} />
       <h2>Datasets</h2>
       {datasets.length === 0 ? (
         <p class="muted">This run recorded no dataset inputs.</p>
