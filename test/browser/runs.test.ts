@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
   it('lists the runs, newest first, with metric and param columns, and passes axe', async () => {
     await page.goto(`${s.url}/`);
     await expect.poll(() => page.locator('p[aria-live]').textContent()).toBe(`${RUNS} runs.`);
-    expect(await rows(page).first().locator('td').first().textContent()).toBe('trial-29');
+    expect(await rows(page).first().locator('td').nth(1).textContent()).toBe('trial-29');
     const headers = await page.locator('thead th').allTextContents();
     expect(headers).toEqual(expect.arrayContaining(['Run', 'Status', 'Started ↓', 'accuracy', 'f1', 'C', 'solver']));
     expect(await axeViolations(page)).toEqual([]);
@@ -91,7 +91,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     // f1 = i/30 > 0.5 for i = 16..29, lbfgs for even i: 16, 18, …, 28.
     await expect.poll(() => page.locator('p[aria-live]').textContent()).toBe('7 runs.');
     expect(new URL(page.url()).searchParams.get('filter')).toBe("metrics.f1 > 0.5 and params.solver = 'lbfgs'");
-    const names = await rows(page).locator('td:first-child').allTextContents();
+    const names = await rows(page).locator('td:nth-child(2)').allTextContents();
     expect(names).toEqual(['trial-28', 'trial-26', 'trial-24', 'trial-22', 'trial-20', 'trial-18', 'trial-16']);
     // The same URL in a new page shows the same runs.
     const shared = await page.context().newPage();
@@ -113,10 +113,10 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     const f1 = page.locator('thead th', { hasText: /^f1/ });
     await f1.getByRole('button').click();
     await expect.poll(() => f1.getAttribute('aria-sort')).toBe('descending');
-    expect(await rows(page).first().locator('td').first().textContent()).toBe('trial-29');
+    expect(await rows(page).first().locator('td').nth(1).textContent()).toBe('trial-29');
     await f1.getByRole('button').click();
     await expect.poll(() => f1.getAttribute('aria-sort')).toBe('ascending');
-    await expect.poll(() => rows(page).first().locator('td').first().textContent()).toBe('trial-00');
+    await expect.poll(() => rows(page).first().locator('td').nth(1).textContent()).toBe('trial-00');
     expect(new URL(page.url()).searchParams.get('sort')).toBe('m.f1');
   });
 
@@ -165,6 +165,31 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     expect(await row('notes.txt').getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/get-artifact?run_id=${best}&path=notes.txt`);
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
+  });
+
+  it('compares runs it is told to: params and metrics side by side with differences marked, overlaid curves, parallel coordinates', async () => {
+    await page.goto(`${s.url}/`);
+    await expect.poll(() => rows(page).count()).toBeGreaterThan(0);
+    await page.getByRole('checkbox', { name: 'Compare trial-29' }).check();
+    await expect.poll(() => page.getByText('Tick another run to compare them.').count()).toBe(1);
+    await page.getByRole('checkbox', { name: 'Compare trial-28' }).check();
+    await page.getByRole('link', { name: 'Compare 2 runs' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Compare 2 runs');
+    expect(new URL(page.url()).searchParams.get('runs')!.split(',')).toHaveLength(2);
+    // trial-29: C 2.5 newton; trial-28: C 2 lbfgs — both differ.
+    const param = (k: string) => page.locator(`tr[data-key="${k}"]`).first();
+    await expect.poll(() => param('C').locator('td').allTextContents()).toEqual(['2.5', '2', 'differs']);
+    expect(await param('solver').locator('td').allTextContents()).toEqual(['newton', 'lbfgs', 'differs']);
+    await page.getByLabel('Metric').selectOption('loss');
+    const chart = page.getByRole('img', { name: /^loss by step for trial-29$/ });
+    await expect.poll(() => chart.count()).toBe(1);
+    await page.getByLabel('Metric').selectOption('f1');
+    await expect.poll(() => page.getByText('No run logged f1 at several steps').count()).toBe(1);
+    const parallel = page.getByRole('img', { name: /^Parallel coordinates of C, f1 for 2 runs$/ });
+    expect(await parallel.locator('polyline').count()).toBe(2);
+    expect(new URL(page.url()).searchParams.get('metric')).toBe('f1');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(shots, 'compare.png'), fullPage: true });
   });
 
   it('is usable from the keyboard: skip link, filter box, sort buttons and run links take focus in order', async () => {

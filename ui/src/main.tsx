@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { ComparePage } from './pages/compare.js';
 import { ModelPage, VersionPage } from './pages/model.js';
 import { ModelsPage } from './pages/models.js';
 import { RunPage } from './pages/run.js';
@@ -43,6 +44,7 @@ function App() {
   let m: RegExpExecArray | null;
   if (place.path === '/' || place.path === '/runs') page = <RunsPage query={place.query} />;
   else if (runMatch !== null) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} />;
+  else if (place.path === '/compare') page = <ComparePage query={place.query} />;
   else if (place.path === '/models') page = <ModelsPage />;
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
@@ -65,7 +67,7 @@ function App() {
           FluxOps
         </a>
         <nav aria-label="Sections">
-          <a href="/" onClick={onLink} aria-current={place.path === '/' || place.path.startsWith('/runs') ? 'page' : undefined}>
+          <a href="/" onClick={onLink} aria-current={place.path === '/' || place.path.startsWith('/runs') || place.path === '/compare' ? 'page' : undefined}>
             Runs
           </a>
           <a href="/models" onClick={onLink} aria-current={place.path.startsWith('/models') ? 'page' : undefined}>

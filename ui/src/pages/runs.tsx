@@ -48,6 +48,8 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState(filter);
+  const [picked, setPicked] = useState<string[]>([]);
+  const pick = (id: string): void => setPicked(picked.includes(id) ? picked.filter((x) => x !== id) : [...picked, id]);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
   const scroller = useRef<HTMLDivElement>(null);
@@ -220,6 +222,20 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
       <p id="filter-error" class="error" role="alert">
         {error ?? ''}
       </p>
+      {picked.length > 0 ? (
+        <p>
+          {picked.length < 2 ? (
+            <span class="muted">Tick another run to compare them.</span>
+          ) : (
+            <a href={urlOf('/compare', { runs: picked.join(',') })} onClick={onLink}>
+              Compare {picked.length} runs
+            </a>
+          )}{' '}
+          <button type="button" onClick={() => setPicked([])}>
+            Clear the choice
+          </button>
+        </p>
+      ) : null}
       <p class="muted" aria-live="polite">
         {loading && runs.length === 0
           ? 'Loading runs…'
@@ -236,6 +252,9 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
           <table data-first-rows-ms={firstRowsAt.current ?? undefined}>
             <thead>
               <tr>
+                <th scope="col">
+                  <span class="visually-hidden">Compare</span>
+                </th>
                 {header('run_name', 'Run')}
                 <th scope="col">Status</th>
                 {header('start_time', 'Started')}
@@ -246,6 +265,9 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
               {first > 0 ? <tr aria-hidden="true" style={{ height: `${first * ROW}px` }} /> : null}
               {runs.slice(first, last).map((r) => (
                 <tr key={r.info.run_id} data-run={r.info.run_id}>
+                  <td>
+                    <input type="checkbox" checked={picked.includes(r.info.run_id)} onChange={() => pick(r.info.run_id)} aria-label={`Compare ${r.info.run_name ?? r.info.run_id}`} />
+                  </td>
                   <td>
                     <a href={`/runs/${encodeURIComponent(r.info.run_id)}`} onClick={onLink}>
                       {r.info.run_name ?? r.info.run_id}
