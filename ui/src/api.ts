@@ -130,8 +130,11 @@ export interface Lineage {
 export interface Endpoint {
   name: string;
   environment: string;
+  description: string;
   deployments: Array<{ name: string; model: string }>;
   traffic: Record<string, number>;
+  mirror: Record<string, number>;
+  generation: number;
   status: Array<{ name: string; model: string; version: string | null; error: string | null }>;
 }
 

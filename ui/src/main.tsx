@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { ComparePage } from './pages/compare.js';
+import { EndpointPage, EndpointsPage } from './pages/endpoints.js';
 import { ModelPage, VersionPage } from './pages/model.js';
 import { ModelsPage } from './pages/models.js';
 import { RunPage } from './pages/run.js';
@@ -46,6 +47,8 @@ function App() {
   else if (runMatch !== null) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} />;
   else if (place.path === '/compare') page = <ComparePage query={place.query} />;
   else if (place.path === '/models') page = <ModelsPage />;
+  else if (place.path === '/endpoints') page = <EndpointsPage />;
+  else if ((m = /^\/endpoints\/([^/]+)$/.exec(place.path)) !== null) page = <EndpointPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
   else page = <NotFound path={place.path} />;
@@ -72,6 +75,9 @@ function App() {
           </a>
           <a href="/models" onClick={onLink} aria-current={place.path.startsWith('/models') ? 'page' : undefined}>
             Models
+          </a>
+          <a href="/endpoints" onClick={onLink} aria-current={place.path.startsWith('/endpoints') ? 'page' : undefined}>
+            Endpoints
           </a>
         </nav>
         <Who />
