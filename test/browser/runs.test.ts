@@ -142,11 +142,11 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     await page.goto(`${s.url}/runs/${best}`);
     const chart = page.getByRole('img', { name: /History by step of .*loss/ });
     await expect.poll(() => chart.count()).toBe(1);
-    expect(await chart.locator('canvas').count()).toBe(1);
+    await expect.poll(() => chart.locator('canvas').count()).toBe(1);
     await page.getByLabel('Log scale').check();
     await page.getByLabel(/Smoothing/).fill('0.5');
     await expect.poll(() => page.getByText('Smoothing 0.50').count()).toBe(1);
-    expect(await chart.locator('canvas').count()).toBe(1);
+    await expect.poll(() => chart.locator('canvas').count()).toBe(1);
     // Folders open in place; each kind of file previews.
     await page.getByRole('button', { name: /report\// }).click();
     const row = (name: string) => page.locator('table.artifacts tr', { hasText: name });
@@ -186,7 +186,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     await page.getByLabel('Metric').selectOption('f1');
     await expect.poll(() => page.getByText('No run logged f1 at several steps').count()).toBe(1);
     const parallel = page.getByRole('img', { name: /^Parallel coordinates of C, f1 for 2 runs$/ });
-    expect(await parallel.locator('polyline').count()).toBe(2);
+    await expect.poll(() => parallel.locator('polyline').count()).toBe(2);
     expect(new URL(page.url()).searchParams.get('metric')).toBe('f1');
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'compare.png'), fullPage: true });

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, browserUnavailable, launchBrowser } from '../helpers/browser.js';
+import { axeViolations, browserUnavailable, launchBrowser, screenshotDir } from '../helpers/browser.js';
 import { seedModel, startTestServer, type TestServer } from '../helpers/server.js';
 
 const unavailable = browserUnavailable();
@@ -11,6 +14,7 @@ describe.skipIf(unavailable !== null)('web UI: signing in on a server that requi
   let page: Page;
   let viewer: string;
   let developer: string;
+  const shots = screenshotDir(fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-ui-shots-')));
 
   beforeAll(async () => {
     s = await startTestServer({ auth: 'required' });
@@ -68,5 +72,22 @@ describe.skipIf(unavailable !== null)('web UI: signing in on a server that requi
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/'production' is a protected alias: moving it needs an admin key/);
     const v = (await (await fetch(`${s.url}/api/v1/models/diabetes/aliases/production`, { headers: { authorization: `Bearer ${s.key}` } })).json()) as { version: string };
     expect(v.version).toBe('1');
+  });
+  it('shows keys and the audit log to an admin only; a developer is told why not', async () => {
+    await page.goto(`${s.url}/admin`);
+    await expect.poll(() => page.locator('main p').first().textContent()).toBe('Your key dev-bot (role developer) may not see the keys and the audit log: that needs admin permission.');
+    await page.getByRole('link', { name: 'Sign in with an admin key' }).click();
+    await expect.poll(() => page.url()).toBe(`${s.url}/sign-in?next=/admin`);
+    await signIn(s.key);
+    await expect.poll(() => page.url()).toBe(`${s.url}/admin`);
+    await expect.poll(() => page.locator('tr[data-key]').count()).toBe(3);
+    expect(await page.locator('tr[data-key="ann"] td').allTextContents()).toEqual(expect.arrayContaining(['viewer', 'all', 'active']));
+    // The developer's alias moves of the test before, the refused one included, are in the log.
+    const log = (await page.locator('table', { hasText: 'Audit log' }).or(page.locator('table').nth(1)).textContent()) ?? '';
+    expect(log).toContain('dev-bot (developer)');
+    expect(log).toContain('PUT /api/v1/models/:name/aliases/:alias');
+    expect(log).toContain('403');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(shots, 'admin.png'), fullPage: true });
   });
 });

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { AdminPage } from './pages/admin.js';
 import { ComparePage } from './pages/compare.js';
 import { EndpointPage, EndpointsPage } from './pages/endpoints.js';
 import { ModelPage, VersionPage } from './pages/model.js';
@@ -34,7 +35,14 @@ function Who() {
       </p>
     );
   }
-  return <p class="who muted">{session.auth === 'off' ? 'Auth is off on this server (loopback): no sign-in needed.' : 'Not signed in.'}</p>;
+  return (
+    <p class="who muted">
+      {session.auth === 'off' ? 'Auth is off on this server (loopback): no sign-in needed. ' : 'Not signed in. '}
+      <a href="/sign-in" onClick={onLink}>
+        Sign in with a key
+      </a>
+    </p>
+  );
 }
 
 function App() {
@@ -48,6 +56,8 @@ function App() {
   else if (place.path === '/compare') page = <ComparePage query={place.query} />;
   else if (place.path === '/models') page = <ModelsPage />;
   else if (place.path === '/endpoints') page = <EndpointsPage />;
+  else if (place.path === '/admin') page = <AdminPage />;
+  else if (place.path === '/sign-in') page = <SignInPage />;
   else if ((m = /^\/endpoints\/([^/]+)$/.exec(place.path)) !== null) page = <EndpointPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
@@ -78,6 +88,9 @@ function App() {
           </a>
           <a href="/endpoints" onClick={onLink} aria-current={place.path.startsWith('/endpoints') ? 'page' : undefined}>
             Endpoints
+          </a>
+          <a href="/admin" onClick={onLink} aria-current={place.path.startsWith('/admin') ? 'page' : undefined}>
+            Admin
           </a>
         </nav>
         <Who />

@@ -19,7 +19,7 @@ export function uiBanner(url: string): string {
 }
 
 /** The UI's pages (the app routes on the client; the server answers each with index.html). */
-export const UI_PAGES = ['/', '/runs', '/runs/:id', '/compare', '/models', '/models/:name', '/models/:name/versions/:version', '/endpoints', '/endpoints/:name'] as const;
+export const UI_PAGES = ['/', '/runs', '/runs/:id', '/compare', '/models', '/models/:name', '/models/:name/versions/:version', '/endpoints', '/endpoints/:name', '/admin', '/sign-in'] as const;
 
 /**
  * The web UI at / on the API's origin: its pages are index.html (never cached, so a new build is

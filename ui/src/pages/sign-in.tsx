@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { navigate } from '../router.js';
 import { signIn } from '../session.js';
 
 /** The sign-in a server that requires keys asks for: the key goes to the server, which keeps it in an HttpOnly cookie. */
@@ -12,6 +13,11 @@ export function SignInPage() {
     setError(null);
     try {
       await signIn(key.trim());
+      // From the sign-in page itself, go where the link that led here said (a path of this UI), else to the runs.
+      if (window.location.pathname === '/sign-in') {
+        const next = new URLSearchParams(window.location.search).get('next') ?? '/';
+        navigate(next.startsWith('/') && !next.startsWith('//') ? next : '/');
+      }
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -21,7 +27,7 @@ export function SignInPage() {
   return (
     <section>
       <h1>Sign in</h1>
-      <p>This server requires an API key. Sign in with one (`fluxops keys create NAME --role viewer` makes one); it is kept in a cookie that scripts cannot read, for 12 hours.</p>
+      <p>Sign in with an API key (`fluxops keys create NAME --role viewer` makes one); it is kept in a cookie that scripts cannot read, for 12 hours.</p>
       <form class="toolbar" onSubmit={(e) => void submit(e)}>
         <label>
           API key
