@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import fastifyCookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -159,8 +158,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   const authMode: AuthMode = opts.auth ?? 'required';
   const policy = { mode: authMode, protectedAliases: new Set((opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).map((a) => a.toLowerCase())) };
-  // reply.setCookie for the web UI's sign-in (the auth hook reads the session cookie from the header itself).
-  await app.register(fastifyCookie, { hook: false });
   const routeTable = installRouteAuth(app, { keys: opts.platform.keys, audit: opts.platform.audit, policy });
 
   const metrics = new HttpMetrics();

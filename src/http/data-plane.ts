@@ -165,7 +165,7 @@ export class DataPlane {
       else finish(200, out);
     };
     try {
-      const admitted = admitCall(authorizationOf(req.method ?? 'POST', req.headers, false), c.route.auth, { params } as unknown as FastifyRequest, c.route, deps.keys, deps.policy);
+      const admitted = admitCall(authorizationOf(req.method ?? 'POST', req.headers, c.route.auth), c.route.auth, { params } as unknown as FastifyRequest, c.route, deps.keys, deps.policy);
       if (admitted instanceof Promise) {
         admitted.then((p) => {
           principal = p;

@@ -183,7 +183,7 @@ export function installRouteAuth(app: FastifyInstance, deps: { keys: KeyService;
     };
     let admitted: Principal | Promise<Principal>;
     try {
-      admitted = admitCall(authorizationOf(req.method, req.headers, permissionOf(auth) === 'public'), auth, req, { method: req.method, url: req.routeOptions.url ?? req.url }, keys, policy, (p) => (req.principal = p));
+      admitted = admitCall(authorizationOf(req.method, req.headers, auth), auth, req, { method: req.method, url: req.routeOptions.url ?? req.url }, keys, policy, (p) => (req.principal = p));
     } catch (e) {
       return refuse(e);
     }
@@ -304,9 +304,9 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
  * cookie. A state-changing call that relies on the cookie must repeat the CSRF cookie in the
  * x-fluxops-csrf header (double-submit: another site's page can make the browser send the cookie,
  * never read it); without it a non-public route refuses the call, and a public one treats the
- * caller as anonymous. Runs in the one auth hook, so it covers every route.
+ * caller as anonymous. The auth hook and the data plane both call it, so it covers every route.
  */
-export function authorizationOf(method: string, headers: IncomingHttpHeaders, isPublic: boolean): string | undefined {
+export function authorizationOf(method: string, headers: IncomingHttpHeaders, auth: RouteAuth): string | undefined {
   const header = headers.authorization;
   if (header !== undefined && header !== '') return header;
   const raw = headers.cookie;
@@ -319,7 +319,7 @@ export function authorizationOf(method: string, headers: IncomingHttpHeaders, is
     const expected = cookies[CSRF_COOKIE];
     const sent = headers[CSRF_HEADER];
     if (expected === undefined || expected === '' || typeof sent !== 'string' || !sameText(expected, sent)) {
-      if (isPublic) return undefined;
+      if (permissionOf(auth) === 'public') return undefined;
       throw new FluxError('PERMISSION_DENIED', `this call came with the web UI's session cookie but without its CSRF token (the ${CSRF_HEADER} header must repeat the ${CSRF_COOKIE} cookie); reload the UI, or send the API key in an Authorization header`);
     }
   }

@@ -37,7 +37,8 @@ describe('the web UI at / (served by the API server)', () => {
       expect(r.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect((await r.arrayBuffer()).byteLength).toBe(fs.statSync(path.join(UI_DIR, a)).size);
     }
-    for (const missing of ['/assets/nope.js', '/assets/../index.html', '/runs/a/b', '/api/nope']) {
+    // An encoded `..` is not resolved by the client, so the server sees the traversal attempt itself.
+    for (const missing of ['/assets/nope.js', '/assets/%2e%2e/index.html', '/assets/..%2findex.html', '/runs/a/b', '/api/nope']) {
       const r = await fetch(`${s.url}${missing}`);
       expect(r.status, missing).toBe(404);
       expect(r.headers.get('content-type')).toMatch(/json/);

@@ -134,7 +134,7 @@ describe('histograms', () => {
       arena,
     };
     const serialWasm = serialBuilder(wasmData);
-    const h = serialWasm.newHistogram!();
+    const h = serialWasm.newHistogram();
     expect(arena.holds(h)).toBe(true);
     // The WebAssembly kernel adds the same numbers in the same order: bit for bit the JavaScript sums.
     serialWasm.build(h, l, n);
@@ -151,7 +151,7 @@ describe('histograms', () => {
     for (const data of [jsData, wasmData]) {
       const par = parallelBuilder(data, 2);
       try {
-        const p = par.newHistogram!();
+        const p = par.newHistogram();
         expect(arena.holds(p)).toBe(data.arena !== null);
         par.build(p, 0, n);
         for (let k = 0; k < size; k++) expect(Math.abs(p[k]! - parent[k]!)).toBeLessThan(1e-9);
@@ -161,7 +161,7 @@ describe('histograms', () => {
         const goes = (r: number): boolean => table[bins[r * stride + 2]!] === 1;
         for (const builder of [par, serialBuilder(data)]) {
           const before = Array.from(data.idx.subarray(100, n - 7));
-          const lefts = builder.partition!(table, 2, 100, n - 7);
+          const lefts = builder.partition(table, 2, 100, n - 7);
           expect(lefts).toBe(before.filter(goes).length);
           expect(Array.from(data.idx.subarray(100, n - 7))).toEqual([...before.filter(goes), ...before.filter((r) => !goes(r))]);
         }

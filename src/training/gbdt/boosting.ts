@@ -3,7 +3,7 @@ import { randomSplit, stratifiedSplit, takeRows as take, takeValues } from '../s
 import { type BinMapper, binMatrix, fitBinMapper } from './binning.js';
 import { type GrownTree, type HistogramBuilder, binStride, growTree, histogramSize, serialBuilder } from './grower.js';
 import { KernelArena } from './wasm-kernels.js';
-import { type GbdtLoss, LOSS_CODE, addLeafValues, baseline, gradientRange, meanLoss, multiclassGradients, softmaxRows, weightedMedian } from './losses.js';
+import { type GbdtLoss, LOSS_CODE, type TreeApplication, baseline, meanLoss, multiclassGradients, softmaxRows, weightedMedian } from './losses.js';
 
 export interface GbdtOptions {
   loss: GbdtLoss;
@@ -28,21 +28,6 @@ export interface GbdtOptions {
   /** Builds histograms (and applies trees, when given `apply`) on other threads too (see parallel.ts); default: this thread alone. */
   histogramBuilder?: ((data: Parameters<typeof serialBuilder>[0], apply: TreeApplication | null) => HistogramBuilder) | undefined;
   onIteration?: ((info: IterationInfo) => void) | undefined;
-}
-
-/**
- * What applying a tree and computing the next gradients read and write, for single-output
- * losses (see addLeafValues and gradientRange): the raw predictions, targets and weights of the
- * training rows, and the grown tree's leaves.
- */
-export interface TreeApplication {
-  code: number;
-  raw: Float64Array;
-  y: Float64Array;
-  w: Float64Array | null;
-  leafStart: Int32Array;
-  leafEnd: Int32Array;
-  leafValue: Float64Array;
 }
 
 export interface IterationInfo {
@@ -95,48 +80,56 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   const Xt = nt === n ? X : take(X, d, trainRows);
   // Shared memory when other threads build histograms: they read the bins, gradients and rows in place.
   const share = o.histogramBuilder !== undefined;
-  const f64 = (length: number): Float64Array => (share ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length));
-  const yt = f64(nt);
+  const alloc = {
+    f64: (length: number): Float64Array => (share ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length)),
+    u32: (length: number): Uint32Array => (share ? new Uint32Array(new SharedArrayBuffer(length * 4)) : new Uint32Array(length)),
+    u8: (length: number): Uint8Array => (share ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length)),
+  };
+  const yt = alloc.f64(nt);
   yt.set(nt === n ? y : takeValues(y, trainRows));
   let wt: Float64Array | null = null;
   if (o.sampleWeight !== null) {
-    wt = f64(nt);
+    wt = alloc.f64(nt);
     wt.set(nt === n ? o.sampleWeight : takeValues(o.sampleWeight, trainRows));
   }
   const mapper = fitBinMapper(Xt, nt, d, { maxBins: o.maxBins, categorical: o.categorical, seed: o.seed });
   const stride = binStride(d);
   // The arrays the histogram and partition kernels read, and the histograms, in one WebAssembly
   // memory (wasm-kernels.ts); ordinary (shared) arrays and the JavaScript kernels when there is none.
-  const histBytes = histogramSize(stride, mapper) * 8;
-  const arena = KernelArena.create(nt * (stride + d + 8 + 8 + 4 + 4) + (o.maxLeafNodes + ARENA_SPARE_HISTOGRAMS) * histBytes + 1024);
-  const bins = binMatrix(mapper, Xt, nt, d, arena?.u8(nt * stride) ?? (share ? new Uint8Array(new SharedArrayBuffer(nt * stride)) : new Uint8Array(nt * stride)), stride);
-  const columns = arena?.u8(nt * d) ?? (share ? new Uint8Array(new SharedArrayBuffer(nt * d)) : new Uint8Array(nt * d));
+  // Per row: its bins (stride), column bins (d), gradient and hessian (8 + 8), index and scratch (4 + 4).
+  const arena = KernelArena.create(nt * (stride + d + 8 + 8 + 4 + 4) + (o.maxLeafNodes + ARENA_SPARE_HISTOGRAMS) * histogramSize(stride, mapper) * 8 + 1024);
+  const kernelArray = {
+    f64: (length: number): Float64Array => arena?.f64(length) ?? alloc.f64(length),
+    u32: (length: number): Uint32Array => arena?.u32(length) ?? alloc.u32(length),
+    u8: (length: number): Uint8Array => arena?.u8(length) ?? alloc.u8(length),
+  };
+  const bins = binMatrix(mapper, Xt, nt, d, kernelArray.u8(nt * stride), stride);
+  const columns = kernelArray.u8(nt * d);
   for (let i = 0; i < nt; i++) for (let j = 0, o = i * stride; j < d; j++) columns[j * nt + i] = bins[o + j]!;
   const yv = takeValues(y, valRows);
   const wv = o.sampleWeight === null ? null : takeValues(o.sampleWeight, valRows);
   const binsV = nv > 0 ? binMatrix(mapper, take(X, d, valRows), nv, d, new Uint8Array(nv * d)) : new Uint8Array(0);
 
   const base = baseline(o.loss, K, yt, wt);
-  const raw = f64(nt * K);
+  const raw = alloc.f64(nt * K);
   const rawV = new Float64Array(nv * K);
   for (let i = 0; i < nt; i++) for (let k = 0; k < K; k++) raw[i * K + k] = base[k]!;
   for (let i = 0; i < nv; i++) for (let k = 0; k < K; k++) rawV[i * K + k] = base[k]!;
 
-  const grad = arena?.f64(nt) ?? f64(nt);
-  const hess = arena?.f64(nt) ?? f64(nt);
+  const grad = kernelArray.f64(nt);
+  const hess = kernelArray.f64(nt);
   const prob = K > 1 ? new Float64Array(nt * K) : null;
   const constantHessian = o.loss !== 'log_loss' && wt === null;
-  const data = { bins, stride, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: arena?.u32(nt) ?? (share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt)), scratch: arena?.u32(nt) ?? (share ? new Uint32Array(new SharedArrayBuffer(nt * 4)) : new Uint32Array(nt)), arena, pool: [] };
+  const data = { bins, stride, columns, n: nt, d, mapper, grad, hess, constantHessian, idx: kernelArray.u32(nt), scratch: kernelArray.u32(nt), arena, pool: [] };
   // Single-output losses: after each tree, its leaf values are added to the raw predictions and the next gradients computed (on all threads).
   const leafArrays = { leafStart: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafEnd: new Int32Array(new SharedArrayBuffer(o.maxLeafNodes * 4)), leafValue: new Float64Array(new SharedArrayBuffer(o.maxLeafNodes * 8)) };
   const apply: TreeApplication | null = K === 1 ? { code: LOSS_CODE[o.loss], raw, y: yt, w: wt, ...leafArrays } : null;
-  const builder = o.histogramBuilder === undefined ? serialBuilder(data) : o.histogramBuilder(data, apply);
+  const builder = (o.histogramBuilder ?? serialBuilder)(data, apply);
   const grower = { ...data, builder };
   /** Adds the first `leaves` leaves of the leaf arrays to raw (none before the first tree), then computes the gradients at raw. */
-  const applyTree = (a: TreeApplication, leaves: number): void => {
-    if (builder.applyTree !== undefined) return builder.applyTree(leaves);
-    addLeafValues(a.raw, data.idx, a.leafStart, a.leafEnd, a.leafValue, leaves, 0, nt);
-    gradientRange(a.code, a.raw, a.y, a.w, grad, hess, 0, nt);
+  const applyTree = (leaves: number): void => {
+    if (builder.applyTree === undefined) throw new Error('internal error: the histogram builder was given the tree arrays but cannot apply a tree');
+    builder.applyTree(leaves);
   };
   const growth = { maxLeafNodes: o.maxLeafNodes, maxDepth: o.maxDepth, minSamplesLeaf: o.minSamplesLeaf, l2: o.l2Regularization, shrinkage: o.learningRate };
   const residual = o.loss === 'absolute_error' ? new Float64Array(nt) : null;
@@ -151,7 +144,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
   let stoppedEarly = false;
   let it = 0;
   try {
-    if (apply !== null) applyTree(apply, 0);
+    if (apply !== null) applyTree(0);
     for (it = 0; it < o.maxIter; it++) {
       if (prob !== null) softmaxRows(raw, nt, K, prob);
       for (let k = 0; k < K; k++) {
@@ -181,7 +174,7 @@ export function fitGbdt(X: Float64Array, y: Float64Array, n: number, d: number, 
             for (let t = tree.leafStart[v]!; t < tree.leafEnd[v]!; t++) raw[idx[t]! * K + k]! += value;
           }
         }
-        if (apply !== null) applyTree(apply, leaves);
+        if (apply !== null) applyTree(leaves);
         for (let i = 0; i < nv; i++) rawV[i * K + k]! += predictBinned(tree, mapper.missingBin, binsV, i * d);
         trees.push(tree);
       }

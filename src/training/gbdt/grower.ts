@@ -1,4 +1,5 @@
 import type { BinMapper } from './binning.js';
+import { type TreeApplication, addLeafValues, gradientRange } from './losses.js';
 import type { KernelArena, KernelExports } from './wasm-kernels.js';
 
 /** Least support (count, or hessian sum when hessians vary) of a category to take part in a split. */
@@ -49,11 +50,11 @@ export interface GrownTree {
 export interface HistogramBuilder {
   build(hist: Float64Array, start: number, end: number): void;
   /** Partitions idx[start..end) on `feature` by the bin table (see `partition`); returns how many rows went left. */
-  partition?(goesLeft: Uint8Array, feature: number, start: number, end: number): number;
-  /** Adds the first `leaves` leaves of the leaf arrays the builder was made with to the raw predictions, then computes the gradients (boosting.ts TreeApplication). */
+  partition(goesLeft: Uint8Array, feature: number, start: number, end: number): number;
+  /** Adds the first `leaves` leaves of the leaf arrays the builder was made with to the raw predictions, then computes the gradients (losses.ts TreeApplication). */
   applyTree?(leaves: number): void;
   /** A new, empty histogram, where the builder's kernels work fastest (in its arena). */
-  newHistogram?(): Float64Array;
+  newHistogram: () => Float64Array;
 }
 
 export interface GrowerData {
@@ -106,44 +107,92 @@ export function binWords(bins: Uint8Array): Uint32Array {
   return new Uint32Array(bins.buffer, bins.byteOffset, bins.length / 4);
 }
 
-/** The arena when the grower's bins, gradients, hessians and rows all live in it (the WebAssembly kernels can read them), else null. */
-export function kernelArena(data: Omit<GrowerData, 'builder'>): KernelArena | null {
-  const a = data.arena;
-  return a !== null && [data.bins, data.grad, data.hess, data.idx].every((v) => a.holds(v)) ? a : null;
+/**
+ * Where a worker finds the grower's arrays in the arena (byte offsets), to run the WebAssembly
+ * kernels over the same memory; `partition` says whether the partition kernel can run too.
+ */
+export interface ArenaLayout {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  wordsAt: number;
+  idxAt: number;
+  gradAt: number;
+  hessAt: number;
+  partition: boolean;
+  columnsAt: number;
+  scratchAt: number;
+  tableAt: number;
 }
 
 /**
- * The arena and a partition table in it when the WebAssembly partition kernel can run: the
- * column-major bins, rows and scratch all live in the arena. Null otherwise (partitionRange runs).
+ * The kernels of one thread over a grower's arrays: the WebAssembly ones where the arrays (and
+ * the histogram at hand) live in the arena, the JavaScript ones otherwise. The serial builder is
+ * these alone; the parallel builder runs them on its own share and the workers run the same
+ * choice over `layout`.
  */
-export function partitionArena(data: Omit<GrowerData, 'builder'>): { arena: KernelArena; table: Uint8Array } | null {
-  const a = kernelArena(data);
-  if (a === null || !a.holds(data.columns) || !a.holds(data.scratch)) return null;
-  const table = a.u8(256);
-  return table === null ? null : { arena: a, table };
+export interface ThreadKernels {
+  /** The histogram of idx[start..end) into `hist` (see buildHistogram). */
+  histogram: (hist: Float64Array, start: number, end: number) => void;
+  /** partitionRange of idx[start..end) on `feature` by the bin table in `table`; returns how many went left. */
+  partitionShare: (feature: number, start: number, end: number) => number;
+  /** The 256-entry bin table partitions read: in the arena for the WebAssembly kernel, else shared memory. */
+  table: Uint8Array;
+  newHistogram: () => Float64Array;
+  /** The arena's layout for workers, or null when the JavaScript kernels run. */
+  layout: ArenaLayout | null;
 }
 
-/** The single-threaded histogram builder over a grower's arrays. */
-export function serialBuilder(data: Omit<GrowerData, 'builder'>): HistogramBuilder {
+export function threadKernels(data: Omit<GrowerData, 'builder'>): ThreadKernels {
   const { bins, columns, n, stride, grad, hess, idx, scratch, constantHessian } = data;
   const words = binWords(bins);
+  const wordsPerRow = stride >> 2;
   const W = data.mapper.maxBins + 1;
   const size = histogramSize(stride, data.mapper);
-  const arena = kernelArena(data);
-  const part = partitionArena(data);
+  const a = data.arena;
+  // The histogram kernel needs the bins, gradients, hessians and rows in the arena; the partition kernel the column bins and scratch too.
+  const arena = a !== null && [bins, grad, hess, idx].every((v) => a.holds(v)) ? a : null;
+  const table = (arena !== null && arena.holds(columns) && arena.holds(scratch) ? arena.u8(256) : null) ?? new Uint8Array(new SharedArrayBuffer(256));
+  const wasmPartition = arena !== null && arena.holds(table);
   return {
-    build(hist, start, end) {
-      if (arena !== null && arena.holds(hist)) wasmHistogram(arena.kernels, hist, bins.byteOffset, stride >> 2, W, idx.byteOffset, start, end, grad.byteOffset, hess.byteOffset, constantHessian, hess);
-      else buildHistogram(hist, words, stride >> 2, W, idx, start, end, grad, hess, constantHessian);
+    histogram: (hist, start, end) => {
+      if (arena !== null && arena.holds(hist)) wasmHistogram(arena.kernels, hist, bins.byteOffset, wordsPerRow, W, idx.byteOffset, start, end, grad.byteOffset, hess.byteOffset, constantHessian, hess);
+      else buildHistogram(hist, words, wordsPerRow, W, idx, start, end, grad, hess, constantHessian);
     },
+    partitionShare: (feature, start, end) =>
+      wasmPartition ? arena.kernels.partition(columns.byteOffset, n, feature, idx.byteOffset, scratch.byteOffset, table.byteOffset, start, end) : partitionRange(columns, n, feature, idx, scratch, table, start, end),
+    table,
+    newHistogram: () => arena?.f64(size) ?? new Float64Array(size),
+    layout:
+      arena === null
+        ? null
+        : { module: arena.module, memory: arena.memory, wordsAt: bins.byteOffset, idxAt: idx.byteOffset, gradAt: grad.byteOffset, hessAt: hess.byteOffset, partition: wasmPartition, columnsAt: columns.byteOffset, scratchAt: scratch.byteOffset, tableAt: table.byteOffset },
+  };
+}
+
+/**
+ * The single-threaded builder over a grower's arrays: this thread's kernels for histograms and
+ * partitions and, given `apply`, each tree's leaf values and the next gradients.
+ */
+export function serialBuilder(data: Omit<GrowerData, 'builder'>, apply: TreeApplication | null = null): HistogramBuilder & { kernels: ThreadKernels } {
+  const { n, idx, scratch, grad, hess } = data;
+  const kernels = threadKernels(data);
+  return {
+    kernels,
+    build: kernels.histogram,
     partition(goesLeft, feature, start, end) {
-      if (part === null) return serialPartition(data, goesLeft, feature, start, end);
-      part.table.set(goesLeft);
-      const lefts = part.arena.kernels.partition(columns.byteOffset, n, feature, idx.byteOffset, scratch.byteOffset, part.table.byteOffset, start, end);
+      kernels.table.set(goesLeft);
+      const lefts = kernels.partitionShare(feature, start, end);
       idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
       return lefts;
     },
-    newHistogram: () => arena?.f64(size) ?? new Float64Array(size),
+    applyTree:
+      apply === null
+        ? undefined
+        : (leaves) => {
+            addLeafValues(apply.raw, idx, apply.leafStart, apply.leafEnd, apply.leafValue, leaves, 0, n);
+            gradientRange(apply.code, apply.raw, apply.y, apply.w, grad, hess, 0, n);
+          },
+    newHistogram: kernels.newHistogram,
   };
 }
 
@@ -281,7 +330,7 @@ export function growTree(data: GrowerData, opts: GrowthOptions): GrownTree {
   const W = mapper.maxBins + 1;
   const histSize = histogramSize(data.stride, mapper);
   const pool = data.pool;
-  const take = (): Float64Array => pool.pop() ?? data.builder.newHistogram?.() ?? new Float64Array(histSize);
+  const take = (): Float64Array => pool.pop() ?? data.builder.newHistogram();
   const tree: GrownTree = { feature: [], binThreshold: [], missingLeft: [], catBits: [], left: [], right: [], value: [], gain: [], count: [], leafStart: [], leafEnd: [] };
   const addNode = (start: number, end: number, g: number, h: number, c: number): number => {
     const id = tree.feature.length;
@@ -387,16 +436,7 @@ function partition(data: GrowerData, start: number, end: number, s: Candidate): 
     for (let b = 0; b <= s.binThreshold; b++) goesLeft[b] = 1;
     goesLeft[data.mapper.missingBin] = s.missingLeft ? 1 : 0;
   }
-  if (data.builder.partition !== undefined) return start + data.builder.partition(goesLeft, s.feature, start, end);
-  return start + serialPartition(data, goesLeft, s.feature, start, end);
-}
-
-/** A partition on this thread: the kernel, then the right rows after the left ones; returns how many went left. */
-export function serialPartition(data: Pick<GrowerData, 'columns' | 'n' | 'idx' | 'scratch'>, goesLeft: Uint8Array, feature: number, start: number, end: number): number {
-  const { columns, n, idx, scratch } = data;
-  const lefts = partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
-  idx.set(scratch.subarray(start, start + (end - start - lefts)), start + lefts);
-  return lefts;
+  return start + data.builder.partition(goesLeft, s.feature, start, end);
 }
 
 /**

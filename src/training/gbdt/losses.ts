@@ -6,6 +6,21 @@ export const GBDT_LOSSES: readonly GbdtLoss[] = ['log_loss', 'squared_error', 'a
 export const LOSS_CODE: Readonly<Record<GbdtLoss, number>> = { log_loss: 0, squared_error: 1, absolute_error: 2 };
 
 /**
+ * What applying a tree and computing the next gradients read and write, for single-output
+ * losses (see addLeafValues and gradientRange below): the raw predictions, targets and weights of the
+ * training rows, and the grown tree's leaves.
+ */
+export interface TreeApplication {
+  code: number;
+  raw: Float64Array;
+  y: Float64Array;
+  w: Float64Array | null;
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+  leafValue: Float64Array;
+}
+
+/**
  * Adds one tree's leaf values to the raw predictions of the rows it holds: the rows of leaf v are
  * at positions leafStart[v]..leafEnd[v] of the grower's order (idx), clipped here to positions
  * [start, end) (parallel.ts gives threads shares). Like the other kernels of parallel.ts it uses

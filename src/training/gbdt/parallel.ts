@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { TreeApplication } from './boosting.js';
-import { addLeafValues, gradientRange } from './losses.js';
-import { type GrowerData, type HistogramBuilder, binWords, buildHistogram, histogramSize, kernelArena, partitionArena, partitionRange, serialBuilder, serialPartition, wasmHistogram } from './grower.js';
+import { type TreeApplication, addLeafValues, gradientRange } from './losses.js';
+import { type GrowerData, type HistogramBuilder, binWords, buildHistogram, histogramSize, partitionRange, serialBuilder, wasmHistogram } from './grower.js';
 
 /** Fewest rows of a node whose work is shared out; smaller ones are quicker done here. */
 const MIN_ROWS_PER_THREAD = 2_048;
@@ -33,32 +32,24 @@ function shared(a: ArrayBufferView): boolean {
  * a partition is done by each thread on its share and the pieces joined in order. The rows, bins,
  * gradients and hessians are SharedArrayBuffers the workers read in place; hand-offs are Atomics
  * waits, not messages, so a node costs microseconds of coordination. The workers run the source
- * of buildHistogram and partitionRange themselves (no second copy of either loop). Histogram sums
+ * of buildHistogram and partitionRange themselves (no second copy of either loop), or, when the
+ * grower's arrays live in the WebAssembly arena, the same kernels as this thread (its `layout`),
+ * and they add each tree's leaf values and compute the gradients on their shares. Histogram sums
  * are the same numbers in another order: results are reproducible for a given seed and thread
  * count.
  */
 export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: number, apply: TreeApplication | null = null): HistogramBuilder & { close(): void } {
   const { bins, columns, n, grad, hess, idx, scratch, constantHessian } = data;
   const W = data.mapper.maxBins + 1;
-  if (threads < 2) return { ...serialBuilder(data), close() {} };
+  // This thread's kernels: the whole of a node too small to share, and its own share of the others.
+  const local = serialBuilder(data, apply);
+  if (threads < 2) return { ...local, close() {} };
   const applied = apply === null ? [] : [apply.raw, apply.y, ...(apply.w === null ? [] : [apply.w]), apply.leafStart, apply.leafEnd, apply.leafValue];
   if (![bins, columns, grad, hess, idx, scratch, ...applied].every(shared)) throw new Error('internal error: the parallel builder needs its arrays in shared memory');
   const words = binWords(bins);
   const wordsPerRow = data.stride >> 2;
   const size = histogramSize(data.stride, data.mapper);
-  const arena = kernelArena(data);
-  /** A histogram of node rows [start, end) on this thread, by the WebAssembly kernels when it lives in their memory. */
-  const histogram = (hist: Float64Array, start: number, end: number): void => {
-    if (arena !== null && arena.holds(hist)) wasmHistogram(arena.kernels, hist, bins.byteOffset, wordsPerRow, W, idx.byteOffset, start, end, grad.byteOffset, hess.byteOffset, constantHessian, hess);
-    else buildHistogram(hist, words, wordsPerRow, W, idx, start, end, grad, hess, constantHessian);
-  };
-  // The workers' own memory-resident kernels read the same bytes at the same offsets.
-  const part = partitionArena(data);
-  const goesLeft = part?.table ?? new Uint8Array(new SharedArrayBuffer(256));
-  const wasm = arena === null ? null : { module: arena.module, memory: arena.memory, wordsAt: bins.byteOffset, idxAt: idx.byteOffset, gradAt: grad.byteOffset, hessAt: hess.byteOffset, partition: part !== null, columnsAt: columns.byteOffset, scratchAt: scratch.byteOffset, tableAt: goesLeft.byteOffset };
-  /** A share of a partition on this thread (see partitionRange). */
-  const partitionShare = (feature: number, start: number, end: number): number =>
-    part !== null ? part.arena.kernels.partition(columns.byteOffset, n, feature, idx.byteOffset, scratch.byteOffset, goesLeft.byteOffset, start, end) : partitionRange(columns, n, feature, idx, scratch, goesLeft, start, end);
+  const { histogram, partitionShare, table: goesLeft, layout: wasm } = local.kernels;
   const workers: Array<{ worker: Worker; ctrl: Int32Array; hist: Float64Array }> = [];
   const source = `
     const { workerData } = require('node:worker_threads');
@@ -95,7 +86,9 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     }`;
   for (let t = 1; t < threads; t++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
-    const hist = arena?.f64(size) ?? new Float64Array(new SharedArrayBuffer(size * 8));
+    // A worker's own histogram: in the arena when there is room, so it runs the WebAssembly kernel too.
+    const fromArena = local.newHistogram();
+    const hist = shared(fromArena) ? fromArena : new Float64Array(new SharedArrayBuffer(size * 8));
     const worker = new Worker(source, { eval: true, workerData: { words, wordsPerRow, columns, n, grad, hess, idx, scratch, goesLeft, W, constantHessian, apply, wasm, ctrl, hist } });
     worker.unref();
     workers.push({ worker, ctrl, hist });
@@ -130,10 +123,7 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
   return {
     build(hist, start, end) {
       const parts = partsFor(end - start);
-      if (parts < 2) {
-        histogram(hist, start, end);
-        return;
-      }
+      if (parts < 2) return histogram(hist, start, end);
       const per = dispatch(HISTOGRAM, parts, start, end, 0);
       histogram(hist, start, Math.min(end, start + per));
       for (let t = 1; t < parts; t++) {
@@ -145,7 +135,7 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     },
     partition(table, feature, start, end) {
       const parts = partsFor(end - start);
-      if (parts < 2 && part === null) return serialPartition(data, table, feature, start, end);
+      if (parts < 2) return local.partition(table, feature, start, end);
       goesLeft.set(table);
       const per = dispatch(PARTITION, parts, start, end, feature);
       // Each share packs its left rows at its start in idx and its right rows at its start in
@@ -173,17 +163,17 @@ export function parallelBuilder(data: Omit<GrowerData, 'builder'>, threads: numb
     },
     applyTree(leaves) {
       if (apply === null) throw new Error('internal error: this builder was made without the arrays a tree is applied to');
-      const a = apply;
-      // Leaf values by position shares, then (every row's raw value final) gradients by row shares.
       const parts = partsFor(n);
-      let per = parts < 2 ? n : dispatch(ADD_LEAVES, parts, 0, n, leaves);
-      addLeafValues(a.raw, idx, a.leafStart, a.leafEnd, a.leafValue, leaves, 0, Math.min(n, per));
+      if (parts < 2) return local.applyTree!(leaves);
+      // Leaf values by position shares, then (every row's raw value final) gradients by row shares.
+      let per = dispatch(ADD_LEAVES, parts, 0, n, leaves);
+      addLeafValues(apply.raw, idx, apply.leafStart, apply.leafEnd, apply.leafValue, leaves, 0, per);
       for (let t = 1; t < parts; t++) join(workers[t - 1]!);
-      per = parts < 2 ? n : dispatch(GRADIENTS, parts, 0, n, 0);
-      gradientRange(a.code, a.raw, a.y, a.w, grad, hess, 0, Math.min(n, per));
+      per = dispatch(GRADIENTS, parts, 0, n, 0);
+      gradientRange(apply.code, apply.raw, apply.y, apply.w, grad, hess, 0, per);
       for (let t = 1; t < parts; t++) join(workers[t - 1]!);
     },
-    newHistogram: () => arena?.f64(size) ?? new Float64Array(size),
+    newHistogram: local.newHistogram,
     close() {
       for (const w of workers) {
         Atomics.store(w.ctrl, GEN, -1);
