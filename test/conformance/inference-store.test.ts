@@ -132,7 +132,8 @@ describe('inference log back-pressure', () => {
     await log.drain();
     expect(log.stats().pressure).toBeLessThan(1);
     delay = 0;
-    for (let k = 0; k < 8; k++) {
+    // Fast flushes bring it back; a loaded machine can make some of them slow, so allow a few dozen.
+    for (let k = 0; k < 40 && log.stats().pressure < 1; k++) {
       log.record(p(k), 1);
       await log.drain();
     }
