@@ -4,10 +4,13 @@ import { ComparePage } from './pages/compare.js';
 import { EndpointPage, EndpointsPage } from './pages/endpoints.js';
 import { ModelPage, VersionPage } from './pages/model.js';
 import { ModelsPage } from './pages/models.js';
+import { MonitoringPage, MonitorPage } from './pages/monitoring.js';
+import { PipelineRunPage, PipelinesPage } from './pages/pipelines.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { onLink, usePlace } from './router.js';
 import { SignInPage } from './pages/sign-in.js';
+import { SweepPage, SweepsPage } from './pages/sweeps.js';
 import { signOut, useSession } from './session.js';
 import './style.css';
 
@@ -56,9 +59,15 @@ function App() {
   else if (place.path === '/compare') page = <ComparePage query={place.query} />;
   else if (place.path === '/models') page = <ModelsPage />;
   else if (place.path === '/endpoints') page = <EndpointsPage />;
+  else if (place.path === '/pipelines') page = <PipelinesPage query={place.query} />;
+  else if (place.path === '/sweeps') page = <SweepsPage />;
+  else if (place.path === '/monitoring') page = <MonitoringPage />;
   else if (place.path === '/admin') page = <AdminPage />;
   else if (place.path === '/sign-in') page = <SignInPage />;
   else if ((m = /^\/endpoints\/([^/]+)$/.exec(place.path)) !== null) page = <EndpointPage name={decodeURIComponent(m[1]!)} />;
+  else if ((m = /^\/pipelines\/runs\/([^/]+)$/.exec(place.path)) !== null) page = <PipelineRunPage id={decodeURIComponent(m[1]!)} query={place.query} />;
+  else if ((m = /^\/sweeps\/([^/]+)$/.exec(place.path)) !== null) page = <SweepPage id={decodeURIComponent(m[1]!)} />;
+  else if ((m = /^\/monitoring\/([^/]+)$/.exec(place.path)) !== null) page = <MonitorPage name={decodeURIComponent(m[1]!)} query={place.query} />;
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;
   else page = <NotFound path={place.path} />;
@@ -88,6 +97,15 @@ function App() {
           </a>
           <a href="/endpoints" onClick={onLink} aria-current={place.path.startsWith('/endpoints') ? 'page' : undefined}>
             Endpoints
+          </a>
+          <a href="/pipelines" onClick={onLink} aria-current={place.path.startsWith('/pipelines') ? 'page' : undefined}>
+            Pipelines
+          </a>
+          <a href="/sweeps" onClick={onLink} aria-current={place.path.startsWith('/sweeps') ? 'page' : undefined}>
+            Sweeps
+          </a>
+          <a href="/monitoring" onClick={onLink} aria-current={place.path.startsWith('/monitoring') ? 'page' : undefined}>
+            Monitoring
           </a>
           <a href="/admin" onClick={onLink} aria-current={place.path.startsWith('/admin') ? 'page' : undefined}>
             Admin

@@ -5,8 +5,12 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { setScopeRouteAuth } from '../../http/index.js';
 
-/** Where `npm run build` puts the web UI (ui/vite.config.ts): dist/ui at the package root, three folders above this module in src/ and in dist/. */
-export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/ui');
+/**
+ * Where `npm run build` puts the web UI (ui/vite.config.ts): dist/ui at the package root, three
+ * folders above this module in src/ and in dist/; FLUXOPS_UI_DIR serves another build instead (a
+ * UI developer's own `vite build --outDir`).
+ */
+export const UI_DIR = process.env.FLUXOPS_UI_DIR !== undefined && process.env.FLUXOPS_UI_DIR !== '' ? path.resolve(process.env.FLUXOPS_UI_DIR) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/ui');
 
 /** Whether this installation has a built web UI to serve. */
 export function uiBuilt(dir = UI_DIR): boolean {
@@ -19,7 +23,7 @@ export function uiBanner(url: string): string {
 }
 
 /** The UI's pages (the app routes on the client; the server answers each with index.html). */
-export const UI_PAGES = ['/', '/runs', '/runs/:id', '/compare', '/models', '/models/:name', '/models/:name/versions/:version', '/endpoints', '/endpoints/:name', '/admin', '/sign-in'] as const;
+export const UI_PAGES = ['/', '/runs', '/runs/:id', '/compare', '/models', '/models/:name', '/models/:name/versions/:version', '/endpoints', '/endpoints/:name', '/pipelines', '/pipelines/runs/:id', '/sweeps', '/sweeps/:id', '/monitoring', '/monitoring/:name', '/admin', '/sign-in'] as const;
 
 /**
  * The web UI at / on the API's origin: its pages are index.html (never cached, so a new build is
