@@ -14,7 +14,7 @@ import { describeDatabaseError, migrateToLatest, openDatabase, type MetadataDb }
 import { KyselyTrackingStore, TrackingService } from './tracking/index.js';
 import { KyselyWebhookStore, WebhookDeliverer, WebhookService } from './webhooks/index.js';
 import { openJobQueue, type JobQueue } from './jobs/index.js';
-import { KyselyPipelineStore, PipelineService, PipelineTriggerer, PipelineTriggers, pipelineScheduleTarget } from './pipelines/index.js';
+import { KyselyPipelineStore, PipelineService, PipelineTriggerer, PipelineTriggers, SweepStore, pipelineScheduleTarget } from './pipelines/index.js';
 import { AlertService, InferenceService, KyselyAlertStore, KyselyInferenceStore, KyselyMonitorStore, MonitorService, PlatformMetricSource, type InferenceStore } from './monitoring/index.js';
 import { KyselyScheduleStore, ScheduleService, type Scheduler, type SchedulerOptions, type ScheduleTarget } from './schedules/index.js';
 
@@ -66,6 +66,8 @@ export interface Platform {
   pipelines: PipelineService;
   /** Registered pipelines' event triggers (`on:`), fired by every process whose lifecycle runs. */
   pipelineTriggers: PipelineTriggers;
+  /** Hyperparameter sweeps (the `sweep` step's state) and their trials. */
+  sweeps: SweepStore;
   /** Tells this process's job workers to look at the queue now (a job was queued here). */
   onJobQueued(wake: () => void): void;
   /** Wakes this process's job workers (a job was just queued here). */
@@ -183,6 +185,7 @@ export async function openPlatform(input: ConfigInput = {}, opts: PlatformOption
     jobs: openJobs,
     pipelines,
     pipelineTriggers,
+    sweeps: new SweepStore(db),
     onJobQueued: (wake) => void wakers.add(wake),
     wakeJobs: () => wakers.forEach((w) => w()),
     start: () => lifecycle.start(),

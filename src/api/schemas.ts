@@ -357,6 +357,30 @@ export const Rollout = Type.Object({
   live: Nullable(Type.Array(GateResultJson, { description: "the current step's gate values as this server measures them" })),
 });
 
+export const EndpointLive = Type.Object({
+  endpoint: Type.String(),
+  generation: Type.Integer({ description: "the endpoint's generation, bumped by every change of it" }),
+  time: Type.Integer({ description: 'epoch ms the figures were taken' }),
+  windowMs: Type.Integer({ description: 'the recent window the figures are over' }),
+  traffic: Type.Record(Type.String(), Type.Integer()),
+  mirror: Type.Record(Type.String(), Type.Integer()),
+  deployments: Type.Record(
+    Type.String(),
+    Type.Object({
+      requests: Type.Integer({ description: 'answered in the window on this server' }),
+      errors: Type.Integer(),
+      requestsPerSecond: Type.Number(),
+      errorRate: Type.Number(),
+      p50Ms: Nullable(Type.Number()),
+      p95Ms: Nullable(Type.Number()),
+      totalRequests: Type.Integer({ description: 'since this server started' }),
+      totalErrors: Type.Integer(),
+      truncated: Type.Boolean({ description: 'the window held more requests than this server keeps: its figures are of the newest part' }),
+    }),
+  ),
+  rollout: Type.Union([Rollout, Type.Null()], { description: 'the newest rollout of the endpoint, with its live gate values' }),
+});
+
 // ---- schedules ----
 
 export const Schedule = Type.Object({
@@ -508,3 +532,38 @@ export const PipelineTrigger = Type.Object({
   createdSeq: Type.Integer({ description: 'the newest event when it was registered: only later events start it' }),
 });
 export const PipelineTriggerList = Type.Object({ triggers: Type.Array(PipelineTrigger) });
+
+const SWEEP_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
+const TRIAL_STATUSES = ['running', 'completed', 'failed', 'pruned'] as const;
+
+export const Sweep = Type.Object({
+  id: Type.String({ description: 'sw- and 12 hex digits, derived from the pipeline run and step' }),
+  pipelineRun: Nullable(Type.String()),
+  step: Nullable(Type.String()),
+  runId: Type.String({ description: 'the parent tracking run; each trial is a child run of it' }),
+  status: stringEnum(SWEEP_STATUSES),
+  bestTrial: Nullable(Type.Integer({ description: 'the best trial so far (set when the sweep ends)' })),
+  bestValue: Nullable(JsonNumber),
+  metric: Type.String({ description: 'the objective metric' }),
+  direction: stringEnum(['maximize', 'minimize'] as const),
+  sampling: Type.String({ description: 'grid, random or tpe' }),
+  maxTrials: Type.Integer(),
+  trialsDone: Type.Integer({ description: 'trials that ended (completed, failed or pruned)' }),
+  createdAt: Millis(),
+  updatedAt: Millis(),
+  finishedAt: Nullable(Millis()),
+});
+export const SweepList = Type.Object({ sweeps: Type.Array(Sweep) });
+
+export const SweepTrial = Type.Object({
+  number: Type.Integer({ description: 'from 1, in the order trials were suggested' }),
+  params: JsonMap('the parameters it was given'),
+  status: stringEnum(TRIAL_STATUSES),
+  value: Nullable(JsonNumber),
+  intermediate: Type.Array(Type.Object({ step: Type.Number(), value: JsonNumber }), { description: 'the objective as logged while it ran (what early termination reads)' }),
+  runId: Nullable(Type.String({ description: "the trial's tracking run" })),
+  error: Nullable(Type.String({ description: 'why it failed or was pruned' })),
+  startedAt: Millis(),
+  finishedAt: Nullable(Millis()),
+});
+export const SweepDetail = Type.Composite([Sweep, Type.Object({ trials: Type.Array(SweepTrial) })]);

@@ -64,6 +64,19 @@ export interface ColumnDriftResult {
   /** Live values compared (missing ones left out). */
   liveCount: number;
   liveMissing: number;
+  /** The bins PSI was computed over, with the reference and live counts of each. */
+  histogram: DriftHistogram;
+}
+
+/**
+ * The bins of a column's PSI: for a numeric column the profile's histogram, labelled by interval
+ * ("(−∞, a]", "(a, b]", "(b, ∞)", edges to 4 significant digits; bins are closed on the right);
+ * for a categorical one its kept categories and "other" (when either side has any).
+ */
+export interface DriftHistogram {
+  labels: string[];
+  reference: number[];
+  live: number[];
 }
 
 export interface DatasetDriftResult {
@@ -198,9 +211,26 @@ function wassersteinSorted(profile: NumericProfile, sorted: Float64Array): numbe
 }
 
 function psiNumericSorted(profile: NumericProfile, sorted: Float64Array): number {
+  return psiOf(profile.binCounts, numericLiveBins(profile, sorted));
+}
+
+/** Live values per bin of the profile's histogram. */
+function numericLiveBins(profile: NumericProfile, sorted: Float64Array): number[] {
   const live = new Array<number>(profile.binCounts.length).fill(0);
   for (const x of sorted) live[binOf(profile.binEdges, x)]!++;
-  return psiOf(profile.binCounts, live);
+  return live;
+}
+
+/** Interval labels of the bins over `edges`: (−∞, e₀], (e₀, e₁], …, (eₗₐₛₜ, ∞). */
+function binLabels(edges: readonly number[]): string[] {
+  const f = (x: number): string => String(Number(x.toPrecision(4)));
+  const labels: string[] = [];
+  for (let i = 0; i <= edges.length; i++) {
+    const lo = i === 0 ? '−∞' : f(edges[i - 1]!);
+    const hi = i === edges.length ? '∞)' : `${f(edges[i]!)}]`;
+    labels.push(`(${lo}, ${hi}`);
+  }
+  return labels;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,8 +367,10 @@ export function columnDrift(
     const method = checkMethod(opts.method, NUMERIC_METHODS, 'numeric') ?? (small ? 'ks' : 'wasserstein');
     const threshold = checkThreshold(opts.threshold, method);
     const { sorted, missing } = sortedFinite(live as ArrayLike<number>, 'live');
-    const psi = psiNumericSorted(profile, sorted);
-    const base = { method, threshold, psi, psiBand: psiBand(psi), liveCount: sorted.length, liveMissing: missing };
+    const liveBins = numericLiveBins(profile, sorted);
+    const psi = psiOf(profile.binCounts, liveBins);
+    const histogram: DriftHistogram = { labels: binLabels(profile.binEdges), reference: [...profile.binCounts], live: liveBins };
+    const base = { method, threshold, psi, psiBand: psiBand(psi), liveCount: sorted.length, liveMissing: missing, histogram };
     switch (method) {
       case 'ks': {
         const ks = ksSorted(profile, sorted);
@@ -357,7 +389,9 @@ export function columnDrift(
     const threshold = checkThreshold(opts.threshold, method);
     const bins = categoricalBins(profile, live as ArrayLike<string>);
     const psi = psiOf(bins.reference, bins.live);
-    const base = { method, threshold, psi, psiBand: psiBand(psi), liveCount: bins.liveCount, liveMissing: bins.liveMissing };
+    const labels = [...profile.categories, 'other'].slice(0, bins.reference.length);
+    const histogram: DriftHistogram = { labels, reference: [...bins.reference], live: [...bins.live] };
+    const base = { method, threshold, psi, psiBand: psiBand(psi), liveCount: bins.liveCount, liveMissing: bins.liveMissing, histogram };
     switch (method) {
       case 'chisquare': {
         const chi = chiSquaredOf(bins);

@@ -198,7 +198,7 @@ describe.skipIf(unavailable !== null)('web UI: runs in a real browser', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(FOCUSED)).toBe('a:Skip to the content');
     const seen: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 24; i++) {
       await page.keyboard.press('Tab');
       seen.push(await page.evaluate<string>(FOCUSED));
     }

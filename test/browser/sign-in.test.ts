@@ -1,3 +1,4 @@
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,9 +74,9 @@ describe.skipIf(unavailable !== null)('web UI: signing in on a server that requi
     const v = (await (await fetch(`${s.url}/api/v1/models/diabetes/aliases/production`, { headers: { authorization: `Bearer ${s.key}` } })).json()) as { version: string };
     expect(v.version).toBe('1');
   });
-  it('shows keys and the audit log to an admin only; a developer is told why not', async () => {
+  it('shows keys, the audit log and webhooks to an admin only; a developer is told why not', async () => {
     await page.goto(`${s.url}/admin`);
-    await expect.poll(() => page.locator('main p').first().textContent()).toBe('Your key dev-bot (role developer) may not see the keys and the audit log: that needs admin permission.');
+    await expect.poll(() => page.locator('main p').first().textContent()).toBe('Your key dev-bot (role developer) may not see the keys, the audit log and the webhooks: that needs admin permission.');
     await page.getByRole('link', { name: 'Sign in with an admin key' }).click();
     await expect.poll(() => page.url()).toBe(`${s.url}/sign-in?next=/admin`);
     await signIn(s.key);
@@ -89,5 +90,32 @@ describe.skipIf(unavailable !== null)('web UI: signing in on a server that requi
     expect(log).toContain('403');
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'admin.png'), fullPage: true });
+  });
+  it("lists webhooks to an admin, and a chosen one's deliveries, with a test delivery sent from the page", async () => {
+    const received: string[] = [];
+    const hook = http.createServer((req, res) => {
+      req.on('data', () => undefined);
+      req.on('end', () => {
+        received.push(String(req.headers['x-fluxops-event'] ?? req.headers['x-fluxops-delivery'] ?? 'delivery'));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hook.address() as { port: number }).port;
+      const made = await fetch(`${s.url}/api/v1/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` }, body: JSON.stringify({ name: 'ops-hook', url: `http://127.0.0.1:${port}/hook`, events: ['model.*'] }) });
+      expect(made.status).toBe(201);
+      await page.goto(`${s.url}/admin`);
+      await page.getByRole('link', { name: 'ops-hook' }).click();
+      await expect.poll(() => page.url()).toBe(`${s.url}/admin?webhook=ops-hook`);
+      await expect.poll(() => page.getByText('Nothing has been delivered to this webhook yet.').count()).toBe(1);
+      await page.getByRole('button', { name: 'Send a test delivery' }).click();
+      await expect.poll(() => page.getByRole('status').last().textContent()).toBe('The test delivery succeeded (HTTP 204).');
+      await expect.poll(() => page.locator('tr[data-delivery][data-state="succeeded"]').count()).toBe(1);
+      expect(received.length).toBe(1);
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      hook.close();
+    }
   });
 });

@@ -335,6 +335,19 @@ describe('column drift with Evidently\'s defaults', () => {
     refusal(() => psiCategorical(smallCat, []));
   });
 
+  it('carries the histogram PSI used: reference counts sum to the profile count, live ones to liveCount', () => {
+    const sum = (xs: number[]): number => xs.reduce((s, n) => s + n, 0);
+    for (const [p, live] of [[small, normals(30, 500, 0.5)], [smallCat, categories(31, 500, { red: 3, green: 3, blue: 3, white: 1 })]] as const) {
+      const r = columnDrift(p, live);
+      expect(r.histogram.labels).toHaveLength(r.histogram.reference.length);
+      expect(r.histogram.live).toHaveLength(r.histogram.reference.length);
+      expect(sum(r.histogram.reference)).toBe(p.count);
+      expect(sum(r.histogram.live)).toBe(r.liveCount);
+    }
+    expect(columnDrift(smallCat, ['red', 'blue']).histogram.labels).toEqual(smallCat.categories);
+    expect(columnDrift(small, [0]).histogram.labels[0]).toMatch(/^\(−∞, -?[\d.e+-]+\]$/);
+  });
+
   it('gives a result that round-trips through JSON', () => {
     const r = columnDrift(small, normals(10, 100));
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);

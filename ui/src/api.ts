@@ -139,3 +139,55 @@ export interface Endpoint {
 }
 
 export const v1 = (path: string): string => `/api/v1${path}`;
+
+export interface GateValue {
+  gate: string;
+  value: number | null;
+  passed: boolean;
+  conclusive: boolean;
+  requests: number;
+}
+
+export type RolloutStep = { kind: 'weight'; weight: number; bakeMs: number } | { kind: 'pause' };
+
+export interface Rollout {
+  id: string;
+  endpoint: string;
+  stable: string;
+  target: string;
+  strategy: string;
+  spec: { steps: RolloutStep[]; gates: unknown[] };
+  state: 'running' | 'paused' | 'succeeded' | 'rolled_back' | 'aborted';
+  step: number;
+  stepStartedAt: number;
+  results: Array<{ step: number; weight: number | null; startedAt: number; endedAt: number; outcome: string; gates: GateValue[]; smoke: { passed: boolean; failures: string[] } | null }>;
+  reason: string | null;
+  startedBy: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  live: GateValue[] | null;
+}
+
+export interface DeploymentFigures {
+  requests: number;
+  errors: number;
+  requestsPerSecond: number;
+  errorRate: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  totalRequests: number;
+  totalErrors: number;
+  truncated: boolean;
+}
+
+/** GET /api/v1/endpoints/:name/live, and each event of its stream. */
+export interface EndpointLive {
+  endpoint: string;
+  generation: number;
+  time: number;
+  windowMs: number;
+  traffic: Record<string, number>;
+  mirror: Record<string, number>;
+  deployments: Record<string, DeploymentFigures>;
+  rollout: Rollout | null;
+}

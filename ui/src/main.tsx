@@ -62,11 +62,11 @@ function App() {
   else if (place.path === '/pipelines') page = <PipelinesPage query={place.query} />;
   else if (place.path === '/sweeps') page = <SweepsPage />;
   else if (place.path === '/monitoring') page = <MonitoringPage />;
-  else if (place.path === '/admin') page = <AdminPage />;
+  else if (place.path === '/admin') page = <AdminPage query={place.query} />;
   else if (place.path === '/sign-in') page = <SignInPage />;
   else if ((m = /^\/endpoints\/([^/]+)$/.exec(place.path)) !== null) page = <EndpointPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/pipelines\/runs\/([^/]+)$/.exec(place.path)) !== null) page = <PipelineRunPage id={decodeURIComponent(m[1]!)} query={place.query} />;
-  else if ((m = /^\/sweeps\/([^/]+)$/.exec(place.path)) !== null) page = <SweepPage id={decodeURIComponent(m[1]!)} />;
+  else if ((m = /^\/sweeps\/([^/]+)$/.exec(place.path)) !== null) page = <SweepPage id={decodeURIComponent(m[1]!)} query={place.query} />;
   else if ((m = /^\/monitoring\/([^/]+)$/.exec(place.path)) !== null) page = <MonitorPage name={decodeURIComponent(m[1]!)} query={place.query} />;
   else if ((m = /^\/models\/([^/]+)$/.exec(place.path)) !== null) page = <ModelPage name={decodeURIComponent(m[1]!)} />;
   else if ((m = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(place.path)) !== null) page = <VersionPage name={decodeURIComponent(m[1]!)} version={decodeURIComponent(m[2]!)} />;

@@ -60,7 +60,7 @@ export const MonitorResult = Type.Object({
   message: Type.Union([Type.String(), Type.Null()]),
   reference: Type.Union([Type.Object({ model: Type.String(), version: Type.String(), source: Type.String() }), Type.Null()]),
   versions: Type.Record(Type.String(), Type.Integer()),
-  columns: Type.Record(Type.String(), Type.Unknown({ description: 'method, statistic, pValue?, threshold, drifted, psi, psiBand, liveCount, liveMissing' })),
+  columns: Type.Record(Type.String(), Type.Unknown({ description: 'method, statistic, pValue?, threshold, drifted, psi, psiBand, liveCount, liveMissing, histogram (labels, reference, live: the counts per bin of the PSI)' })),
   dataset: Type.Union([Type.Unknown({ description: 'drifted, share, driftedShare, driftedColumns, columnCount' }), Type.Null()]),
   predictions: Type.Object({ class: Type.Optional(Type.Unknown()), score: Type.Optional(Type.Unknown()) }),
   predictionDrift: Type.Boolean(),

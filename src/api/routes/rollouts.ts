@@ -24,7 +24,7 @@ const RolloutIn = Type.Object({
 export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { platform, rolloutController }) => {
   const r = platform.rollouts;
   const tags = ['rollouts'];
-  const json = async (x: RolloutRecord) => ({ ...x, live: await live(rolloutController, x) });
+  const json = async (x: RolloutRecord) => ({ ...x, live: await liveGates(rolloutController, x) });
 
   app.post('/endpoints/:name/rollouts', { config: { auth: 'write' }, schema: { response: created(Rollout), tags, summary: 'Start a canary or blue/green rollout of a deployment', params: Name, body: RolloutIn } }, async (req, reply) => {
     const started = await r.start(req.params.name, req.body, callerOf(req));
@@ -44,7 +44,7 @@ export const rolloutRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
 };
 
 /** The current step's gates as the rollout's controller judges them (every server's traffic), for an active weight step. */
-async function live(controller: RolloutController, r: RolloutRecord) {
+export async function liveGates(controller: RolloutController, r: RolloutRecord) {
   const step = r.spec.steps[r.step];
   if ((r.state !== 'running' && r.state !== 'paused') || step?.kind !== 'weight' || r.stepStartedAt === 0) return null;
   return controller.gates(r);

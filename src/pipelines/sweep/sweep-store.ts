@@ -62,6 +62,27 @@ export class SweepStore {
     return r === undefined ? undefined : toSweep(r);
   }
 
+  /** Sweeps newest first (by creation, then id), optionally of one pipeline run. */
+  async list(opts: { limit: number; pipelineRun?: string | undefined }): Promise<SweepRecord[]> {
+    let q = this.db.selectFrom('sweeps').selectAll();
+    if (opts.pipelineRun !== undefined) q = q.where('pipeline_run', '=', opts.pipelineRun);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map(toSweep);
+  }
+
+  /** How many trials of each sweep have ended (completed, failed or pruned); a sweep with none is absent. */
+  async endedTrialCounts(ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('sweep_trials')
+      .select((eb) => ['sweep_id', eb.fn.countAll<number | string | bigint>().as('n')])
+      .where('sweep_id', 'in', [...ids])
+      .where('status', '!=', 'running')
+      .groupBy('sweep_id')
+      .execute();
+    return new Map(rows.map((r) => [r.sweep_id, Number(r.n)]));
+  }
+
   async trials(id: string): Promise<TrialRow[]> {
     const rows = await this.db.selectFrom('sweep_trials').selectAll().where('sweep_id', '=', id).orderBy('number').execute();
     return rows.map(toTrial);
