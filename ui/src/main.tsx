@@ -1,18 +1,26 @@
 import { render } from 'preact';
-import { AdminPage } from './pages/admin.js';
-import { ComparePage } from './pages/compare.js';
-import { EndpointPage, EndpointsPage } from './pages/endpoints.js';
-import { ModelPage, VersionPage } from './pages/model.js';
-import { ModelsPage } from './pages/models.js';
-import { MonitoringPage, MonitorPage } from './pages/monitoring.js';
-import { PipelineRunPage, PipelinesPage } from './pages/pipelines.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { onLink, usePlace } from './router.js';
 import { SignInPage } from './pages/sign-in.js';
-import { SweepPage, SweepsPage } from './pages/sweeps.js';
 import { signOut, useSession } from './session.js';
 import './style.css';
+import { lazyPage } from './lazy.js';
+
+// Pages other than the runs are their own chunks, loaded on first use.
+const AdminPage = lazyPage(() => import('./pages/admin.js').then((m) => m.AdminPage));
+const ComparePage = lazyPage(() => import('./pages/compare.js').then((m) => m.ComparePage));
+const EndpointPage = lazyPage(() => import('./pages/endpoints.js').then((m) => m.EndpointPage));
+const EndpointsPage = lazyPage(() => import('./pages/endpoints.js').then((m) => m.EndpointsPage));
+const ModelPage = lazyPage(() => import('./pages/model.js').then((m) => m.ModelPage));
+const VersionPage = lazyPage(() => import('./pages/model.js').then((m) => m.VersionPage));
+const ModelsPage = lazyPage(() => import('./pages/models.js').then((m) => m.ModelsPage));
+const MonitoringPage = lazyPage(() => import('./pages/monitoring.js').then((m) => m.MonitoringPage));
+const MonitorPage = lazyPage(() => import('./pages/monitoring.js').then((m) => m.MonitorPage));
+const PipelineRunPage = lazyPage(() => import('./pages/pipelines.js').then((m) => m.PipelineRunPage));
+const PipelinesPage = lazyPage(() => import('./pages/pipelines.js').then((m) => m.PipelinesPage));
+const SweepPage = lazyPage(() => import('./pages/sweeps.js').then((m) => m.SweepPage));
+const SweepsPage = lazyPage(() => import('./pages/sweeps.js').then((m) => m.SweepsPage));
 
 function NotFound({ path }: { path: string }) {
   return (
