@@ -58,10 +58,22 @@ describe.skipIf(unavailable !== null)('web UI: endpoints in a real browser', () 
     await green.fill('20');
     await expect.poll(() => button.isDisabled()).toBe(false);
     await button.click();
-    await expect.poll(() => page.getByRole('status').textContent()).toBe('Traffic is now blue 80%, green 20%.');
+    await expect.poll(() => page.getByRole('form', { name: 'Traffic split' }).getByRole('status').textContent()).toBe('Traffic is now blue 80%, green 20%.');
     const e = (await (await fetch(`${s.url}/api/v1/endpoints/diabetes-prod`)).json()) as { traffic: Record<string, number> };
     expect(e.traffic).toEqual({ blue: 80, green: 20 });
     expect(await page.locator('tr[data-deployment="green"] td').nth(2).textContent()).toBe('20%');
+    expect(await axeViolations(page)).toEqual([]);
+    // Mirroring: whole shares from 0 to 100 per deployment.
+    const mirrored = page.getByLabel('green mirrored %');
+    const setMirror = page.getByRole('button', { name: 'Set mirroring' });
+    await mirrored.fill('150');
+    await expect.poll(() => page.locator('#mirror-problem').textContent()).toBe('The mirrored share of green must be a whole number from 0 to 100.');
+    expect(await setMirror.isDisabled()).toBe(true);
+    await mirrored.fill('10');
+    await setMirror.click();
+    await expect.poll(() => page.getByRole('form', { name: 'Mirroring' }).getByRole('status').textContent()).toBe('Copies now go to green 10%.');
+    const m = (await (await fetch(`${s.url}/api/v1/endpoints/diabetes-prod`)).json()) as { mirror: Record<string, number> };
+    expect(m.mirror).toEqual({ green: 10 });
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'endpoint.png'), fullPage: true });
   });

@@ -86,9 +86,13 @@ describe.skipIf(unavailable !== null)('web UI: pipelines in a real browser', () 
     await page.getByLabel('Status').selectOption('');
     await page.getByRole('link', { name: runId }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(`Pipeline run ${runId}`);
-    await expect.poll(() => page.locator('li[data-step="gate"]').getAttribute('data-step-status')).toBe('waiting');
-    expect(await page.locator('li[data-step="hello"]').textContent()).toContain('succeeded');
-    expect(await page.locator('li[data-step="after"]').textContent()).toContain('pending');
+    await expect.poll(() => page.locator('[role="listitem"][data-step="gate"]').getAttribute('data-step-status')).toBe('waiting');
+    expect(await page.locator('[role="listitem"][data-step="hello"]').textContent()).toContain('succeeded');
+    expect(await page.locator('[role="listitem"][data-step="after"]').textContent()).toContain('pending');
+    // The DAG: each step one column right of what it needs, and saying what that is.
+    await expect.poll(() => page.locator('[role="listitem"][data-step="after"]').getAttribute('data-depth')).toBe('2');
+    expect(await page.locator('[role="listitem"][data-step="hello"]').getAttribute('data-depth')).toBe('0');
+    expect(await page.locator('[role="listitem"][data-step="gate"]').textContent()).toContain('after hello');
     const approve = page.getByRole('button', { name: 'Approve' });
     expect(await approve.isDisabled()).toBe(true);
     const described = await approve.getAttribute('aria-describedby');
@@ -108,7 +112,7 @@ describe.skipIf(unavailable !== null)('web UI: pipelines in a real browser', () 
     await expect.poll(() => page.locator('[data-approval="gate"]').textContent()).toContain('gate: approved by abe (looks good).');
     await expect.poll(() => page.locator('td[data-step-note="gate"]').textContent(), { timeout: 15_000 }).toContain('Approved by abe: looks good.');
     await expect.poll(() => page.locator('[data-run-status]').getAttribute('data-run-status'), { timeout: 30_000 }).toBe('succeeded');
-    expect(await page.locator('li[data-step="after"]').getAttribute('data-step-status')).toBe('succeeded');
+    expect(await page.locator('[role="listitem"][data-step="after"]').getAttribute('data-step-status')).toBe('succeeded');
     await expect.poll(() => page.getByRole('log').textContent(), { timeout: 10_000 }).toContain('shipped after the gate');
     // The step selector narrows the log, in the URL.
     await page.getByLabel('Show the log of').selectOption('after');

@@ -84,6 +84,11 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   );
   app.get('/pipeline-runs/:id', { config: { auth: 'read' }, schema: { tags, summary: 'A pipeline run and its steps', params: RunId, response: ok(PipelineRun) } }, async (req) => pipelines.get(req.params.id));
   app.get(
+    '/pipeline-runs/:id/pipeline',
+    { config: { auth: 'read' }, schema: { tags, summary: "The pipeline a run runs: its steps with what each needs (the DAG), params and description", params: RunId, response: ok(PipelineSummary) } },
+    async (req) => summarizePipeline(await pipelines.pipelineOf(await pipelines.get(req.params.id))),
+  );
+  app.get(
     '/pipeline-runs/:id/logs',
     {
       config: { auth: 'read' },

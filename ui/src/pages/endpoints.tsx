@@ -100,6 +100,48 @@ function TrafficControl({ endpoint, onSaved }: { endpoint: Endpoint; onSaved: (e
   );
 }
 
+/** Mirror shares: each deployment may get a copy of a share (0–100 %) of live requests; answers are compared, never returned. */
+function MirrorControl({ endpoint, onSaved }: { endpoint: Endpoint; onSaved: (e: Endpoint) => void }) {
+  const [shares, setShares] = useState<Record<string, string>>(() => Object.fromEntries(endpoint.deployments.map((d) => [d.name, String(endpoint.mirror[d.name] ?? 0)])));
+  const action = useAction();
+  const { session } = useSession();
+  const why = lacks(session, 'write', 'change mirroring');
+  const applied = split(endpoint.mirror);
+  useEffect(() => setShares(Object.fromEntries(endpoint.deployments.map((d) => [d.name, String(endpoint.mirror[d.name] ?? 0)]))), [applied]);
+  const parsed = Object.entries(shares).map(([d, v]) => [d, v.trim() === '' ? Number.NaN : Number(v)] as const);
+  const bad = parsed.find(([, v]) => !Number.isInteger(v) || v < 0 || v > 100);
+  const problem = bad !== undefined ? `The mirrored share of ${bad[0]} must be a whole number from 0 to 100.` : null;
+  const save = (e: Event): void => {
+    e.preventDefault();
+    void action.run(async () => {
+      const next = await api<Endpoint>(`${endpointPath(endpoint.name)}/mirror`, { method: 'PUT', body: { mirror: Object.fromEntries(parsed) } });
+      onSaved(next);
+      const now = split(next.mirror);
+      return now === '' ? 'No deployment gets copies of live traffic now.' : `Copies now go to ${now}.`;
+    });
+  };
+  return (
+    <form onSubmit={save} aria-label="Mirroring">
+      <div class="toolbar">
+        {endpoint.deployments.map((d) => (
+          <label key={d.name}>
+            {d.name} mirrored %
+            <input type="number" min="0" max="100" step="1" name={`mirror-${d.name}`} value={shares[d.name]} aria-describedby="mirror-problem" onInput={(e) => setShares({ ...shares, [d.name]: e.currentTarget.value })} />
+          </label>
+        ))}
+        <button type="submit" disabled={why !== null || problem !== null || action.busy} aria-describedby={why !== null ? 'mirror-why' : 'mirror-problem'}>
+          {action.busy ? 'Saving…' : 'Set mirroring'}
+        </button>
+      </div>
+      <p id="mirror-problem" class={problem !== null ? 'error' : 'muted'}>
+        {problem ?? 'Each share is of all live requests; 0 stops the copies to a deployment.'}
+      </p>
+      <Why id="mirror-why" why={why} />
+      <Status said={action.said} />
+    </form>
+  );
+}
+
 const gateText = (g: GateValue): string =>
   `${g.gate}: ${g.value === null ? 'no value yet' : formatNumber(g.value)} — ${!g.conclusive ? `waiting for requests (${g.requests} so far)` : g.passed ? 'passing' : 'failing'}`;
 
@@ -301,6 +343,7 @@ function EndpointBody({ endpoint: read, live, liveError, onChanged }: { endpoint
           <TrafficControl endpoint={endpoint} onSaved={onChanged} />
           <h2>Mirroring</h2>
           <p class="muted">{mirrored === '' ? 'No deployment gets a copy of live traffic.' : `Copies of live requests go to ${mirrored} (answers are compared, never returned).`}</p>
+          <MirrorControl endpoint={endpoint} onSaved={onChanged} />
         </>
       )}
     </>

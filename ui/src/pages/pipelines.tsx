@@ -363,33 +363,57 @@ function RunHeader({ run, onChanged }: { run: PipelineRun; onChanged: (r: Pipeli
   );
 }
 
+/** The run's pipeline as GET /pipeline-runs/:id/pipeline answers it: each step with what it needs. */
+interface PipelineGraph {
+  steps: Array<{ name: string; kind: string; needs: string[]; if: string | null }>;
+}
+
 /**
- * The steps as boxes in the order the pipeline declares them (a step's needs come before it).
- * The run's JSON does not carry the needs, so the boxes are a sequence, not the graph.
+ * The DAG: steps in columns by depth (a step stands one column right of the deepest step it
+ * needs), each box saying what it needs, so the graph reads without the picture; a step's status
+ * is a sign, a word and a colour.
  */
 function StepBoxes({ run }: { run: PipelineRun }) {
+  const graph = useApi<PipelineGraph>(`${runPath(run.id)}/pipeline`);
+  const needs = new Map((graph.data?.steps ?? []).map((g) => [g.name, g.needs]));
+  const depth = new Map<string, number>();
+  const depthOf = (name: string, seen = new Set<string>()): number => {
+    const known = depth.get(name);
+    if (known !== undefined) return known;
+    if (seen.has(name)) return 0;
+    seen.add(name);
+    const d = Math.max(-1, ...(needs.get(name) ?? []).map((n) => depthOf(n, seen))) + 1;
+    depth.set(name, d);
+    return d;
+  };
   const steps = [...run.steps].sort((a, b) => a.position - b.position);
+  const columns: StepRun[][] = [];
+  for (const s of steps) (columns[depthOf(s.step)] ??= []).push(s);
   return (
-    <ol aria-label="Steps in the order the pipeline declares them" style={{ listStyle: 'none', padding: 0, margin: '0 0 12px', display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'stretch' }}>
-      {steps.map((s, i) => {
-        const look = LOOK[s.status] ?? { sign: '', color: '#4b5563' };
-        return (
-          <li key={s.step} data-step={s.step} data-step-status={s.status} style={{ display: 'flex', alignItems: 'center', gap: '8px' }}>
-            {i > 0 ? (
-              <span aria-hidden="true" class="muted">
-                →
-              </span>
-            ) : null}
-            <span style={{ border: '1px solid #d0d7de', borderLeft: `6px solid ${look.color}`, borderRadius: '6px', padding: '6px 10px', background: '#f6f8fa', minWidth: '120px' }}>
-              <strong>{s.step}</strong> <span class="muted">({s.kind})</span>
-              <br />
-              <StatusText status={s.status} />
-              {s.cachedFrom !== null ? <span class="muted"> (cached)</span> : null}
-            </span>
-          </li>
-        );
-      })}
-    </ol>
+    <div role="list" aria-label="Steps of the pipeline, by dependency" style={{ display: 'flex', gap: '28px', alignItems: 'flex-start', margin: '0 0 12px', flexWrap: 'wrap' }}>
+      {columns.map((col, c) => (
+        <div key={c} style={{ display: 'flex', flexDirection: 'column', gap: '8px' }}>
+          {col.map((s) => {
+            const look = LOOK[s.status] ?? { sign: '', color: '#4b5563' };
+            const after = needs.get(s.step) ?? [];
+            return (
+              <div role="listitem" key={s.step} data-step={s.step} data-step-status={s.status} data-depth={c} style={{ border: '1px solid #d0d7de', borderLeft: `6px solid ${look.color}`, borderRadius: '6px', padding: '6px 10px', background: '#f6f8fa', minWidth: '140px' }}>
+                <strong>{s.step}</strong> <span class="muted">({s.kind})</span>
+                <br />
+                <StatusText status={s.status} />
+                {s.cachedFrom !== null ? <span class="muted"> (cached)</span> : null}
+                {after.length > 0 ? (
+                  <>
+                    <br />
+                    <span class="muted">after {after.join(', ')}</span>
+                  </>
+                ) : null}
+              </div>
+            );
+          })}
+        </div>
+      ))}
+    </div>
   );
 }
 
