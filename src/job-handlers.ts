@@ -1,6 +1,6 @@
 import { COMMAND_JOB, JobWorker, commandJobHandler, type JobHandler } from './jobs/index.js';
 import type { Logger } from './logging/index.js';
-import { PipelineReconciler, StepRunner, SweepStore, TRIAL_JOB, sweepExecutor, trialHandler, type StepServices } from './pipelines/index.js';
+import { PipelineReconciler, StepRunner, TRIAL_JOB, sweepExecutor, trialHandler, type StepServices } from './pipelines/index.js';
 import type { Platform } from './platform.js';
 
 export interface JobWorkerSetup {
@@ -28,7 +28,7 @@ export function stepServicesFor(platform: Platform, serverUrl: () => string | un
 /** Every kind of job a FluxOps worker runs, over one platform's services. */
 export function jobHandlersFor(platform: Platform, serverUrl: () => string | undefined, logger?: Logger): Map<string, JobHandler> {
   const services = stepServicesFor(platform, serverUrl);
-  const sweeps = new SweepStore(platform.db);
+  const sweeps = platform.sweeps;
   const steps = new StepRunner(platform.pipelines, services, { sweep: sweepExecutor(sweeps, () => platform.jobs(), () => platform.wakeJobs()) }, logger);
   return new Map<string, JobHandler>([[COMMAND_JOB, commandJobHandler()], [TRIAL_JOB, trialHandler(sweeps, services)], ...steps.handlers()]);
 }

@@ -22,6 +22,12 @@ const PipelinesPage = lazyPage(() => import('./pages/pipelines.js').then((m) => 
 const SweepPage = lazyPage(() => import('./pages/sweeps.js').then((m) => m.SweepPage));
 const SweepsPage = lazyPage(() => import('./pages/sweeps.js').then((m) => m.SweepsPage));
 
+/** The header's sections: where each goes, its name, and the paths it is the current section for. */
+const SECTIONS: ReadonlyArray<readonly [string, string, (path: string) => boolean]> = [
+  ['/', 'Runs', (p) => p === '/' || p.startsWith('/runs') || p === '/compare'],
+  ...(['models', 'endpoints', 'pipelines', 'sweeps', 'monitoring', 'admin'] as const).map((s) => [`/${s}`, s.charAt(0).toUpperCase() + s.slice(1), (p: string) => p.startsWith(`/${s}`)] as const),
+];
+
 function NotFound({ path }: { path: string }) {
   return (
     <section>
@@ -97,27 +103,11 @@ function App() {
           FluxOps
         </a>
         <nav aria-label="Sections">
-          <a href="/" onClick={onLink} aria-current={place.path === '/' || place.path.startsWith('/runs') || place.path === '/compare' ? 'page' : undefined}>
-            Runs
-          </a>
-          <a href="/models" onClick={onLink} aria-current={place.path.startsWith('/models') ? 'page' : undefined}>
-            Models
-          </a>
-          <a href="/endpoints" onClick={onLink} aria-current={place.path.startsWith('/endpoints') ? 'page' : undefined}>
-            Endpoints
-          </a>
-          <a href="/pipelines" onClick={onLink} aria-current={place.path.startsWith('/pipelines') ? 'page' : undefined}>
-            Pipelines
-          </a>
-          <a href="/sweeps" onClick={onLink} aria-current={place.path.startsWith('/sweeps') ? 'page' : undefined}>
-            Sweeps
-          </a>
-          <a href="/monitoring" onClick={onLink} aria-current={place.path.startsWith('/monitoring') ? 'page' : undefined}>
-            Monitoring
-          </a>
-          <a href="/admin" onClick={onLink} aria-current={place.path.startsWith('/admin') ? 'page' : undefined}>
-            Admin
-          </a>
+          {SECTIONS.map(([href, label, here]) => (
+            <a key={href} href={href} onClick={onLink} aria-current={here(place.path) ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
         </nav>
         <Who />
       </header>

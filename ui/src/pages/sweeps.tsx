@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { v1 } from '../api.js';
 import { formatNumber, formatTime, plural } from '../format.js';
 import { Pending } from '../pending.js';
@@ -119,6 +120,31 @@ function ticks(lo: number, hi: number): number[] {
   return lo === hi ? [lo] : [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
 }
 
+/** The frame both charts share: the image with its summary, the axes, the y ticks and the axis names. */
+function ChartFrame({ chart, label, yticks, xName, yName, children }: { chart: string; label: string; yticks: ReadonlyArray<readonly [number, number]>; xName: string; yName?: string; children: ComponentChildren }) {
+  return (
+    <svg class="parallel" width={W} height={H} role="img" aria-label={label} data-chart={chart}>
+      <title>{label}</title>
+      <line x1={L} x2={L} y1={T} y2={T + PH} stroke="#8c959f" />
+      <line x1={L} x2={L + PW} y1={T + PH} y2={T + PH} stroke="#8c959f" />
+      {yticks.map(([v, at]) => (
+        <text key={`y${v}`} x={L - 6} y={at + 4} text-anchor="end" font-size="11" fill="#4b5563">
+          {formatNumber(v)}
+        </text>
+      ))}
+      <text x={L + PW / 2} y={H - 6} text-anchor="middle" font-size="12" fill="#1b1f24">
+        {xName}
+      </text>
+      {yName !== undefined ? (
+        <text x={14} y={T + PH / 2} text-anchor="middle" font-size="12" fill="#1b1f24" transform={`rotate(-90 14 ${T + PH / 2})`}>
+          {yName}
+        </text>
+      ) : null}
+      {children}
+    </svg>
+  );
+}
+
 /** Completed trials as filled dots and pruned ones as crossed rings: the chosen parameter against the objective. */
 function Scatter({ sweep, trials, param }: { sweep: Sweep; trials: Trial[]; param: string }) {
   const shown = trials.filter((t) => (t.status === 'completed' || t.status === 'pruned') && t.params[param] !== undefined);
@@ -140,15 +166,7 @@ function Scatter({ sweep, trials, param }: { sweep: Sweep; trials: Trial[]; para
   const completed = shown.filter((t) => t.status === 'completed').length;
   const label = `Scatter of ${sweep.metric} against ${param} for ${plural(shown.length, 'trial')}: ${completed} completed (filled dots), ${shown.length - completed} pruned (crossed rings)${ys.length > 0 ? `; ${sweep.metric} from ${formatNumber(ylo)} to ${formatNumber(yhi)}` : ''}`;
   return (
-    <svg class="parallel" width={W} height={H} role="img" aria-label={label} data-chart="scatter">
-      <title>{label}</title>
-      <line x1={L} x2={L} y1={T} y2={T + PH} stroke="#8c959f" />
-      <line x1={L} x2={L + PW} y1={T + PH} y2={T + PH} stroke="#8c959f" />
-      {ticks(ylo, yhi).map((v) => (
-        <text key={`y${v}`} x={L - 6} y={y(v) + 4} text-anchor="end" font-size="11" fill="#4b5563">
-          {formatNumber(v)}
-        </text>
-      ))}
+    <ChartFrame chart="scatter" label={label} yticks={ticks(ylo, yhi).map((v) => [v, y(v)] as const)} xName={log ? `${param} (log scale)` : param} yName={sweep.metric}>
       {numeric
         ? xticks.map((v) => (
             <text key={`x${v}`} x={x(v)} y={T + PH + 16} text-anchor="middle" font-size="11" fill="#4b5563">
@@ -160,12 +178,6 @@ function Scatter({ sweep, trials, param }: { sweep: Sweep; trials: Trial[]; para
               {c}
             </text>
           ))}
-      <text x={L + PW / 2} y={H - 6} text-anchor="middle" font-size="12" fill="#1b1f24">
-        {log ? `${param} (log scale)` : param}
-      </text>
-      <text x={14} y={T + PH / 2} text-anchor="middle" font-size="12" fill="#1b1f24" transform={`rotate(-90 14 ${T + PH / 2})`}>
-        {sweep.metric}
-      </text>
       {shown.map((t, i) => {
         // Trials on the same category are spread a little sideways so they do not hide each other.
         const jitter = numeric ? 0 : ((i % 5) - 2) * 4;
@@ -184,7 +196,7 @@ function Scatter({ sweep, trials, param }: { sweep: Sweep; trials: Trial[]; para
           </g>
         );
       })}
-    </svg>
+    </ChartFrame>
   );
 }
 
@@ -200,28 +212,17 @@ function BestSoFar({ sweep, trials }: { sweep: Sweep; trials: Trial[] }) {
   const y = (v: number): number => T + PH - (vhi === vlo ? 0.5 : (v - vlo) / (vhi - vlo)) * PH;
   const label = `Best ${sweep.metric} so far (${sweep.direction}) over trials ${nlo} to ${nhi}: from ${formatNumber(pts[0]!.best)} to ${formatNumber(pts.at(-1)!.best)}`;
   return (
-    <svg class="parallel" width={W} height={H} role="img" aria-label={label} data-chart="best">
-      <title>{label}</title>
-      <line x1={L} x2={L} y1={T} y2={T + PH} stroke="#8c959f" />
-      <line x1={L} x2={L + PW} y1={T + PH} y2={T + PH} stroke="#8c959f" />
-      {ticks(vlo, vhi).map((v) => (
-        <text key={`y${v}`} x={L - 6} y={y(v) + 4} text-anchor="end" font-size="11" fill="#4b5563">
-          {formatNumber(v)}
-        </text>
-      ))}
+    <ChartFrame chart="best" label={label} yticks={ticks(vlo, vhi).map((v) => [v, y(v)] as const)} xName="trial">
       {[nlo, nhi].filter((n, i, a) => a.indexOf(n) === i).map((n) => (
         <text key={`x${n}`} x={x(n)} y={T + PH + 16} text-anchor="middle" font-size="11" fill="#4b5563">
           {n}
         </text>
       ))}
-      <text x={L + PW / 2} y={H - 6} text-anchor="middle" font-size="12" fill="#1b1f24">
-        trial
-      </text>
       <polyline points={pts.map((p, i) => `${i > 0 ? `${x(p.number)},${y(pts[i - 1]!.best)} ` : ''}${x(p.number)},${y(p.best)}`).join(' ')} fill="none" stroke="#1a7f37" stroke-width="2" />
       {pts.map((p) => (
         <circle key={p.number} cx={x(p.number)} cy={y(p.best)} r={3} fill="#1a7f37" data-best-trial={p.number} data-best={p.best} />
       ))}
-    </svg>
+    </ChartFrame>
   );
 }
 
